@@ -1,0 +1,27 @@
+//! Avatar Studio's rules and types: no I/O, no async runtime, no ORM.
+//!
+//! Everything a status, an amount of money or an aspect ratio can be is spelled here once, as
+//! a type; the other crates translate these types at their edges (database, Telegram, FAL).
+#![warn(clippy::wildcard_enum_match_arm)]
+
+mod aspect_ratio;
+mod avatar_name;
+mod avatar_status;
+mod credits;
+mod gender;
+mod generation_status;
+mod ids;
+mod language;
+mod ledger_kind;
+mod transition;
+
+pub use aspect_ratio::AspectRatio;
+pub use avatar_name::{AvatarName, NameError};
+pub use avatar_status::{AvatarStatus, NotReady};
+pub use credits::{Credits, Missing};
+pub use gender::Gender;
+pub use generation_status::GenerationStatus;
+pub use ids::{AvatarId, ChatId, GenerationId, TelegramUserId, UpdateId, UserId};
+pub use language::Language;
+pub use ledger_kind::LedgerKind;
+pub use transition::IllegalTransition;

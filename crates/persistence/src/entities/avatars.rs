@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+use super::active_enums::DbAvatarStatus;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "avatars")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub gender: String,
+    pub status: DbAvatarStatus,
+    pub is_main: bool,
+    pub trigger_phrase: Option<String>,
+    pub lora_url: Option<String>,
+    pub preview_key: Option<String>,
+    pub training_request_id: Option<String>,
+    pub error_reason: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub training_started_at: Option<DateTimeUtc>,
+    pub finished_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

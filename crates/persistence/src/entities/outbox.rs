@@ -1,0 +1,25 @@
+use sea_orm::entity::prelude::*;
+
+use super::active_enums::OutboxState;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "outbox")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub chat_id: i64,
+    pub method: String,
+    pub payload: String,
+    pub state: OutboxState,
+    pub attempts: i32,
+    pub next_attempt_ms: i64,
+    pub lease_until_ms: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: DateTimeUtc,
+    pub sent_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

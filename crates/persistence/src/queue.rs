@@ -1,0 +1,121 @@
+//! The leased-queue mechanics shared by the inbox and the outbox: claim the oldest due row of
+//! each lane with a lease, then settle it (done, retry later, or dead) fenced by the attempt
+//! number the claim returned, so a row whose lease expired and was re-claimed elsewhere
+//! cannot be settled twice.
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, QueryResult, Value};
+
+use crate::RepoError;
+use crate::sql::{now_ms, skip_locked, statement};
+
+/// A table that works as a leased queue; its `state` column uses these three labels.
+pub(crate) struct Queue {
+    pub table: &'static str,
+    pub lane: &'static str,
+    pub pending: &'static str,
+    pub done: &'static str,
+    pub dead: &'static str,
+    pub done_at: &'static str,
+}
+
+/// How a settled row ends.
+pub(crate) enum Settle<'a> {
+    Done,
+    Retry { at_ms: i64, error: &'a str },
+    Dead { error: &'a str },
+}
+
+impl Queue {
+    /// Claims up to `limit` rows: only the oldest pending row of each lane is eligible, so work
+    /// within a lane (a chat) happens strictly in order, across replicas too.
+    pub async fn claim(
+        &self,
+        db: &impl ConnectionTrait,
+        limit: u32,
+        lease: Duration,
+        returning: &str,
+    ) -> Result<Vec<QueryResult>, RepoError> {
+        let backend = db.get_database_backend();
+        let now = now_ms();
+        let sql = format!(
+            "UPDATE {t} SET lease_until_ms = $1, attempts = attempts + 1 WHERE id IN ( \
+               SELECT q.id FROM {t} q \
+               WHERE q.state = '{p}' AND q.next_attempt_ms <= $2 \
+                 AND (q.lease_until_ms IS NULL OR q.lease_until_ms < $2) \
+                 AND NOT EXISTS (SELECT 1 FROM {t} e \
+                                 WHERE e.{l} = q.{l} AND e.state = '{p}' AND e.id < q.id) \
+               ORDER BY q.id LIMIT $3 {lock}) \
+             RETURNING id, attempts, {returning}",
+            t = self.table,
+            l = self.lane,
+            p = self.pending,
+            lock = skip_locked(backend),
+        );
+        let lease_until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let values: Vec<Value> = vec![lease_until.into(), now.into(), i64::from(limit).into()];
+        let mut rows = db.query_all_raw(statement(backend, &sql, values)).await?;
+        rows.sort_by_key(|row| row.try_get::<i64>("", "id").unwrap_or(i64::MAX));
+        Ok(rows)
+    }
+
+    /// Settles a claimed row; `false` means the claim was lost (lease expired, re-claimed).
+    pub async fn settle(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+        attempts: i32,
+        how: Settle<'_>,
+    ) -> Result<bool, RepoError> {
+        let backend = db.get_database_backend();
+        let (state, next_ms, error) = match how {
+            Settle::Done => (self.done, None, None),
+            Settle::Retry { at_ms, error } => (self.pending, Some(at_ms), Some(error)),
+            Settle::Dead { error } => (self.dead, None, Some(error)),
+        };
+        let sql = format!(
+            "UPDATE {t} SET state = $1, lease_until_ms = NULL, \
+               next_attempt_ms = COALESCE($2, next_attempt_ms), \
+               last_error = COALESCE($3, last_error), \
+               {done_at} = CASE WHEN $1 = '{p}' THEN NULL ELSE $4 END \
+             WHERE id = $5 AND attempts = $6 AND state = '{p}'",
+            t = self.table,
+            p = self.pending,
+            done_at = self.done_at,
+        );
+        let values: Vec<Value> = vec![
+            state.into(),
+            next_ms.into(),
+            error.map(str::to_owned).into(),
+            chrono::Utc::now().into(),
+            id.into(),
+            attempts.into(),
+        ];
+        let result = db.execute_raw(statement(backend, &sql, values)).await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Rows waiting and the age in milliseconds of the oldest one (the lag).
+    pub async fn backlog(&self, db: &impl ConnectionTrait) -> Result<(i64, i64), RepoError> {
+        let backend = db.get_database_backend();
+        let sql = format!(
+            "SELECT COUNT(*) AS n, MIN(next_attempt_ms) AS oldest FROM {t} WHERE state = '{p}'",
+            t = self.table,
+            p = self.pending,
+        );
+        let row = db.query_one_raw(statement(backend, &sql, vec![])).await?;
+        let (count, oldest) = match row {
+            Some(row) => (
+                row.try_get::<i64>("", "n")?,
+                row.try_get::<Option<i64>>("", "oldest")?,
+            ),
+            None => (0, None),
+        };
+        Ok((count, oldest.map_or(0, |t| (now_ms() - t).max(0))))
+    }
+}
+
+pub(crate) fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}

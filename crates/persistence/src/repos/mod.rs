@@ -1,0 +1,9 @@
+//! Repositories, one module per aggregate. Functions take any `ConnectionTrait`, so callers
+//! decide which calls share a transaction.
+
+pub mod avatars;
+pub mod chat_state;
+pub mod inbox;
+pub mod ledger;
+pub mod outbox;
+pub mod users;

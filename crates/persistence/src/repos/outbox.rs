@@ -1,0 +1,133 @@
+//! Outgoing Bot API calls, written with the decision that made them and sent by one sender.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+};
+use studio_domain::ChatId;
+
+use crate::RepoError;
+use crate::entities::active_enums::OutboxState;
+use crate::entities::outbox::{self, Entity as Outbox};
+use crate::queue::{Queue, Settle, millis};
+use crate::sql::now_ms;
+
+const QUEUE: Queue = Queue {
+    table: "outbox",
+    lane: "chat_id",
+    pending: "pending",
+    done: "sent",
+    dead: "dead",
+    done_at: "sent_at",
+};
+
+#[derive(Debug, Clone)]
+pub struct ClaimedCall {
+    pub id: i64,
+    pub attempts: i32,
+    pub chat_id: ChatId,
+    pub method: String,
+    pub payload: String,
+}
+
+pub async fn enqueue(
+    db: &impl ConnectionTrait,
+    chat: ChatId,
+    method: &str,
+    payload: &str,
+) -> Result<(), RepoError> {
+    let row = outbox::ActiveModel {
+        chat_id: Set(chat.0),
+        method: Set(method.to_owned()),
+        payload: Set(payload.to_owned()),
+        state: Set(OutboxState::Pending),
+        attempts: Set(0),
+        next_attempt_ms: Set(now_ms()),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    Outbox::insert(row).exec_without_returning(db).await?;
+    Ok(())
+}
+
+pub async fn claim(
+    db: &impl ConnectionTrait,
+    limit: u32,
+    lease: Duration,
+) -> Result<Vec<ClaimedCall>, RepoError> {
+    let rows = QUEUE
+        .claim(db, limit, lease, "chat_id, method, payload")
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok(ClaimedCall {
+                id: row.try_get("", "id")?,
+                attempts: row.try_get("", "attempts")?,
+                chat_id: ChatId(row.try_get("", "chat_id")?),
+                method: row.try_get("", "method")?,
+                payload: row.try_get("", "payload")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn mark_sent(db: &impl ConnectionTrait, call: &ClaimedCall) -> Result<bool, RepoError> {
+    QUEUE.settle(db, call.id, call.attempts, Settle::Done).await
+}
+
+pub async fn retry(
+    db: &impl ConnectionTrait,
+    call: &ClaimedCall,
+    after: Duration,
+    error: &str,
+) -> Result<bool, RepoError> {
+    let at_ms = now_ms() + millis(after);
+    QUEUE
+        .settle(db, call.id, call.attempts, Settle::Retry { at_ms, error })
+        .await
+}
+
+pub async fn dead_letter(
+    db: &impl ConnectionTrait,
+    call: &ClaimedCall,
+    error: &str,
+) -> Result<bool, RepoError> {
+    QUEUE
+        .settle(db, call.id, call.attempts, Settle::Dead { error })
+        .await
+}
+
+/// Drops every pending call to a chat that blocked the bot; returns how many were dropped.
+pub async fn drop_pending(
+    db: &impl ConnectionTrait,
+    chat: ChatId,
+    why: &str,
+) -> Result<u64, RepoError> {
+    let result = Outbox::update_many()
+        .col_expr(outbox::Column::State, Expr::value(OutboxState::Dead))
+        .col_expr(outbox::Column::LastError, Expr::value(why))
+        .filter(outbox::Column::ChatId.eq(chat.0))
+        .filter(outbox::Column::State.eq(OutboxState::Pending))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}
+
+pub async fn backlog(db: &impl ConnectionTrait) -> Result<(i64, i64), RepoError> {
+    QUEUE.backlog(db).await
+}
+
+/// Calls to one chat, oldest first (tests and `check` read what was decided).
+pub async fn for_chat(
+    db: &impl ConnectionTrait,
+    chat: ChatId,
+) -> Result<Vec<outbox::Model>, RepoError> {
+    use sea_orm::QueryOrder;
+    Ok(Outbox::find()
+        .filter(outbox::Column::ChatId.eq(chat.0))
+        .order_by_asc(outbox::Column::Id)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,92 @@
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use studio_domain::{TelegramUserId, UserId};
+
+use crate::RepoError;
+use crate::entities::users::{self, Entity as Users};
+
+/// What Telegram tells us about a person on every update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelegramProfile {
+    pub telegram_id: TelegramUserId,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub language_code: Option<String>,
+    pub is_premium: bool,
+}
+
+pub type User = users::Model;
+
+/// Registers the person or refreshes their profile; returns the stored row.
+pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<User, RepoError> {
+    let now = Utc::now();
+    let row = users::ActiveModel {
+        telegram_id: Set(p.telegram_id.0),
+        first_name: Set(p.first_name.clone()),
+        last_name: Set(p.last_name.clone()),
+        username: Set(p.username.clone()),
+        language_code: Set(p.language_code.clone()),
+        is_premium: Set(p.is_premium),
+        is_blocked: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    // A message from the person proves they have not blocked the bot, so `is_blocked` resets.
+    let on_conflict = OnConflict::column(users::Column::TelegramId)
+        .update_columns([
+            users::Column::FirstName,
+            users::Column::LastName,
+            users::Column::Username,
+            users::Column::LanguageCode,
+            users::Column::IsPremium,
+            users::Column::IsBlocked,
+            users::Column::UpdatedAt,
+        ])
+        .to_owned();
+    Users::insert(row).on_conflict(on_conflict).exec(db).await?;
+    find_by_telegram(db, p.telegram_id)
+        .await?
+        .ok_or_else(|| RepoError::Corrupt(format!("user {} vanished after upsert", p.telegram_id)))
+}
+
+pub async fn find_by_telegram(
+    db: &impl ConnectionTrait,
+    telegram_id: TelegramUserId,
+) -> Result<Option<User>, RepoError> {
+    Ok(Users::find()
+        .filter(users::Column::TelegramId.eq(telegram_id.0))
+        .one(db)
+        .await?)
+}
+
+pub async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, RepoError> {
+    Ok(Users::find_by_id(id.0).one(db).await?)
+}
+
+/// Marks a person as having blocked (or unblocked) the bot; returns whether a row changed.
+pub async fn set_blocked(
+    db: &impl ConnectionTrait,
+    telegram_id: TelegramUserId,
+    blocked: bool,
+) -> Result<bool, RepoError> {
+    let result = Users::update_many()
+        .col_expr(users::Column::IsBlocked, blocked.into())
+        .col_expr(users::Column::UpdatedAt, Utc::now().into())
+        .filter(users::Column::TelegramId.eq(telegram_id.0))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+/// Whether messages to this chat must be held back. Private chats share the user's id.
+pub async fn is_blocked(
+    db: &impl ConnectionTrait,
+    telegram_id: TelegramUserId,
+) -> Result<bool, RepoError> {
+    Ok(find_by_telegram(db, telegram_id)
+        .await?
+        .is_some_and(|user| user.is_blocked))
+}

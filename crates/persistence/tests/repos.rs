@@ -1,0 +1,407 @@
+//! The repository suite, run on SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
+
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use studio_domain::{
+    AvatarId, AvatarName, AvatarStatus, ChatId, Credits, Gender, GenerationStatus, LedgerKind,
+    TelegramUserId, UpdateId, UserId,
+};
+use studio_persistence::repos::{avatars, chat_state, inbox, ledger, outbox, users};
+use studio_persistence::{DbAvatarStatus, DbGenerationStatus, check_ready, enum_labels};
+use studio_testkit::{TestDb, on_both_backends};
+
+async fn migrated(db: &TestDb) -> DatabaseConnection {
+    let conn = studio_persistence::connect(&db.url, 4)
+        .await
+        .expect("connect");
+    studio_persistence::migrate_up(&conn)
+        .await
+        .expect("migrate up");
+    conn
+}
+
+fn profile(telegram_id: i64) -> users::TelegramProfile {
+    users::TelegramProfile {
+        telegram_id: TelegramUserId(telegram_id),
+        first_name: format!("User {telegram_id}"),
+        last_name: None,
+        username: Some(format!("user{telegram_id}")),
+        language_code: Some("ru".into()),
+        is_premium: false,
+    }
+}
+
+async fn user(conn: &DatabaseConnection, telegram_id: i64) -> UserId {
+    UserId(
+        users::upsert(conn, &profile(telegram_id))
+            .await
+            .expect("upsert")
+            .id,
+    )
+}
+
+on_both_backends!(
+    migrations_go_up_down_and_up_again,
+    status_labels_match_the_rust_enums,
+    unknown_status_labels_are_refused,
+    inbox_dedupes_and_keeps_chat_order,
+    inbox_claims_are_fenced_and_retried,
+    outbox_orders_per_chat_and_drops_for_blocked_chats,
+    users_upsert_and_block,
+    avatars_are_found_only_through_their_owner,
+    avatar_status_changes_follow_the_domain,
+    one_main_avatar_per_user,
+    ledger_books_each_event_once,
+    chat_state_round_trips,
+);
+
+async fn migrations_go_up_down_and_up_again(db: TestDb) {
+    let conn = migrated(&db).await;
+    check_ready(&conn).await.expect("ready after up");
+    studio_persistence::migrate_down(&conn).await.expect("down");
+    assert!(check_ready(&conn).await.is_err(), "not ready after down");
+    let labels = enum_labels(&conn, "avatar_status", "avatars")
+        .await
+        .expect("labels");
+    assert!(labels.is_empty(), "enum type dropped by down: {labels:?}");
+    studio_persistence::migrate_up(&conn)
+        .await
+        .expect("up again");
+    check_ready(&conn).await.expect("ready after up again");
+}
+
+async fn status_labels_match_the_rust_enums(db: TestDb) {
+    let conn = migrated(&db).await;
+    let avatar = enum_labels(&conn, "avatar_status", "avatars")
+        .await
+        .expect("labels");
+    let expected: Vec<&str> = AvatarStatus::ALL.iter().map(|s| s.label()).collect();
+    assert_eq!(avatar, expected);
+    let generation = enum_labels(&conn, "generation_status", "generations")
+        .await
+        .expect("labels");
+    let expected: Vec<&str> = GenerationStatus::ALL.iter().map(|s| s.label()).collect();
+    assert_eq!(generation, expected);
+    // The storage mapping spells the same labels as the domain.
+    for status in AvatarStatus::ALL {
+        assert_eq!(
+            sea_orm::ActiveEnum::to_value(&DbAvatarStatus::from(status)),
+            status.label()
+        );
+    }
+    for status in GenerationStatus::ALL {
+        assert_eq!(
+            sea_orm::ActiveEnum::to_value(&DbGenerationStatus::from(status)),
+            status.label()
+        );
+    }
+    if db.backend == studio_testkit::Backend::Postgres {
+        let row = conn
+            .query_one_raw(Statement::from_string(
+                DbBackend::Postgres,
+                "SELECT udt_name FROM information_schema.columns \
+                 WHERE table_name = 'avatars' AND column_name = 'status'",
+            ))
+            .await
+            .expect("query")
+            .expect("column exists");
+        let udt: String = row.try_get("", "udt_name").expect("udt_name");
+        assert_eq!(udt, "avatar_status", "status is a native enum column");
+    }
+}
+
+async fn unknown_status_labels_are_refused(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    let sql = format!(
+        "INSERT INTO avatars (user_id, name, gender, status, is_main, created_at, updated_at) \
+         VALUES ({}, 'Bad', 'male', 'TRAINING', false, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')",
+        owner.0
+    );
+    assert!(
+        conn.execute_unprepared(&sql).await.is_err(),
+        "upper-case label refused"
+    );
+}
+
+async fn inbox_dedupes_and_keeps_chat_order(db: TestDb) {
+    let conn = migrated(&db).await;
+    let lease = Duration::from_secs(30);
+    let put = |id: i64, lane: i64| inbox::NewUpdate {
+        update_id: UpdateId(id),
+        lane,
+        payload: "{}",
+    };
+    assert_eq!(
+        inbox::accept(&conn, put(10, 7)).await.unwrap(),
+        inbox::Accepted::Stored
+    );
+    assert_eq!(
+        inbox::accept(&conn, put(10, 7)).await.unwrap(),
+        inbox::Accepted::Duplicate
+    );
+    // update_id order is not arrival order after a quiet week: 5 arrives after 10.
+    inbox::accept(&conn, put(5, 7)).await.unwrap();
+    inbox::accept(&conn, put(11, 8)).await.unwrap();
+
+    let first = inbox::claim(&conn, 10, lease).await.unwrap();
+    let ids: Vec<i64> = first.iter().map(|c| c.update_id.0).collect();
+    assert_eq!(ids, [10, 11], "one row per lane, the oldest arrival first");
+    assert!(
+        inbox::claim(&conn, 10, lease).await.unwrap().is_empty(),
+        "leased rows wait"
+    );
+
+    assert!(inbox::complete(&conn, &first[0]).await.unwrap());
+    let second = inbox::claim(&conn, 10, lease).await.unwrap();
+    let ids: Vec<i64> = second.iter().map(|c| c.update_id.0).collect();
+    assert_eq!(
+        ids,
+        [5],
+        "the lane's next update only after the first is done"
+    );
+    assert_eq!(inbox::backlog(&conn).await.unwrap().0, 2);
+}
+
+async fn inbox_claims_are_fenced_and_retried(db: TestDb) {
+    let conn = migrated(&db).await;
+    let new = inbox::NewUpdate {
+        update_id: UpdateId(1),
+        lane: 1,
+        payload: "{\"update_id\":1}",
+    };
+    inbox::accept(&conn, new).await.unwrap();
+    // A zero lease expires at once, as a crashed replica's would.
+    let stale = inbox::claim(&conn, 1, Duration::ZERO)
+        .await
+        .unwrap()
+        .remove(0);
+    let fresh = inbox::claim(&conn, 1, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(fresh.attempts, stale.attempts + 1);
+    assert!(
+        !inbox::complete(&conn, &stale).await.unwrap(),
+        "the stale claim cannot settle"
+    );
+    assert!(
+        inbox::retry(&conn, &fresh, Duration::ZERO, "boom")
+            .await
+            .unwrap()
+    );
+    let again = inbox::claim(&conn, 1, Duration::from_secs(30))
+        .await
+        .unwrap()
+        .remove(0);
+    assert_eq!(again.payload, "{\"update_id\":1}");
+    assert!(inbox::dead_letter(&conn, &again, "gave up").await.unwrap());
+    assert!(
+        inbox::claim(&conn, 1, Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let row = inbox::find(&conn, UpdateId(1))
+        .await
+        .unwrap()
+        .expect("kept");
+    assert_eq!(row.last_error.as_deref(), Some("gave up"));
+    assert_eq!(row.attempts, 3);
+}
+
+async fn outbox_orders_per_chat_and_drops_for_blocked_chats(db: TestDb) {
+    let conn = migrated(&db).await;
+    let lease = Duration::from_secs(30);
+    for (chat, text) in [(1, "a1"), (1, "a2"), (2, "b1")] {
+        outbox::enqueue(&conn, ChatId(chat), "sendMessage", text)
+            .await
+            .unwrap();
+    }
+    let first = outbox::claim(&conn, 10, lease).await.unwrap();
+    let got: Vec<&str> = first.iter().map(|c| c.payload.as_str()).collect();
+    assert_eq!(got, ["a1", "b1"]);
+    assert!(outbox::mark_sent(&conn, &first[0]).await.unwrap());
+    assert_eq!(
+        outbox::drop_pending(&conn, ChatId(1), "blocked")
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(outbox::mark_sent(&conn, &first[1]).await.unwrap());
+    assert!(outbox::claim(&conn, 10, lease).await.unwrap().is_empty());
+    assert_eq!(outbox::backlog(&conn).await.unwrap().0, 0);
+}
+
+async fn users_upsert_and_block(db: TestDb) {
+    let conn = migrated(&db).await;
+    let first = users::upsert(&conn, &profile(42)).await.unwrap();
+    let mut renamed = profile(42);
+    renamed.first_name = "Renamed".into();
+    renamed.is_premium = true;
+    assert!(
+        users::set_blocked(&conn, TelegramUserId(42), true)
+            .await
+            .unwrap()
+    );
+    assert!(users::is_blocked(&conn, TelegramUserId(42)).await.unwrap());
+    let second = users::upsert(&conn, &renamed).await.unwrap();
+    assert_eq!(first.id, second.id);
+    assert_eq!(second.first_name, "Renamed");
+    assert!(second.is_premium);
+    assert!(
+        !second.is_blocked,
+        "a new message means the bot is not blocked"
+    );
+    assert!(
+        !users::set_blocked(&conn, TelegramUserId(43), true)
+            .await
+            .unwrap()
+    );
+}
+
+async fn avatars_are_found_only_through_their_owner(db: TestDb) {
+    let conn = migrated(&db).await;
+    let (alice, bob) = (user(&conn, 1).await, user(&conn, 2).await);
+    let name = AvatarName::parse("Alice").unwrap();
+    let avatar = avatars::create_draft(&conn, alice, &name, Gender::Female)
+        .await
+        .unwrap();
+    let id = AvatarId(avatar.id);
+    assert!(
+        avatars::find_owned(&conn, alice, id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(avatars::find_owned(&conn, bob, id).await.unwrap().is_none());
+    assert!(
+        avatars::find_owned(&conn, alice, AvatarId(9_999))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        avatars::change_status(&conn, bob, id, AvatarStatus::PhotosUploading).await,
+        Err(avatars::StatusChangeError::NotFound)
+    ));
+    assert!(!avatars::delete_owned(&conn, bob, id).await.unwrap());
+    assert!(avatars::delete_owned(&conn, alice, id).await.unwrap());
+    assert!(avatars::list_owned(&conn, alice).await.unwrap().is_empty());
+}
+
+async fn avatar_status_changes_follow_the_domain(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    let name = AvatarName::parse("Me").unwrap();
+    let id = AvatarId(
+        avatars::create_draft(&conn, owner, &name, Gender::Male)
+            .await
+            .unwrap()
+            .id,
+    );
+    for next in [
+        AvatarStatus::PhotosUploading,
+        AvatarStatus::ReadyForTraining,
+        AvatarStatus::Training,
+        AvatarStatus::Completed,
+    ] {
+        let avatar = avatars::change_status(&conn, owner, id, next)
+            .await
+            .expect("legal");
+        assert_eq!(avatar.status(), next);
+    }
+    let illegal = avatars::change_status(&conn, owner, id, AvatarStatus::Training).await;
+    assert!(matches!(
+        illegal,
+        Err(avatars::StatusChangeError::Illegal(_))
+    ));
+    let completed = avatars::with_status(&conn, owner, AvatarStatus::Completed)
+        .await
+        .unwrap();
+    assert_eq!(
+        completed.len(),
+        1,
+        "a completed avatar is found as completed"
+    );
+}
+
+async fn one_main_avatar_per_user(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    let name = AvatarName::parse("One").unwrap();
+    let a = avatars::create_draft(&conn, owner, &name, Gender::Male)
+        .await
+        .unwrap();
+    avatars::change_status(&conn, owner, AvatarId(a.id), AvatarStatus::Cancelled)
+        .await
+        .unwrap();
+    let b = avatars::create_draft(&conn, owner, &name, Gender::Male)
+        .await
+        .unwrap();
+    let set_main = |id: i64| format!("UPDATE avatars SET is_main = true WHERE id = {id}");
+    conn.execute_unprepared(&set_main(a.id))
+        .await
+        .expect("first main");
+    assert!(
+        conn.execute_unprepared(&set_main(b.id)).await.is_err(),
+        "second main refused"
+    );
+    // The draft index: a second open draft for the same user is refused too.
+    assert!(
+        avatars::create_draft(&conn, owner, &name, Gender::Female)
+            .await
+            .is_err()
+    );
+}
+
+async fn ledger_books_each_event_once(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    let entry = |kind, amount, key| ledger::Entry {
+        user: owner,
+        kind,
+        amount: Credits::new(amount),
+        key,
+        note: None,
+    };
+    assert_eq!(
+        ledger::book(&conn, entry(LedgerKind::TopUp, 100, "pay:1"))
+            .await
+            .unwrap(),
+        ledger::Booked::Booked
+    );
+    assert_eq!(
+        ledger::book(&conn, entry(LedgerKind::TopUp, 100, "pay:1"))
+            .await
+            .unwrap(),
+        ledger::Booked::AlreadyBooked
+    );
+    ledger::book(&conn, entry(LedgerKind::GenerationDebit, 5, "gen:1:debit"))
+        .await
+        .unwrap();
+    assert_eq!(
+        ledger::balance(&conn, owner).await.unwrap(),
+        Credits::new(95)
+    );
+    assert_eq!(
+        ledger::balance(&conn, UserId(777)).await.unwrap(),
+        Credits::ZERO
+    );
+}
+
+async fn chat_state_round_trips(db: TestDb) {
+    let conn = migrated(&db).await;
+    assert_eq!(chat_state::load(&conn, ChatId(5)).await.unwrap(), None);
+    chat_state::save(&conn, ChatId(5), "{\"state\":\"idle\"}")
+        .await
+        .unwrap();
+    chat_state::save(&conn, ChatId(5), "{\"state\":\"other\"}")
+        .await
+        .unwrap();
+    assert_eq!(
+        chat_state::load(&conn, ChatId(5)).await.unwrap().as_deref(),
+        Some("{\"state\":\"other\"}")
+    );
+}

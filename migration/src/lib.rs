@@ -1,0 +1,19 @@
+//! The schema, as migrations. `Migrator` is run by `avatar-studio migrate` and, unless
+//! disabled, at `serve` start-up; tests run it on SQLite and PostgreSQL alike.
+//!
+//! The initial schema is written as SQL per backend rather than with the schema builder:
+//! native PostgreSQL enums, SQLite CHECK constraints and partial unique indexes are the point
+//! of this schema, and plain SQL shows them as the database will see them.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261125_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261125_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS chat_state;
+DROP TABLE IF EXISTS outbox;
+DROP TABLE IF EXISTS inbox;
+DROP TABLE IF EXISTS ledger;
+DROP TABLE IF EXISTS generations;
+DROP TABLE IF EXISTS avatar_photos;
+DROP TABLE IF EXISTS avatars;
+DROP TABLE IF EXISTS user_settings;
+DROP TABLE IF EXISTS users;
+DROP TYPE IF EXISTS generation_status;
+DROP TYPE IF EXISTS avatar_status;
