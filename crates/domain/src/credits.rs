@@ -33,7 +33,7 @@ impl Credits {
         self.0
             .checked_sub(cost.0)
             .map(Credits)
-            .ok_or(Missing(Credits(cost.0 - self.0)))
+            .ok_or_else(|| Missing(Credits(cost.0 - self.0)))
     }
 
     pub fn credit(self, amount: Credits) -> Credits {

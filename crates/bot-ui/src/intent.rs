@@ -1,0 +1,115 @@
+//! Update + dialog → what the person wants. Parsing happens once, here; the server matches on
+//! `Intent` and calls one use case per arm.
+
+use crate::callback::{Callback, Menu};
+use crate::dialog::Dialog;
+use crate::update::{Message, Update};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    /// `/start`: register or refresh, then the main menu.
+    Start,
+    /// `/help`.
+    Help,
+    /// A button we recognise.
+    Tap(Callback),
+    /// A button we do not (an old version's, another bot's, tampered): answer and refresh.
+    Stale,
+    /// The person blocked the bot (`my_chat_member` → `kicked`).
+    Blocked,
+    /// The person unblocked it again.
+    Unblocked,
+    /// Input the current dialog does not expect: a hint and the main menu.
+    Unrecognised,
+    /// Nothing to do: edits, channel posts, other bots, group chatter, unknown update kinds.
+    Ignore,
+}
+
+pub fn intent(dialog: &Dialog, update: &Update) -> Intent {
+    if let Some(query) = &update.callback_query {
+        return match query.data.as_deref().and_then(Callback::decode) {
+            Some(callback) => Intent::Tap(callback),
+            None => Intent::Stale,
+        };
+    }
+    if let Some(member) = &update.my_chat_member {
+        return match member.new_chat_member.status.as_str() {
+            "kicked" if member.chat.is_private() => Intent::Blocked,
+            "member" if member.chat.is_private() => Intent::Unblocked,
+            _ => Intent::Ignore,
+        };
+    }
+    match &update.message {
+        Some(message) if is_from_a_person_in_private(message) => message_intent(dialog, message),
+        Some(_) | None => Intent::Ignore,
+    }
+}
+
+fn is_from_a_person_in_private(message: &Message) -> bool {
+    message.chat.is_private() && message.from.as_ref().is_some_and(|u| !u.is_bot)
+}
+
+fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
+    if let Some(command) = message.text.as_deref().and_then(command) {
+        return match command {
+            "start" => Intent::Start,
+            "help" => Intent::Help,
+            "menu" => Intent::Tap(Callback::Menu(Menu::Main)),
+            _ => Intent::Unrecognised,
+        };
+    }
+    match dialog {
+        Dialog::Idle => Intent::Unrecognised,
+    }
+}
+
+/// `/start`, `/start payload`, `/start@BotName` → `start`.
+fn command(text: &str) -> Option<&str> {
+    let word = text.strip_prefix('/')?.split_whitespace().next()?;
+    Some(word.split('@').next().unwrap_or(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Intent, intent};
+    use crate::{Callback, Dialog, Menu, Update};
+
+    fn message(text: &str, chat_type: &str) -> Update {
+        let raw = serde_json::json!({"update_id": 1, "message": {"message_id": 1, "date": 1,
+            "chat": {"id": 5, "type": chat_type}, "from": {"id": 5, "is_bot": false, "first_name": "A"},
+            "text": text}});
+        serde_json::from_value(raw).unwrap()
+    }
+
+    #[test]
+    fn commands_in_private_chats() {
+        let idle = Dialog::Idle;
+        assert_eq!(intent(&idle, &message("/start", "private")), Intent::Start);
+        assert_eq!(
+            intent(&idle, &message("/start@AvatarBot ref1", "private")),
+            Intent::Start
+        );
+        assert_eq!(intent(&idle, &message("/help", "private")), Intent::Help);
+        assert_eq!(
+            intent(&idle, &message("/menu", "private")),
+            Intent::Tap(Callback::Menu(Menu::Main))
+        );
+        assert_eq!(
+            intent(&idle, &message("/nope", "private")),
+            Intent::Unrecognised
+        );
+        assert_eq!(
+            intent(&idle, &message("hello", "private")),
+            Intent::Unrecognised
+        );
+        assert_eq!(intent(&idle, &message("/start", "group")), Intent::Ignore);
+    }
+
+    #[test]
+    fn unknown_callback_data_is_stale() {
+        let raw = serde_json::json!({"update_id": 1, "callback_query": {"id": "q",
+            "from": {"id": 5, "first_name": "A"}, "data": "test"}});
+        let update: Update = serde_json::from_value(raw).unwrap();
+        assert_eq!(intent(&Dialog::Idle, &update), Intent::Stale);
+    }
+}

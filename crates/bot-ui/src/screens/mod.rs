@@ -1,0 +1,19 @@
+//! Screens: what a person sees, one function per screen, in their language.
+
+mod main_menu;
+mod notices;
+
+pub use main_menu::{greeting, main_menu};
+pub use notices::{coming_soon, help, unknown_input};
+
+use crate::keyboard::{Button, InlineKeyboard};
+use crate::{Callback, Menu, Texts};
+
+/// The row every secondary screen ends with.
+pub(crate) fn back_row(t: &Texts) -> [Button; 1] {
+    [Button::new(&t.button_main_menu, Callback::Menu(Menu::Main))]
+}
+
+pub(crate) fn back_only(t: &Texts) -> InlineKeyboard {
+    InlineKeyboard::default().row(back_row(t))
+}
