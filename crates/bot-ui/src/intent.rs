@@ -39,8 +39,19 @@ pub fn intent(dialog: &Dialog, update: &Update) -> Intent {
             _ => Intent::Ignore,
         };
     }
-    match &update.message {
-        Some(message) if is_from_a_person_in_private(message) => message_intent(dialog, message),
+    if let Some(message) = &update.message
+        && is_from_a_person_in_private(message)
+    {
+        return message_intent(dialog, message);
+    }
+    // An edit that turns a message into a command (a fixed typo: /strat → /start) runs the
+    // command; other edits change nothing we already acted on.
+    match &update.edited_message {
+        Some(message) if is_from_a_person_in_private(message) => message
+            .text
+            .as_deref()
+            .and_then(command)
+            .map_or(Intent::Ignore, command_intent),
         Some(_) | None => Intent::Ignore,
     }
 }
@@ -51,15 +62,19 @@ fn is_from_a_person_in_private(message: &Message) -> bool {
 
 fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
     if let Some(command) = message.text.as_deref().and_then(command) {
-        return match command {
-            "start" => Intent::Start,
-            "help" => Intent::Help,
-            "menu" => Intent::Tap(Callback::Menu(Menu::Main)),
-            _ => Intent::Unrecognised,
-        };
+        return command_intent(command);
     }
     match dialog {
         Dialog::Idle => Intent::Unrecognised,
+    }
+}
+
+fn command_intent(command: &str) -> Intent {
+    match command {
+        "start" => Intent::Start,
+        "help" => Intent::Help,
+        "menu" => Intent::Tap(Callback::Menu(Menu::Main)),
+        _ => Intent::Unrecognised,
     }
 }
 
@@ -103,6 +118,21 @@ mod tests {
             Intent::Unrecognised
         );
         assert_eq!(intent(&idle, &message("/start", "group")), Intent::Ignore);
+    }
+
+    #[test]
+    fn edits_run_commands_only() {
+        let edit = |text: &str| {
+            let raw = serde_json::json!({"update_id": 1, "edited_message": {"message_id": 1,
+                "date": 1, "edit_date": 2, "chat": {"id": 5, "type": "private"},
+                "from": {"id": 5, "is_bot": false, "first_name": "A"}, "text": text}});
+            serde_json::from_value::<Update>(raw).unwrap()
+        };
+        assert_eq!(intent(&Dialog::Idle, &edit("/start")), Intent::Start);
+        assert_eq!(
+            intent(&Dialog::Idle, &edit("a prompt, edited")),
+            Intent::Ignore
+        );
     }
 
     #[test]

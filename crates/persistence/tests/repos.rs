@@ -1,4 +1,5 @@
 //! The repository suite, run on SQLite and on PostgreSQL (`TEST_DATABASE_URL`).
+#![allow(clippy::unwrap_used)] // integration tests: a panic is the failure report
 
 use std::time::Duration;
 

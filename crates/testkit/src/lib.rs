@@ -1,8 +1,12 @@
 //! Fresh databases for tests: a temporary SQLite file, or a new PostgreSQL database named
-//! `test_<pid>_<random>` created through `TEST_DATABASE_URL`, so runs never see each other.
+//! `test_<pid>_<random>` created through `TEST_DATABASE_URL`, so runs never see each other;
+//! and a fake Bot API that records calls.
 //!
 //! A PostgreSQL test whose server cannot be reached fails with the reason: it never skips.
 
+mod fake_telegram;
+
+pub use fake_telegram::{Call, FakeTelegram};
 use sea_orm::{ConnectionTrait, Database};
 
 /// Where PostgreSQL tests create their databases when `TEST_DATABASE_URL` is not set: the

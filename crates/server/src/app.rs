@@ -1,0 +1,195 @@
+//! Wiring: database, HTTP routes and background workers, started and stopped together.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use studio_providers::telegram::{SendLimits, TelegramClient, Throttle};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, Mode};
+use crate::dispatcher::Dispatcher;
+use crate::outbound::Sender;
+use crate::polling::Poller;
+use crate::state::AppState;
+
+/// Which background workers run in this process. Everything, normally; tests stop a server
+/// between ingress and dispatch by running the HTTP side alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    All,
+    IngressOnly,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    workers: Workers,
+    config: Config,
+    telegram: TelegramClient,
+    outbox_stored: Arc<Notify>,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    pub async fn build(config: Config, workers: Workers) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = open_database(&config).await?;
+        let telegram = TelegramClient::new(
+            http_client()?,
+            &config.telegram_api_url,
+            config.bot_token()?,
+        );
+        let state = AppState {
+            db,
+            webhook_secret: match config.mode() {
+                Mode::Webhook { .. } => config.telegram_webhook_secret.clone().map(Arc::new),
+                Mode::Polling => None,
+            },
+            inbox_stored: Arc::new(Notify::new()),
+            metrics: crate::metrics::handle(),
+            draining: Arc::new(AtomicBool::new(false)),
+        };
+        let router = crate::routes::router(state.clone(), &config.webhook_path);
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("LISTEN_ADDR: cannot listen on {}", config.listen_addr))?;
+        Ok(Self {
+            listener,
+            router,
+            state,
+            workers,
+            config,
+            telegram,
+            outbox_stored: Arc::new(Notify::new()),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .unwrap_or(self.config.listen_addr)
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.state.db
+    }
+
+    /// Cancelling it drains and stops the application, as SIGTERM does.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM, Ctrl-C or the shutdown token; then readiness turns 503, requests
+    /// in flight finish, workers finish their current work, and the call returns.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let cancel = self.shutdown.clone();
+        let mut workers = JoinSet::new();
+        workers.spawn(crate::shutdown::on_signal(cancel.clone()));
+        let draining = Arc::clone(&self.state.draining);
+        let drain_started = cancel.clone();
+        workers.spawn(async move {
+            drain_started.cancelled().await;
+            draining.store(true, Ordering::Relaxed);
+        });
+        if self.workers == Workers::All {
+            self.spawn_workers(&mut workers, &cancel);
+        }
+        tracing::info!(addr = %self.local_addr(), mode = ?self.config.mode(), "serving");
+        let server_stop = cancel.clone();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(async move { server_stop.cancelled().await })
+            .await
+            .context("HTTP server failed")?;
+        let drained = tokio::time::timeout(self.config.shutdown_timeout(), async {
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!("workers did not finish in time; their leases will expire");
+        }
+        self.state.db.clone().close().await.ok();
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    fn spawn_workers(&self, workers: &mut JoinSet<()>, cancel: &CancellationToken) {
+        let dispatcher = Dispatcher {
+            db: self.state.db.clone(),
+            inbox_stored: Arc::clone(&self.state.inbox_stored),
+            outbox_stored: Arc::clone(&self.outbox_stored),
+            concurrency: self.config.dispatch_concurrency,
+        };
+        workers.spawn(dispatcher.run(cancel.clone()));
+        let limits = SendLimits {
+            global_per_second: self.config.telegram_global_rate,
+            ..SendLimits::default()
+        };
+        let sender = Sender {
+            db: self.state.db.clone(),
+            telegram: self.telegram.clone(),
+            throttle: Arc::new(Throttle::new(limits)),
+            outbox_stored: Arc::clone(&self.outbox_stored),
+            concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),
+        };
+        workers.spawn(sender.run(cancel.clone()));
+        if self.config.mode() == Mode::Polling {
+            let poller = Poller {
+                db: self.state.db.clone(),
+                telegram: self.telegram.clone(),
+                inbox_stored: Arc::clone(&self.state.inbox_stored),
+            };
+            workers.spawn(poller.run(cancel.clone()));
+        }
+    }
+}
+
+pub async fn open_database(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    ensure_sqlite_dir(&config.database_url)?;
+    let db = studio_persistence::connect(&config.database_url, config.database_max_connections)
+        .await
+        .context("DATABASE_URL: cannot connect")?;
+    if config.run_migrations {
+        studio_persistence::migrate_up(&db)
+            .await
+            .context("cannot apply migrations")?;
+    }
+    Ok(db)
+}
+
+/// `sqlite://data/x.db` needs `data/` to exist; SQLite creates only the file.
+fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    let Some(rest) = url.strip_prefix("sqlite://") else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or(rest);
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("DATABASE_URL: cannot create {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+pub fn http_client() -> anyhow::Result<reqwest::Client> {
+    // One TLS provider for the process; `ring` is the one sqlx uses too.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        // Long enough for a 25 s getUpdates long poll.
+        .timeout(Duration::from_secs(40))
+        .pool_max_idle_per_host(64)
+        .build()
+        .context("cannot build the HTTP client")
+}

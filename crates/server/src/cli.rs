@@ -1,0 +1,174 @@
+//! `avatar-studio [serve|migrate|set-webhook|check]`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use secrecy::ExposeSecret;
+use studio_providers::telegram::TelegramClient;
+
+use crate::app::{Application, Workers, http_client};
+use crate::config::{Config, Mode};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "avatar-studio",
+    version,
+    about = "Telegram bot for personal AI portraits"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot: HTTP server and background workers (the default).
+    Serve,
+    /// Apply pending migrations (or roll all back with --down) and exit.
+    Migrate {
+        #[arg(long)]
+        down: bool,
+    },
+    /// Register PUBLIC_URL + WEBHOOK_PATH with Telegram, with the secret token.
+    SetWebhook,
+    /// Report configuration and connectivity, without changing anything.
+    Check,
+}
+
+pub fn main() -> ExitCode {
+    // `.env` fills in what the environment does not set; a missing file is fine.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    crate::telemetry::init(cli.config.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            Application::build(cli.config, Workers::All)
+                .await?
+                .run_until_stopped()
+                .await
+        }
+        Command::Migrate { down } => migrate(cli.config, down).await,
+        Command::SetWebhook => set_webhook(cli.config).await,
+        Command::Check => check(cli.config).await,
+    }
+}
+
+async fn migrate(mut config: Config, down: bool) -> anyhow::Result<()> {
+    config.run_migrations = false;
+    let db = crate::app::open_database(&config).await?;
+    if down {
+        studio_persistence::migrate_down(&db).await?;
+        println!("all migrations rolled back");
+    } else {
+        studio_persistence::migrate_up(&db).await?;
+        println!("migrations applied");
+    }
+    Ok(())
+}
+
+async fn set_webhook(config: Config) -> anyhow::Result<()> {
+    config.validate()?;
+    let Mode::Webhook { url } = config.mode() else {
+        anyhow::bail!("PUBLIC_URL: required to set a webhook");
+    };
+    let secret = config
+        .telegram_webhook_secret
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("TELEGRAM_WEBHOOK_SECRET: required"))?;
+    let telegram = TelegramClient::new(
+        http_client()?,
+        &config.telegram_api_url,
+        config.bot_token()?,
+    );
+    telegram
+        .set_webhook(&url, secret, &crate::polling::ALLOWED_UPDATES, 40)
+        .await?;
+    println!("webhook set to {url}");
+    Ok(())
+}
+
+async fn check(mut config: Config) -> anyhow::Result<()> {
+    config.validate()?;
+    let set = |s: &Option<secrecy::SecretString>| match s {
+        Some(v) if !v.expose_secret().is_empty() => "set",
+        _ => "not set (features that need it are off)",
+    };
+    println!("mode: {:?}", config.mode());
+    println!("database: {}", redact_url(&config.database_url));
+    println!("storage: {}", config.storage_url);
+    println!("FAL_KEY: {}", set(&config.fal_key));
+    println!(
+        "OPENAI_API_KEY: {} (model {})",
+        set(&config.openai_api_key),
+        config.openai_model
+    );
+    println!(
+        "costs: generation {} credits, training {} credits",
+        config.generation_cost, config.training_cost
+    );
+    config.run_migrations = false;
+    let db = crate::app::open_database(&config).await?;
+    match studio_persistence::check_ready(&db).await {
+        Ok(()) => println!("database: ready"),
+        Err(err) => println!("database: NOT READY: {err}"),
+    }
+    let telegram = TelegramClient::new(
+        http_client()?,
+        &config.telegram_api_url,
+        config.bot_token()?,
+    );
+    let me = telegram.get_me().await?;
+    println!(
+        "telegram: bot @{} ({})",
+        me.username.unwrap_or_default(),
+        me.id
+    );
+    let info = telegram.get_webhook_info().await?;
+    println!(
+        "telegram webhook: {} ({} pending{})",
+        if info.url.is_empty() {
+            "none"
+        } else {
+            &info.url
+        },
+        info.pending_update_count,
+        info.last_error_message
+            .map(|e| format!(", last error: {e}"))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// Hides a password in a database URL.
+fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

@@ -1,0 +1,271 @@
+//! The configuration contract of `docs/configuration.md`: environment variables (and `.env`),
+//! each with its default. A missing or invalid value stops start-up with one line naming it.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Config {
+    /// Database URL: SQLite for one machine, `postgres://…` in production.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/avatar-studio.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+    /// Apply pending migrations when `serve` starts (turn off when a migration Job does it).
+    #[arg(long, env = "RUN_MIGRATIONS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_migrations: bool,
+    /// HTTP listener for the webhook, health and metrics.
+    #[arg(long, env = "LISTEN_ADDR", default_value = "0.0.0.0:8080")]
+    pub listen_addr: SocketAddr,
+    /// Token from @BotFather.
+    #[arg(long, env = "TELEGRAM_BOT_TOKEN", hide_env_values = true)]
+    pub telegram_bot_token: Option<SecretString>,
+    /// Bot API base URL.
+    #[arg(
+        long,
+        env = "TELEGRAM_API_URL",
+        default_value = "https://api.telegram.org"
+    )]
+    pub telegram_api_url: String,
+    /// Value Telegram echoes in `X-Telegram-Bot-Api-Secret-Token`; required in webhook mode.
+    #[arg(long, env = "TELEGRAM_WEBHOOK_SECRET", hide_env_values = true)]
+    pub telegram_webhook_secret: Option<SecretString>,
+    /// External base URL. Set: webhook mode. Unset: polling mode.
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Path of the Telegram webhook behind the reverse proxy.
+    #[arg(long, env = "WEBHOOK_PATH", default_value = "/telegram/webhook")]
+    pub webhook_path: String,
+    /// Messages per second the bot sends in total (Telegram allows about 30).
+    #[arg(long, env = "TELEGRAM_GLOBAL_RATE", default_value = "30")]
+    pub telegram_global_rate: NonZeroU32,
+    /// Updates the dispatcher works on at once (each from a different chat).
+    #[arg(long, env = "DISPATCH_CONCURRENCY", default_value_t = 16)]
+    pub dispatch_concurrency: u32,
+    /// Bot API calls in flight at once.
+    #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 64)]
+    pub send_concurrency: u32,
+    /// Seconds a SIGTERM waits for in-flight work before exiting.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
+    pub shutdown_timeout_secs: u64,
+    /// FAL API key (`Authorization: Key …`); needed for training and generation.
+    #[arg(long, env = "FAL_KEY", hide_env_values = true)]
+    pub fal_key: Option<SecretString>,
+    #[arg(long, env = "FAL_QUEUE_URL", default_value = "https://queue.fal.run")]
+    pub fal_queue_url: String,
+    #[arg(long, env = "FAL_REST_URL", default_value = "https://rest.fal.ai")]
+    pub fal_rest_url: String,
+    /// Key of an OpenAI-compatible API; needed for prompts from photos and translation.
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<SecretString>,
+    #[arg(
+        long,
+        env = "OPENAI_BASE_URL",
+        default_value = "https://api.openai.com/v1"
+    )]
+    pub openai_base_url: String,
+    #[arg(long, env = "OPENAI_MODEL", default_value = "gpt-4o-mini")]
+    pub openai_model: String,
+    /// Object storage: `file://dir` or `s3://bucket/prefix`.
+    #[arg(long, env = "STORAGE_URL", default_value = "file://data/storage")]
+    pub storage_url: String,
+    /// Credits one generated image costs.
+    #[arg(long, env = "GENERATION_COST", default_value_t = 5)]
+    pub generation_cost: u32,
+    /// Credits one avatar training costs.
+    #[arg(long, env = "TRAINING_COST", default_value_t = 150)]
+    pub training_cost: u32,
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
+    pub log_format: LogFormat,
+}
+
+/// One line naming the variable at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+fn invalid(variable: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError {
+        variable,
+        problem: problem.into(),
+    }
+}
+
+/// How updates reach us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Webhook { url: String },
+    Polling,
+}
+
+impl Config {
+    /// Checks rules across fields; `serve`, `set-webhook` and `check` call it.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let token = self.bot_token()?;
+        if !token.expose_secret().contains(':') {
+            return Err(invalid(
+                "TELEGRAM_BOT_TOKEN",
+                "expected the form 123456:ABC… from @BotFather",
+            ));
+        }
+        http_url("TELEGRAM_API_URL", &self.telegram_api_url)?;
+        http_url("FAL_QUEUE_URL", &self.fal_queue_url)?;
+        http_url("FAL_REST_URL", &self.fal_rest_url)?;
+        http_url("OPENAI_BASE_URL", &self.openai_base_url)?;
+        if !self.webhook_path.starts_with('/') {
+            return Err(invalid("WEBHOOK_PATH", "must start with /"));
+        }
+        if let Some(url) = &self.public_url {
+            http_url("PUBLIC_URL", url)?;
+            let secret = self.telegram_webhook_secret.as_ref().ok_or_else(|| {
+                invalid("TELEGRAM_WEBHOOK_SECRET", "required when PUBLIC_URL is set")
+            })?;
+            validate_secret(secret.expose_secret())?;
+        }
+        if !(self.storage_url.starts_with("file://") || self.storage_url.starts_with("s3://")) {
+            return Err(invalid("STORAGE_URL", "expected file://… or s3://…"));
+        }
+        if self.dispatch_concurrency == 0 || self.send_concurrency == 0 {
+            return Err(invalid("DISPATCH_CONCURRENCY", "must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn bot_token(&self) -> Result<&SecretString, ConfigError> {
+        self.telegram_bot_token
+            .as_ref()
+            .ok_or_else(|| invalid("TELEGRAM_BOT_TOKEN", "required (the token from @BotFather)"))
+    }
+
+    pub fn mode(&self) -> Mode {
+        match &self.public_url {
+            Some(base) => Mode::Webhook {
+                url: format!("{}{}", base.trim_end_matches('/'), self.webhook_path),
+            },
+            None => Mode::Polling,
+        }
+    }
+
+    pub fn shutdown_timeout(&self) -> Duration {
+        Duration::from_secs(self.shutdown_timeout_secs)
+    }
+}
+
+fn http_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
+    match reqwest::Url::parse(url) {
+        Ok(parsed) if matches!(parsed.scheme(), "http" | "https") => Ok(()),
+        Ok(_) => Err(invalid(variable, "must be an http(s) URL")),
+        Err(e) => Err(invalid(variable, format!("not a URL: {e}"))),
+    }
+}
+
+/// Telegram allows 1–256 characters of `A-Za-z0-9_-`.
+fn validate_secret(secret: &str) -> Result<(), ConfigError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if (1..=256).contains(&secret.len()) && secret.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "TELEGRAM_WEBHOOK_SECRET",
+            "1–256 characters of A-Z a-z 0-9 _ -",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Config;
+
+    #[derive(Parser)]
+    struct Wrapper {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    fn parse(args: &[&str]) -> Config {
+        let mut argv = vec!["test"];
+        argv.extend_from_slice(args);
+        Wrapper::try_parse_from(argv).unwrap().config
+    }
+
+    #[test]
+    fn defaults_follow_the_contract() {
+        let config = parse(&["--telegram-bot-token", "1:abc"]);
+        assert_eq!(
+            config.database_url,
+            "sqlite://data/avatar-studio.db?mode=rwc"
+        );
+        assert_eq!(config.listen_addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(config.webhook_path, "/telegram/webhook");
+        assert_eq!((config.generation_cost, config.training_cost), (5, 150));
+        assert_eq!(config.mode(), super::Mode::Polling);
+        config.validate().unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_variable() {
+        let config = parse(&[]);
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("TELEGRAM_BOT_TOKEN:")
+        );
+        let config = parse(&[
+            "--telegram-bot-token",
+            "1:abc",
+            "--public-url",
+            "https://bot.example",
+        ]);
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("TELEGRAM_WEBHOOK_SECRET:")
+        );
+        let config = parse(&[
+            "--telegram-bot-token",
+            "1:abc",
+            "--public-url",
+            "https://bot.example",
+            "--telegram-webhook-secret",
+            "has spaces",
+        ]);
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("TELEGRAM_WEBHOOK_SECRET:")
+        );
+        let config = parse(&["--telegram-bot-token", "1:abc", "--storage-url", "ftp://x"]);
+        assert!(
+            config
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .starts_with("STORAGE_URL:")
+        );
+    }
+}

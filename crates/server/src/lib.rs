@@ -1,0 +1,22 @@
+//! The binary's library: configuration, HTTP routes, the dispatcher that turns stored updates
+//! into effects, the outbound sender, and the CLI that wires them.
+//!
+//! Flow: Telegram → `routes::webhook` (or `polling`) stores the raw update in the inbox →
+//! `dispatcher` claims it, `handle` decides in one transaction (user, dialog, outbox rows) →
+//! `outbound` sends the outbox within Telegram's limits.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+mod dispatcher;
+mod handle;
+mod metrics;
+mod outbound;
+mod polling;
+mod routes;
+mod shutdown;
+mod state;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;

@@ -1,0 +1,171 @@
+//! One sender owns outbound messages: Telegram limits us per chat and per bot, and a 429 says
+//! how long to wait. One owner can honour both; many callers of `sendMessage` cannot.
+//!
+//! Calls come from the outbox, oldest first per chat (the claim only offers a chat's next call
+//! once the previous one is settled), so a chat's messages arrive in the order decided.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use studio_domain::{ChatId, TelegramUserId};
+use studio_persistence::repos::outbox::{self, ClaimedCall};
+use studio_persistence::repos::users;
+use studio_providers::telegram::{TelegramClient, TelegramError, Throttle};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::dispatcher::backoff;
+use crate::metrics::{OUTBOUND_429, OUTBOUND_ERRORS, OUTBOUND_SENT};
+
+/// Longer than any throttle wait plus a call's timeout.
+const LEASE: Duration = Duration::from_secs(120);
+const POLL: Duration = Duration::from_millis(250);
+/// Failures (not counting 429s' waits) before a call is dead-lettered.
+const MAX_ATTEMPTS: i32 = 8;
+
+#[derive(Clone)]
+pub struct Sender {
+    pub db: DatabaseConnection,
+    pub telegram: TelegramClient,
+    pub throttle: Arc<Throttle>,
+    pub outbox_stored: Arc<Notify>,
+    pub concurrency: usize,
+}
+
+enum Outcome {
+    Sent,
+    Later(Duration, String),
+    GiveUp(String),
+}
+
+impl Sender {
+    pub async fn run(self, cancel: CancellationToken) {
+        tracing::info!(concurrency = self.concurrency, "sender started");
+        let slots = Arc::new(Semaphore::new(self.concurrency));
+        let mut in_flight = JoinSet::new();
+        let mut forget = tokio::time::interval(Throttle::FORGET_EVERY);
+        while !cancel.is_cancelled() {
+            let free = u32::try_from(slots.available_permits()).unwrap_or(u32::MAX);
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                self.claim(free).await
+            };
+            let idle = claimed.is_empty();
+            for call in claimed {
+                let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+                    break;
+                };
+                let sender = self.clone();
+                let span = tracing::info_span!("send", chat_id = %call.chat_id, method = %call.method, outbox_id = call.id);
+                in_flight.spawn(
+                    async move {
+                        sender.deliver(call).await;
+                        drop(permit);
+                    }
+                    .instrument(span),
+                );
+            }
+            if idle {
+                tokio::select! {
+                    () = self.outbox_stored.notified() => {}
+                    Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                    _ = forget.tick() => self.throttle.forget_idle(),
+                    () = cancel.cancelled() => {}
+                }
+            }
+            while in_flight.try_join_next().is_some() {}
+        }
+        // Calls already made are settled; unsent ones keep their rows for the next start.
+        while in_flight.join_next().await.is_some() {}
+        tracing::info!("sender stopped");
+    }
+
+    async fn claim(&self, limit: u32) -> Vec<ClaimedCall> {
+        match outbox::claim(&self.db, limit, LEASE).await {
+            Ok(calls) => calls,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot claim outgoing calls");
+                Vec::new()
+            }
+        }
+    }
+
+    async fn deliver(&self, call: ClaimedCall) {
+        let is_message = call.method != "answerCallbackQuery";
+        self.throttle.until_ready(call.chat_id.0, is_message).await;
+        let outcome = match self.telegram.call_raw(&call.method, &call.payload).await {
+            Ok(_) => Outcome::Sent,
+            Err(err) => self.on_error(&call, err).await,
+        };
+        let method = call.method.clone();
+        let settled = match outcome {
+            Outcome::Sent => {
+                metrics::counter!(OUTBOUND_SENT, "method" => method, "outcome" => "ok")
+                    .increment(1);
+                outbox::mark_sent(&self.db, &call).await
+            }
+            Outcome::Later(delay, error) => outbox::retry(&self.db, &call, delay, &error).await,
+            Outcome::GiveUp(error) => {
+                metrics::counter!(OUTBOUND_SENT, "method" => method, "outcome" => "dead")
+                    .increment(1);
+                outbox::dead_letter(&self.db, &call, &error).await
+            }
+        };
+        if let Err(err) = settled {
+            // The lease expires and the call is claimed again; a resend beats a lost message.
+            tracing::error!(error = %err, "cannot settle outgoing call");
+        }
+    }
+
+    async fn on_error(&self, call: &ClaimedCall, err: TelegramError) -> Outcome {
+        metrics::counter!(OUTBOUND_ERRORS, "kind" => err.kind()).increment(1);
+        match err {
+            TelegramError::RetryAfter(wait) => {
+                metrics::counter!(OUTBOUND_429).increment(1);
+                tracing::warn!(retry_after = ?wait, "Telegram asked us to slow down");
+                Outcome::Later(wait, "429 Too Many Requests".into())
+            }
+            TelegramError::Forbidden(description) => {
+                self.mark_blocked(call.chat_id).await;
+                Outcome::GiveUp(format!("403 {description}"))
+            }
+            TelegramError::Rejected { description, .. }
+                if description.contains("message is not modified") =>
+            {
+                Outcome::Sent
+            }
+            TelegramError::Rejected { code, description } => {
+                tracing::warn!(code, %description, "Telegram rejected a call");
+                Outcome::GiveUp(format!("{code} {description}"))
+            }
+            err @ (TelegramError::Server { .. } | TelegramError::Network(_)) => {
+                if call.attempts >= MAX_ATTEMPTS {
+                    tracing::error!(error = %err, attempts = call.attempts, "giving up on a call");
+                    Outcome::GiveUp(err.to_string())
+                } else {
+                    tracing::warn!(error = %err, attempts = call.attempts, "call failed; will retry");
+                    Outcome::Later(backoff(call.attempts), err.to_string())
+                }
+            }
+        }
+    }
+
+    /// A private chat's id is the person's id: mark them blocked and drop what waits for them.
+    async fn mark_blocked(&self, chat: ChatId) {
+        if chat.0 <= 0 {
+            return;
+        }
+        tracing::info!(chat_id = %chat, "chat is forbidden; user marked blocked");
+        if let Err(err) = users::set_blocked(&self.db, TelegramUserId(chat.0), true).await {
+            tracing::error!(error = %err, "cannot mark user blocked");
+        }
+        if let Err(err) = outbox::drop_pending(&self.db, chat, "user blocked the bot").await {
+            tracing::error!(error = %err, "cannot drop calls to a blocked chat");
+        }
+    }
+}

@@ -1,0 +1,44 @@
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use studio_persistence::repos::{inbox, outbox};
+
+use crate::metrics::{INBOX_LAG, INBOX_PENDING, OUTBOX_PENDING};
+use crate::state::AppState;
+
+/// Liveness: the process answers.
+pub async fn live() -> &'static str {
+    "ok"
+}
+
+/// Readiness: not draining, database reachable and migrated, status labels as in the code.
+pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
+    if app.is_draining() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining".to_owned());
+    }
+    match studio_persistence::check_ready(&app.db).await {
+        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+        Err(err) => {
+            tracing::warn!(error = %err, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+        }
+    }
+}
+
+/// Prometheus text format; queue depths are read at scrape time.
+pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
+    if let Ok((pending, lag_ms)) = inbox::backlog(&app.db).await {
+        metrics::gauge!(INBOX_PENDING).set(pending as f64);
+        metrics::gauge!(INBOX_LAG).set(lag_ms as f64 / 1000.0);
+    }
+    if let Ok((pending, _)) = outbox::backlog(&app.db).await {
+        metrics::gauge!(OUTBOX_PENDING).set(pending as f64);
+    }
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        app.metrics.render(),
+    )
+}

@@ -1,0 +1,110 @@
+//! The webhook: authentication, limits, storage, and the fixtures captured from real bots.
+
+use studio_persistence::repos::inbox;
+use studio_server::app::Workers;
+use studio_testkit::{Backend, on_both_backends};
+
+use crate::support::{SECRET, TestApp, fixtures, fresh, text_update};
+
+#[tokio::test]
+async fn every_fixture_is_accepted_and_the_server_stays_healthy() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    for (name, update) in fixtures() {
+        assert_eq!(app.post_update(&update).await, 200, "{name}");
+    }
+    app.settle().await;
+    assert_eq!(app.get("/healthz").await.0, 200);
+    assert_eq!(app.get("/readyz").await.0, 200);
+    for (name, update) in fixtures() {
+        let id = studio_domain::UpdateId(update["update_id"].as_i64().unwrap());
+        let row = inbox::find(&app.db, id).await.unwrap().expect(&name);
+        assert!(
+            row.last_error.is_none(),
+            "{name} failed: {:?}",
+            row.last_error
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn wrong_or_missing_secret_is_401_and_stores_nothing() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::IngressOnly).await;
+    let update = text_update(1, 10, "/start");
+    assert_eq!(app.post_raw(update.to_string(), Some("wrong")).await, 401);
+    assert_eq!(
+        app.post_raw(update.to_string(), Some(&SECRET[..SECRET.len() - 1]))
+            .await,
+        401
+    );
+    assert_eq!(app.post_raw(update.to_string(), None).await, 401);
+    assert_eq!(inbox::backlog(&app.db).await.unwrap().0, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn bad_bodies_get_clear_statuses() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::IngressOnly).await;
+    let huge = format!(
+        "{{\"update_id\":1,\"pad\":\"{}\"}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    assert_eq!(app.post_raw(huge, Some(SECRET)).await, 413);
+    assert_eq!(app.post_raw("not json", Some(SECRET)).await, 400);
+    assert_eq!(app.post_raw("{\"message\":{}}", Some(SECRET)).await, 400);
+    assert_eq!(app.post_raw("[1,2]", Some(SECRET)).await, 400);
+    assert_eq!(app.post_raw(vec![0xff_u8, 0xfe], Some(SECRET)).await, 400);
+    // An authenticated update of a kind we do not handle is stored and acknowledged.
+    assert_eq!(
+        app.post_raw("{\"update_id\":9,\"message_reaction\":{}}", Some(SECRET))
+            .await,
+        200
+    );
+    assert_eq!(inbox::backlog(&app.db).await.unwrap().0, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn database_outage_answers_503_so_telegram_retries() {
+    use sea_orm::ConnectionTrait;
+    let (db, telegram) = fresh(Backend::Postgres).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::IngressOnly).await;
+    assert_eq!(app.post_update(&text_update(1, 10, "/start")).await, 200);
+    let name = db.url.rsplit('/').next().unwrap().to_owned();
+    let admin_url = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| studio_testkit::DEFAULT_POSTGRES_URL.to_owned());
+    let admin = sea_orm::Database::connect(admin_url).await.unwrap();
+    admin
+        .execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .await
+        .unwrap();
+    assert_eq!(app.post_update(&text_update(2, 10, "/start")).await, 503);
+    assert_eq!(app.get("/readyz").await.0, 503);
+    assert_eq!(app.get("/healthz").await.0, 200, "alive, just not ready");
+    app.shutdown.cancel();
+}
+
+on_both_backends!(a_repeated_start_is_answered_once);
+
+async fn a_repeated_start_is_answered_once(db: studio_testkit::TestDb) {
+    let telegram = studio_testkit::FakeTelegram::start().await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let update = text_update(100, 555, "/start");
+    assert_eq!(app.post_update(&update).await, 200);
+    assert_eq!(app.post_update(&update).await, 200);
+    app.settle().await;
+    let sent = telegram.calls_to("sendMessage");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].body["chat_id"], 555);
+    let keyboard = &sent[0].body["reply_markup"]["inline_keyboard"];
+    assert_eq!(
+        keyboard.as_array().map(Vec::len),
+        Some(3),
+        "menu rows: {keyboard}"
+    );
+    assert!(sent[0].body["text"].as_str().unwrap().contains("Waffle"));
+    app.stop().await;
+}

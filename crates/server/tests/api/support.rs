@@ -1,0 +1,183 @@
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use sea_orm::DatabaseConnection;
+use serde_json::Value;
+use studio_persistence::repos::{inbox, outbox};
+use studio_server::Config;
+use studio_server::app::{Application, Workers};
+use studio_testkit::{Backend, FakeTelegram, TestDb};
+use tokio_util::sync::CancellationToken;
+
+pub const TOKEN: &str = "123456:TEST-token-never-in-logs";
+pub const SECRET: &str = "webhook-secret_42";
+/// A safety net against hangs, not a synchronisation: tests wait for conditions.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+#[derive(Parser)]
+struct Args {
+    #[command(flatten)]
+    config: Config,
+}
+
+pub fn config(db_url: &str, telegram_url: &str) -> Config {
+    Args::try_parse_from([
+        "test",
+        "--database-url",
+        db_url,
+        "--listen-addr",
+        "127.0.0.1:0",
+        "--telegram-bot-token",
+        TOKEN,
+        "--telegram-api-url",
+        telegram_url,
+        "--telegram-webhook-secret",
+        SECRET,
+        "--public-url",
+        "https://bot.example.test",
+        "--database-max-connections",
+        "8",
+        "--shutdown-timeout-secs",
+        "10",
+    ])
+    .expect("test config parses")
+    .config
+}
+
+pub struct TestApp {
+    pub addr: std::net::SocketAddr,
+    pub db: DatabaseConnection,
+    pub http: reqwest::Client,
+    pub shutdown: CancellationToken,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: &TestDb, telegram: &FakeTelegram, workers: Workers) -> Self {
+        Self::spawn_with(config(&db.url, &telegram.url), workers).await
+    }
+
+    pub async fn spawn_with(config: Config, workers: Workers) -> Self {
+        let app = Application::build(config, workers)
+            .await
+            .expect("application builds");
+        let (addr, db, shutdown) = (app.local_addr(), app.db().clone(), app.shutdown_token());
+        let server = tokio::spawn(app.run_until_stopped());
+        Self {
+            addr,
+            db,
+            http: reqwest::Client::new(),
+            shutdown,
+            server,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn post_raw(
+        &self,
+        body: impl Into<reqwest::Body>,
+        secret: Option<&str>,
+    ) -> reqwest::StatusCode {
+        let mut request = self
+            .http
+            .post(self.url("/telegram/webhook"))
+            .header("content-type", "application/json");
+        if let Some(secret) = secret {
+            request = request.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        request
+            .body(body)
+            .send()
+            .await
+            .expect("webhook answers")
+            .status()
+    }
+
+    pub async fn post_update(&self, update: &Value) -> reqwest::StatusCode {
+        self.post_raw(update.to_string(), Some(SECRET)).await
+    }
+
+    pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String) {
+        let response = self.http.get(self.url(path)).send().await.expect("answers");
+        let status = response.status();
+        (status, response.text().await.unwrap_or_default())
+    }
+
+    /// Waits until every stored update is processed and every decided call is sent.
+    pub async fn settle(&self) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let (updates, _) = inbox::backlog(&self.db).await.expect("inbox backlog");
+            let (calls, _) = outbox::backlog(&self.db).await.expect("outbox backlog");
+            if updates == 0 && calls == 0 {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{updates} updates and {calls} calls still pending"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.server
+            .await
+            .expect("server task")
+            .expect("server stops cleanly");
+    }
+}
+
+pub async fn fresh(backend: Backend) -> (TestDb, FakeTelegram) {
+    (TestDb::fresh(backend).await, FakeTelegram::start().await)
+}
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/telegram")
+}
+
+/// The captured updates in `shared/fixtures/telegram`, by file name.
+pub fn fixtures() -> Vec<(String, Value)> {
+    let dir = fixtures_dir();
+    let mut found: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("fixtures at {}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("fixture readable");
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, serde_json::from_str(&text).expect("fixture is JSON"))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(
+        found.len() >= 6,
+        "expected the six fixtures, found {}",
+        found.len()
+    );
+    found
+}
+
+pub fn fixture(prefix: &str) -> Value {
+    fixtures()
+        .into_iter()
+        .find(|(name, _)| name.starts_with(prefix))
+        .expect("fixture exists")
+        .1
+}
+
+/// Fixture 01 (a private text message) saying `text`, as update `update_id` from `user`.
+pub fn text_update(update_id: i64, user: i64, text: &str) -> Value {
+    let mut update = fixture("01_");
+    update["update_id"] = update_id.into();
+    update["message"]["text"] = text.into();
+    update["message"]["from"]["id"] = user.into();
+    update["message"]["chat"]["id"] = user.into();
+    update
+}

@@ -1,0 +1,195 @@
+//! A fake Telegram Bot API on 127.0.0.1: records every call, answers like Telegram, and can be
+//! told to fail the next calls of a method (429, 403, 500…) to exercise the sender's paths.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// One recorded Bot API call.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub token: String,
+    pub method: String,
+    pub body: Value,
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    failures: VecDeque<(String, u16, Value)>,
+    updates: VecDeque<Value>,
+    next_message_id: i64,
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+pub struct FakeTelegram {
+    pub url: String,
+    shared: Shared,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeTelegram {
+    pub async fn start() -> Self {
+        let shared = Shared::default();
+        let app = Router::new()
+            .route("/{bot}/{method}", post(answer))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake Telegram");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        Self {
+            url,
+            shared,
+            _server: server,
+        }
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.shared.lock().calls.clone()
+    }
+
+    pub fn calls_to(&self, method: &str) -> Vec<Call> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c.method == method)
+            .collect()
+    }
+
+    /// The next call of `method` gets this status and body instead of success.
+    pub fn fail_next(&self, method: &str, status: u16, body: Value) {
+        self.shared
+            .lock()
+            .failures
+            .push_back((method.to_owned(), status, body));
+    }
+
+    /// Queues an update for `getUpdates` (polling mode).
+    pub fn push_update(&self, update: Value) {
+        self.shared.lock().updates.push_back(update);
+        self.shared.changed.notify_waiters();
+    }
+
+    /// Waits until `method` was called at least `n` times; panics after `within`.
+    pub async fn wait_for(&self, method: &str, n: usize, within: Duration) -> Vec<Call> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let changed = self.shared.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            // Registered before the check, so a call that lands in between still wakes us.
+            changed.as_mut().enable();
+            let calls = self.calls_to(method);
+            if calls.len() >= n {
+                return calls;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                panic!(
+                    "waited {within:?} for {n} × {method}, got {}: {:?}",
+                    calls.len(),
+                    self.calls()
+                );
+            }
+        }
+    }
+}
+
+async fn answer(
+    State(shared): State<Shared>,
+    Path((bot, method)): Path<(String, String)>,
+    Json(body): Json<Value>,
+) -> Response {
+    if method == "getUpdates" {
+        return get_updates(&shared, &body).await;
+    }
+    let response = {
+        let mut inner = shared.lock();
+        let token = bot.strip_prefix("bot").unwrap_or(&bot).to_owned();
+        inner.calls.push(Call {
+            token,
+            method: method.clone(),
+            body: body.clone(),
+        });
+        let failure = inner.failures.iter().position(|(m, _, _)| *m == method);
+        match failure.and_then(|i| inner.failures.remove(i)) {
+            Some((_, status, body)) => {
+                let status =
+                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                (status, Json(body)).into_response()
+            }
+            None => {
+                inner.next_message_id += 1;
+                Json(json!({"ok": true, "result": success(&method, &body, inner.next_message_id)}))
+                    .into_response()
+            }
+        }
+    };
+    shared.changed.notify_waiters();
+    response
+}
+
+fn success(method: &str, body: &Value, message_id: i64) -> Value {
+    match method {
+        "getMe" => {
+            json!({"id": 1, "is_bot": true, "first_name": "Avatar Studio", "username": "AvatarStudioBot"})
+        }
+        "getWebhookInfo" => json!({"url": "", "pending_update_count": 0}),
+        "sendMessage" | "editMessageText" | "sendPhoto" => json!({
+            "message_id": message_id,
+            "date": 1_700_000_000,
+            "chat": {"id": body.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"},
+            "text": body.get("text").cloned().unwrap_or(Value::Null),
+        }),
+        _ => json!(true),
+    }
+}
+
+async fn get_updates(shared: &Shared, body: &Value) -> Response {
+    let offset = body.get("offset").and_then(Value::as_i64).unwrap_or(0);
+    let wait = Duration::from_secs(
+        body.get("timeout")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+            .min(1),
+    );
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let changed = shared.changed.notified();
+        let mut changed = std::pin::pin!(changed);
+        changed.as_mut().enable();
+        let ready: Vec<Value> = {
+            let mut inner = shared.lock();
+            inner
+                .updates
+                .retain(|u| u.get("update_id").and_then(Value::as_i64).unwrap_or(0) >= offset);
+            inner.updates.iter().cloned().collect()
+        };
+        if !ready.is_empty() || tokio::time::timeout_at(deadline, changed).await.is_err() {
+            return Json(json!({"ok": true, "result": ready})).into_response();
+        }
+    }
+}
