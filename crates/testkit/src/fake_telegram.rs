@@ -20,6 +20,8 @@ pub struct Call {
     pub token: String,
     pub method: String,
     pub body: Value,
+    /// When the call arrived, for end-to-end latency in benchmarks.
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -81,6 +83,16 @@ impl FakeTelegram {
             .collect()
     }
 
+    /// How many calls of `method` arrived so far, without copying them.
+    pub fn count(&self, method: &str) -> usize {
+        self.shared
+            .lock()
+            .calls
+            .iter()
+            .filter(|c| c.method == method)
+            .count()
+    }
+
     /// The next call of `method` gets this status and body instead of success.
     pub fn fail_next(&self, method: &str, status: u16, body: Value) {
         self.shared
@@ -133,6 +145,7 @@ async fn answer(
             token,
             method: method.clone(),
             body: body.clone(),
+            at: std::time::Instant::now(),
         });
         let failure = inner.failures.iter().position(|(m, _, _)| *m == method);
         match failure.and_then(|i| inner.failures.remove(i)) {
