@@ -48,6 +48,7 @@ on_both_backends!(
     unknown_status_labels_are_refused,
     inbox_dedupes_and_keeps_chat_order,
     inbox_claims_are_fenced_and_retried,
+    inbox_stores_batches_with_duplicates,
     outbox_orders_per_chat_and_drops_for_blocked_chats,
     users_upsert_and_block,
     avatars_are_found_only_through_their_owner,
@@ -165,6 +166,23 @@ async fn inbox_dedupes_and_keeps_chat_order(db: TestDb) {
     assert_eq!(inbox::backlog(&conn).await.unwrap().0, 2);
 }
 
+async fn inbox_stores_batches_with_duplicates(db: TestDb) {
+    let conn = migrated(&db).await;
+    let put = |id: i64| inbox::NewUpdate {
+        update_id: UpdateId(id),
+        lane: id,
+        payload: "{}",
+    };
+    inbox::accept(&conn, put(1)).await.unwrap();
+    let answers = inbox::accept_many(&conn, &[put(1), put(2), put(3), put(2)])
+        .await
+        .unwrap();
+    use inbox::Accepted::{Duplicate, Stored};
+    assert_eq!(answers, [Duplicate, Stored, Stored, Duplicate]);
+    assert_eq!(inbox::backlog(&conn).await.unwrap().0, 3);
+    assert!(inbox::accept_many(&conn, &[]).await.unwrap().is_empty());
+}
+
 async fn inbox_claims_are_fenced_and_retried(db: TestDb) {
     let conn = migrated(&db).await;
     let new = inbox::NewUpdate {
@@ -173,11 +191,14 @@ async fn inbox_claims_are_fenced_and_retried(db: TestDb) {
         payload: "{\"update_id\":1}",
     };
     inbox::accept(&conn, new).await.unwrap();
-    // A zero lease expires at once, as a crashed replica's would.
-    let stale = inbox::claim(&conn, 1, Duration::ZERO)
+    let stale = inbox::claim(&conn, 1, Duration::from_secs(30))
         .await
         .unwrap()
         .remove(0);
+    // The claimant crashed and its lease ran out.
+    conn.execute_unprepared("UPDATE inbox SET lease_until_ms = 0")
+        .await
+        .unwrap();
     let fresh = inbox::claim(&conn, 1, Duration::from_secs(30))
         .await
         .unwrap()

@@ -38,15 +38,12 @@ async fn run(backend: Backend, updates: usize) {
     let telegram = FakeTelegram::start().await;
     let port = free_port();
     let started = Instant::now();
-    let mut server = spawn_server(&db.url, &telegram.url, port);
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONNECTIONS)
-        .build()
-        .unwrap();
+    let mut server = KillOnDrop(spawn_server(&db.url, &telegram.url, port));
+    let http = studio_server::app::http_client().unwrap();
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&http, &base).await;
     let ready_in = started.elapsed();
-    let idle_rss = rss_kib(server.id(), "VmRSS");
+    let idle_rss = rss_kib(server.0.id(), "VmRSS");
 
     let next = Arc::new(Mutex::new(0usize));
     let load_started = Instant::now();
@@ -107,8 +104,8 @@ async fn run(backend: Backend, updates: usize) {
         .max()
         .unwrap();
     let end_to_end = last_reply.duration_since(load_started);
-    let peak_rss = rss_kib(server.id(), "VmHWM");
-    stop(&mut server);
+    let peak_rss = rss_kib(server.0.id(), "VmHWM");
+    stop(&mut server.0);
 
     latencies.sort_unstable();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
@@ -177,6 +174,16 @@ async fn wait_ready(http: &reqwest::Client, base: &str) {
         }
         assert!(Instant::now() < deadline, "server never became ready");
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A panicking benchmark must not leave a server running.
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Mode};
 use crate::dispatcher::Dispatcher;
+use crate::inbox_writer::InboxWriterTask;
 use crate::outbound::Sender;
 use crate::polling::Poller;
 use crate::state::AppState;
@@ -32,6 +33,8 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    inbox_writer: InboxWriterTask,
+    inbox_stored: Arc<Notify>,
     workers: Workers,
     config: Config,
     telegram: TelegramClient,
@@ -48,13 +51,16 @@ impl Application {
             &config.telegram_api_url,
             config.bot_token()?,
         );
+        let inbox_stored = Arc::new(Notify::new());
+        let (inbox, inbox_writer) =
+            crate::inbox_writer::inbox_writer(db.clone(), Arc::clone(&inbox_stored));
         let state = AppState {
             db,
+            inbox,
             webhook_secret: match config.mode() {
                 Mode::Webhook { .. } => config.telegram_webhook_secret.clone().map(Arc::new),
                 Mode::Polling => None,
             },
-            inbox_stored: Arc::new(Notify::new()),
             metrics: crate::metrics::handle(),
             draining: Arc::new(AtomicBool::new(false)),
         };
@@ -66,6 +72,8 @@ impl Application {
             listener,
             router,
             state,
+            inbox_writer,
+            inbox_stored,
             workers,
             config,
             telegram,
@@ -89,8 +97,9 @@ impl Application {
         self.shutdown.clone()
     }
 
-    /// Serves until SIGTERM, Ctrl-C or the shutdown token; then readiness turns 503, requests
-    /// in flight finish, workers finish their current work, and the call returns.
+    /// Serves until SIGTERM, Ctrl-C or the shutdown token; then readiness turns 503, after
+    /// `DRAIN_DELAY_SECS` the listener closes once requests in flight finish, workers finish
+    /// their current work, and the call returns.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let cancel = self.shutdown.clone();
         let mut workers = JoinSet::new();
@@ -101,23 +110,45 @@ impl Application {
             drain_started.cancelled().await;
             draining.store(true, Ordering::Relaxed);
         });
+        // Workers outlive the listener: updates accepted during the drain still get handled.
+        let stop_workers = CancellationToken::new();
         if self.workers == Workers::All {
-            self.spawn_workers(&mut workers, &cancel);
+            self.spawn_workers(&mut workers, &stop_workers);
         }
         tracing::info!(addr = %self.local_addr(), mode = ?self.config.mode(), "serving");
-        let server_stop = cancel.clone();
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move { server_stop.cancelled().await })
+        let Application {
+            listener,
+            router,
+            state,
+            inbox_writer,
+            config,
+            ..
+        } = self;
+        let writer = tokio::spawn(inbox_writer.run());
+        let (server_stop, drain_delay) = (cancel.clone(), config.drain_delay());
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async move {
+                server_stop.cancelled().await;
+                tokio::time::sleep(drain_delay).await;
+            })
             .await
             .context("HTTP server failed")?;
-        let drained = tokio::time::timeout(self.config.shutdown_timeout(), async {
+        // The writer stops once the last `InboxWriter` is gone: the router's went with it,
+        // this is the state's. Updates it accepted are stored before it returns.
+        let db = state.db.clone();
+        drop(state);
+        if let Err(err) = writer.await {
+            tracing::error!(error = %err, "inbox writer failed");
+        }
+        stop_workers.cancel();
+        let drained = tokio::time::timeout(config.shutdown_timeout(), async {
             while workers.join_next().await.is_some() {}
         })
         .await;
         if drained.is_err() {
             tracing::warn!("workers did not finish in time; their leases will expire");
         }
-        self.state.db.clone().close().await.ok();
+        db.close().await.ok();
         tracing::info!("stopped");
         Ok(())
     }
@@ -125,7 +156,7 @@ impl Application {
     fn spawn_workers(&self, workers: &mut JoinSet<()>, cancel: &CancellationToken) {
         let dispatcher = Dispatcher {
             db: self.state.db.clone(),
-            inbox_stored: Arc::clone(&self.state.inbox_stored),
+            inbox_stored: Arc::clone(&self.inbox_stored),
             outbox_stored: Arc::clone(&self.outbox_stored),
             concurrency: self.config.dispatch_concurrency,
         };
@@ -146,7 +177,7 @@ impl Application {
             let poller = Poller {
                 db: self.state.db.clone(),
                 telegram: self.telegram.clone(),
-                inbox_stored: Arc::clone(&self.state.inbox_stored),
+                inbox_stored: Arc::clone(&self.inbox_stored),
             };
             workers.spawn(poller.run(cancel.clone()));
         }

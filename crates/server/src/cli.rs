@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            tracing::error!("{err:#}");
+            // One line naming the cause (a config error names its variable), not a log record.
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }

@@ -62,6 +62,10 @@ pub struct Config {
     /// Seconds a SIGTERM waits for in-flight work before exiting.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,
+    /// Seconds between SIGTERM and closing the listener, while `/readyz` already answers 503,
+    /// so load balancers stop routing here before connections are refused.
+    #[arg(long, env = "DRAIN_DELAY_SECS", default_value_t = 0)]
+    pub drain_delay_secs: u64,
     /// FAL API key (`Authorization: Key …`); needed for training and generation.
     #[arg(long, env = "FAL_KEY", hide_env_values = true)]
     pub fal_key: Option<SecretString>,
@@ -161,6 +165,10 @@ impl Config {
             },
             None => Mode::Polling,
         }
+    }
+
+    pub fn drain_delay(&self) -> Duration {
+        Duration::from_secs(self.drain_delay_secs)
     }
 
     pub fn shutdown_timeout(&self) -> Duration {

@@ -31,36 +31,49 @@ pub struct Dispatcher {
 }
 
 impl Dispatcher {
+    /// Keeps up to `concurrency` updates in flight: a finished one frees a slot for the next
+    /// claim at once, and a chat's next update becomes claimable when its previous one is done.
     pub async fn run(self, cancel: CancellationToken) {
         tracing::info!(concurrency = self.concurrency, "dispatcher started");
+        let mut in_flight = JoinSet::new();
+        let limit = usize::try_from(self.concurrency).unwrap_or(usize::MAX);
         while !cancel.is_cancelled() {
-            let claimed = match inbox::claim(&self.db, self.concurrency, LEASE).await {
-                Ok(claimed) => claimed,
-                Err(err) => {
-                    tracing::error!(error = %err, "cannot claim updates");
-                    Vec::new()
-                }
+            let free = u32::try_from(limit.saturating_sub(in_flight.len())).unwrap_or(0);
+            let claimed = if free == 0 {
+                Vec::new()
+            } else {
+                self.claim(free).await
             };
-            if claimed.is_empty() {
-                tokio::select! {
-                    () = self.inbox_stored.notified() => {}
-                    () = tokio::time::sleep(POLL) => {}
-                    () = cancel.cancelled() => {}
-                }
-                continue;
-            }
-            // Every claimed update is from a different lane, so they may run side by side;
-            // a batch finishes before the next claim, which is how shutdown drains.
-            let mut batch = JoinSet::new();
+            let idle = claimed.is_empty();
             for claim in claimed {
                 let worker = self.clone();
                 let span =
                     tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
-                batch.spawn(async move { worker.process(claim).await }.instrument(span));
+                in_flight.spawn(async move { worker.process(claim).await }.instrument(span));
             }
-            while batch.join_next().await.is_some() {}
+            if idle {
+                tokio::select! {
+                    () = self.inbox_stored.notified() => {}
+                    Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                    () = tokio::time::sleep(POLL) => {}
+                    () = cancel.cancelled() => {}
+                }
+            }
+            while in_flight.try_join_next().is_some() {}
         }
+        // Updates in flight finish (or roll back); unclaimed ones wait in the inbox.
+        while in_flight.join_next().await.is_some() {}
         tracing::info!("dispatcher stopped");
+    }
+
+    async fn claim(&self, limit: u32) -> Vec<ClaimedUpdate> {
+        match inbox::claim(&self.db, limit, LEASE).await {
+            Ok(claimed) => claimed,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot claim updates");
+                Vec::new()
+            }
+        }
     }
 
     async fn process(&self, claim: ClaimedUpdate) {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 mod dispatcher;
 mod handle;
+mod inbox_writer;
 mod metrics;
 mod outbound;
 mod polling;

@@ -4,16 +4,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
-use tokio::sync::Notify;
+
+use crate::inbox_writer::InboxWriter;
 
 /// What the HTTP handlers share. Cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Stores webhook updates in batches.
+    pub inbox: InboxWriter,
     /// `None` in polling mode: the webhook route is then not mounted at all.
     pub webhook_secret: Option<Arc<SecretString>>,
-    /// Wakes the dispatcher as soon as an update is stored.
-    pub inbox_stored: Arc<Notify>,
     pub metrics: PrometheusHandle,
     pub draining: Arc<AtomicBool>,
 }

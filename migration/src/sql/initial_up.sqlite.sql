@@ -118,7 +118,10 @@ CREATE TABLE inbox (
     received_at     TEXT NOT NULL,
     processed_at    TEXT
 );
-CREATE INDEX inbox_pending ON inbox (lane, id) WHERE state = 'pending';
+-- Claims walk pending rows in arrival order and check each lane's head: two partial indexes
+-- keep both lookups proportional to the backlog, not to the table's history.
+CREATE INDEX inbox_pending ON inbox (id) WHERE state = 'pending';
+CREATE INDEX inbox_pending_by_lane ON inbox (lane, id) WHERE state = 'pending';
 
 -- Outgoing Bot API calls, written in the transaction that decided them.
 CREATE TABLE outbox (
@@ -134,7 +137,8 @@ CREATE TABLE outbox (
     created_at      TEXT NOT NULL,
     sent_at         TEXT
 );
-CREATE INDEX outbox_pending ON outbox (chat_id, id) WHERE state = 'pending';
+CREATE INDEX outbox_pending ON outbox (id) WHERE state = 'pending';
+CREATE INDEX outbox_pending_by_chat ON outbox (chat_id, id) WHERE state = 'pending';
 
 -- Conversation state per chat, saved with the update that changed it.
 CREATE TABLE chat_state (

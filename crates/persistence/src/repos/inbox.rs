@@ -79,6 +79,66 @@ pub async fn accept(
     })
 }
 
+/// Stores a batch of updates in one statement; answers in the order given. One round trip and
+/// one commit for many webhook calls is what lets ingress keep up under load.
+pub async fn accept_many(
+    db: &impl ConnectionTrait,
+    updates: &[NewUpdate<'_>],
+) -> Result<Vec<Accepted>, RepoError> {
+    use std::collections::HashSet;
+
+    use sea_orm::sea_query::Query;
+
+    if updates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (now_ms, now) = (now_ms(), Utc::now());
+    let mut insert = Query::insert();
+    insert.into_table(Inbox).columns([
+        inbox::Column::UpdateId,
+        inbox::Column::Lane,
+        inbox::Column::Payload,
+        inbox::Column::State,
+        inbox::Column::Attempts,
+        inbox::Column::NextAttemptMs,
+        inbox::Column::ReceivedAt,
+    ]);
+    for update in updates {
+        insert.values_panic([
+            update.update_id.0.into(),
+            update.lane.into(),
+            update.payload.into(),
+            sea_orm::ActiveEnum::to_value(&InboxState::Pending).into(),
+            0i32.into(),
+            now_ms.into(),
+            now.into(),
+        ]);
+    }
+    insert
+        .on_conflict(
+            OnConflict::column(inbox::Column::UpdateId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .returning_col(inbox::Column::UpdateId);
+    let rows = db.query_all(&insert).await?;
+    let stored: HashSet<i64> = rows
+        .iter()
+        .map(|row| row.try_get::<i64>("", "update_id"))
+        .collect::<Result<_, _>>()?;
+    let mut seen = HashSet::new();
+    Ok(updates
+        .iter()
+        // A batch may hold the same update twice (Telegram retried quickly): the first stores it.
+        .map(
+            |u| match stored.contains(&u.update_id.0) && seen.insert(u.update_id.0) {
+                true => Accepted::Stored,
+                false => Accepted::Duplicate,
+            },
+        )
+        .collect())
+}
+
 pub async fn claim(
     db: &impl ConnectionTrait,
     limit: u32,

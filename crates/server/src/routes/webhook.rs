@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use secrecy::ExposeSecret;
 use studio_domain::UpdateId;
-use studio_persistence::repos::inbox::{self, Accepted, NewUpdate};
+use studio_persistence::repos::inbox::Accepted;
 use subtle::ConstantTimeEq;
 
 use crate::metrics::{UPDATES_DUPLICATE, UPDATES_RECEIVED, UPDATES_REJECTED};
@@ -53,15 +53,9 @@ pub async fn receive(State(app): State<AppState>, _: TelegramSecret, body: Bytes
         tracing::warn!(bytes = body.len(), "webhook body is not an update");
         return StatusCode::BAD_REQUEST;
     };
-    let new = NewUpdate {
-        update_id,
-        lane,
-        payload,
-    };
-    match inbox::accept(&app.db, new).await {
+    match app.inbox.store(update_id, lane, payload.to_owned()).await {
         Ok(Accepted::Stored) => {
             metrics::counter!(UPDATES_RECEIVED).increment(1);
-            app.inbox_stored.notify_one();
             StatusCode::OK
         }
         Ok(Accepted::Duplicate) => {

@@ -108,3 +108,27 @@ async fn a_repeated_start_is_answered_once(db: studio_testkit::TestDb) {
     assert!(sent[0].body["text"].as_str().unwrap().contains("Waffle"));
     app.stop().await;
 }
+
+#[tokio::test]
+async fn draining_turns_readiness_off_while_still_answering() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let mut config = crate::support::config(&db.url, &telegram.url);
+    config.drain_delay_secs = 60;
+    let app = TestApp::spawn_with(config, Workers::All).await;
+    assert_eq!(app.get("/readyz").await.0, 200);
+    app.shutdown.cancel();
+    let deadline = tokio::time::Instant::now() + crate::support::PATIENCE;
+    while app.get("/readyz").await.0 != 503 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "readiness never turned off"
+        );
+        tokio::task::yield_now().await;
+    }
+    // Updates that still arrive during the drain are stored and handled, not refused.
+    assert_eq!(app.post_update(&text_update(1, 10, "/start")).await, 200);
+    let sent = telegram
+        .wait_for("sendMessage", 1, crate::support::PATIENCE)
+        .await;
+    assert_eq!(sent[0].body["chat_id"], 10);
+}

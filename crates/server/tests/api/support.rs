@@ -67,7 +67,7 @@ impl TestApp {
         Self {
             addr,
             db,
-            http: reqwest::Client::new(),
+            http: studio_server::app::http_client().expect("HTTP client"),
             shutdown,
             server,
         }
