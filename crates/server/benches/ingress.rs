@@ -43,6 +43,7 @@ async fn run(backend: Backend, updates: usize) {
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&http, &base).await;
     let ready_in = started.elapsed();
+    println!("server at {base} (metrics at {base}/metrics)");
     let idle_rss = rss_kib(server.0.id(), "VmRSS");
 
     let next = Arc::new(Mutex::new(0usize));

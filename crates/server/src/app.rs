@@ -159,6 +159,7 @@ impl Application {
             inbox_stored: Arc::clone(&self.inbox_stored),
             outbox_stored: Arc::clone(&self.outbox_stored),
             concurrency: self.config.dispatch_concurrency,
+            batch: self.config.dispatch_batch,
         };
         workers.spawn(dispatcher.run(cancel.clone()));
         let limits = SendLimits {

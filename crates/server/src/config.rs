@@ -53,9 +53,12 @@ pub struct Config {
     /// Messages per second the bot sends in total (Telegram allows about 30).
     #[arg(long, env = "TELEGRAM_GLOBAL_RATE", default_value = "30")]
     pub telegram_global_rate: NonZeroU32,
-    /// Updates the dispatcher works on at once (each from a different chat).
-    #[arg(long, env = "DISPATCH_CONCURRENCY", default_value_t = 16)]
+    /// Batches of updates the dispatcher works on at once (each batch holds a connection).
+    #[arg(long, env = "DISPATCH_CONCURRENCY", default_value_t = 4)]
     pub dispatch_concurrency: u32,
+    /// Updates per batch; a batch shares one transaction (each update from another chat).
+    #[arg(long, env = "DISPATCH_BATCH", default_value_t = 32)]
+    pub dispatch_batch: u32,
     /// Bot API calls in flight at once.
     #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 64)]
     pub send_concurrency: u32,
@@ -146,8 +149,14 @@ impl Config {
         if !(self.storage_url.starts_with("file://") || self.storage_url.starts_with("s3://")) {
             return Err(invalid("STORAGE_URL", "expected file://… or s3://…"));
         }
-        if self.dispatch_concurrency == 0 || self.send_concurrency == 0 {
-            return Err(invalid("DISPATCH_CONCURRENCY", "must be at least 1"));
+        for (variable, value) in [
+            ("DISPATCH_CONCURRENCY", self.dispatch_concurrency),
+            ("DISPATCH_BATCH", self.dispatch_batch),
+            ("SEND_CONCURRENCY", self.send_concurrency),
+        ] {
+            if value == 0 {
+                return Err(invalid(variable, "must be at least 1"));
+            }
         }
         Ok(())
     }

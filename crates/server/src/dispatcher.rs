@@ -1,11 +1,17 @@
-//! Takes stored updates and runs them: oldest first per chat, many chats at once. Each update
-//! is handled in one transaction together with marking it done, so its effects (user row,
-//! dialog, outgoing messages) exist exactly when the update counts as processed.
+//! Takes stored updates and runs them: oldest first per chat, many chats at once. An update's
+//! effects (user row, dialog, outgoing messages) commit in the same transaction that marks it
+//! done, so they exist exactly when the update counts as processed.
+//!
+//! Updates are claimed in batches (each from a different chat) and a batch shares one
+//! transaction: one commit for many updates is what keeps up with the webhook. If anything in
+//! a batch fails, the batch rolls back and its updates run one by one, so a failing update is
+//! retried or dead-lettered alone and never holds back the others.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use studio_persistence::RepoError;
 use studio_persistence::repos::inbox::{self, ClaimedUpdate};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -27,29 +33,46 @@ pub struct Dispatcher {
     pub db: DatabaseConnection,
     pub inbox_stored: Arc<Notify>,
     pub outbox_stored: Arc<Notify>,
+    /// Batches in flight at once (each holds one database connection).
     pub concurrency: u32,
+    /// Updates per batch.
+    pub batch: u32,
+}
+
+/// Why a batch could not commit as one.
+enum BatchError {
+    Failed(HandleError),
+    /// An update's lease ran out and another worker took it over.
+    LeaseLost,
+}
+
+impl From<RepoError> for BatchError {
+    fn from(err: RepoError) -> Self {
+        Self::Failed(err.into())
+    }
 }
 
 impl Dispatcher {
-    /// Keeps up to `concurrency` updates in flight: a finished one frees a slot for the next
+    /// Keeps up to `concurrency` batches in flight: a finished one frees a slot for the next
     /// claim at once, and a chat's next update becomes claimable when its previous one is done.
     pub async fn run(self, cancel: CancellationToken) {
-        tracing::info!(concurrency = self.concurrency, "dispatcher started");
+        tracing::info!(
+            concurrency = self.concurrency,
+            batch = self.batch,
+            "dispatcher started"
+        );
         let mut in_flight = JoinSet::new();
         let limit = usize::try_from(self.concurrency).unwrap_or(usize::MAX);
         while !cancel.is_cancelled() {
-            let free = u32::try_from(limit.saturating_sub(in_flight.len())).unwrap_or(0);
-            let claimed = if free == 0 {
-                Vec::new()
+            let claimed = if in_flight.len() < limit {
+                self.claim().await
             } else {
-                self.claim(free).await
+                Vec::new()
             };
             let idle = claimed.is_empty();
-            for claim in claimed {
+            if !idle {
                 let worker = self.clone();
-                let span =
-                    tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
-                in_flight.spawn(async move { worker.process(claim).await }.instrument(span));
+                in_flight.spawn(async move { worker.process_batch(claimed).await });
             }
             if idle {
                 tokio::select! {
@@ -61,13 +84,13 @@ impl Dispatcher {
             }
             while in_flight.try_join_next().is_some() {}
         }
-        // Updates in flight finish (or roll back); unclaimed ones wait in the inbox.
+        // Batches in flight finish (or roll back); unclaimed updates wait in the inbox.
         while in_flight.join_next().await.is_some() {}
         tracing::info!("dispatcher stopped");
     }
 
-    async fn claim(&self, limit: u32) -> Vec<ClaimedUpdate> {
-        match inbox::claim(&self.db, limit, LEASE).await {
+    async fn claim(&self) -> Vec<ClaimedUpdate> {
+        match inbox::claim(&self.db, self.batch, LEASE).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim updates");
@@ -76,36 +99,58 @@ impl Dispatcher {
         }
     }
 
-    async fn process(&self, claim: ClaimedUpdate) {
-        match self.try_process(&claim).await {
-            Ok(true) => {
-                metrics::counter!(UPDATES_PROCESSED).increment(1);
-                self.outbox_stored.notify_one();
+    async fn process_batch(&self, claims: Vec<ClaimedUpdate>) {
+        if claims.len() > 1 {
+            match self.try_batch(&claims).await {
+                Ok(()) => {
+                    metrics::counter!(UPDATES_PROCESSED).increment(claims.len() as u64);
+                    self.outbox_stored.notify_one();
+                    return;
+                }
+                Err(BatchError::LeaseLost) => {
+                    tracing::warn!("a lease was lost; running the batch one by one")
+                }
+                Err(BatchError::Failed(err)) => {
+                    tracing::debug!(error = %err, "batch failed; running it one by one");
+                }
             }
-            Ok(false) => tracing::warn!("lease lost; another worker owns this update now"),
-            Err(err) => self.fail(&claim, &err).await,
+        }
+        for claim in claims {
+            let span =
+                tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
+            self.process(claim).instrument(span).await;
         }
     }
 
-    /// `Ok(false)`: the claim was taken over, so our transaction rolled back.
-    async fn try_process(&self, claim: &ClaimedUpdate) -> Result<bool, HandleError> {
-        let txn = self
-            .db
-            .begin()
-            .await
-            .map_err(studio_persistence::RepoError::from)?;
-        handle::update(&txn, claim).await?;
-        if inbox::complete(&txn, claim).await? {
-            txn.commit()
-                .await
-                .map_err(studio_persistence::RepoError::from)?;
-            Ok(true)
-        } else {
-            txn.rollback()
-                .await
-                .map_err(studio_persistence::RepoError::from)?;
-            Ok(false)
+    async fn try_batch(&self, claims: &[ClaimedUpdate]) -> Result<(), BatchError> {
+        let txn = self.db.begin().await.map_err(RepoError::from)?;
+        for claim in claims {
+            let span =
+                tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
+            handle_and_complete(&txn, claim).instrument(span).await?;
         }
+        txn.commit().await.map_err(RepoError::from)?;
+        Ok(())
+    }
+
+    async fn process(&self, claim: ClaimedUpdate) {
+        match self.try_process(&claim).await {
+            Ok(()) => {
+                metrics::counter!(UPDATES_PROCESSED).increment(1);
+                self.outbox_stored.notify_one();
+            }
+            Err(BatchError::LeaseLost) => {
+                tracing::warn!("lease lost; another worker owns this update now")
+            }
+            Err(BatchError::Failed(err)) => self.fail(&claim, &err).await,
+        }
+    }
+
+    async fn try_process(&self, claim: &ClaimedUpdate) -> Result<(), BatchError> {
+        let txn = self.db.begin().await.map_err(RepoError::from)?;
+        handle_and_complete(&txn, claim).await?;
+        txn.commit().await.map_err(RepoError::from)?;
+        Ok(())
     }
 
     async fn fail(&self, claim: &ClaimedUpdate, err: &HandleError) {
@@ -124,6 +169,22 @@ impl Dispatcher {
             // The lease runs out and the update is claimed again: nothing is lost.
             tracing::error!(error = %db_err, "cannot record the failure");
         }
+    }
+}
+
+/// Runs one update's use case and marks it done, both inside `txn`. Dropping `txn` on an
+/// error rolls both back.
+async fn handle_and_complete(
+    txn: &DatabaseTransaction,
+    claim: &ClaimedUpdate,
+) -> Result<(), BatchError> {
+    handle::update(txn, claim)
+        .await
+        .map_err(BatchError::Failed)?;
+    if inbox::complete(txn, claim).await? {
+        Ok(())
+    } else {
+        Err(BatchError::LeaseLost)
     }
 }
 

@@ -46,10 +46,11 @@ pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<Us
             users::Column::UpdatedAt,
         ])
         .to_owned();
-    Users::insert(row).on_conflict(on_conflict).exec(db).await?;
-    find_by_telegram(db, p.telegram_id)
-        .await?
-        .ok_or_else(|| RepoError::Corrupt(format!("user {} vanished after upsert", p.telegram_id)))
+    // One round trip on both backends (SQLite ≥ 3.35 has RETURNING too).
+    Ok(Users::insert(row)
+        .on_conflict(on_conflict)
+        .exec_with_returning(db)
+        .await?)
 }
 
 pub async fn find_by_telegram(

@@ -150,3 +150,46 @@ async fn polling_mode_feeds_the_same_inbox() {
     assert_eq!(app.post_update(&text_update(301, 777, "/start")).await, 404);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_failing_update_is_retried_alone_while_its_batch_goes_through() {
+    use sea_orm::ConnectionTrait;
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let first = TestApp::spawn(&db, &telegram, Workers::IngressOnly).await;
+    // Writing a reply to chat 666 fails, as a broken database constraint would.
+    first
+        .db
+        .execute_unprepared(
+            "CREATE TRIGGER fail_666 BEFORE INSERT ON outbox WHEN NEW.chat_id = 666 \
+             BEGIN SELECT RAISE(ABORT, 'injected failure'); END;",
+        )
+        .await
+        .unwrap();
+    for (id, user) in [(1, 665), (2, 666), (3, 667)] {
+        assert_eq!(
+            first.post_update(&text_update(id, user, "/start")).await,
+            200
+        );
+    }
+    first.stop().await;
+
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let sent = telegram.wait_for("sendMessage", 2, PATIENCE).await;
+    let mut chats: Vec<i64> = sent
+        .iter()
+        .map(|c| c.body["chat_id"].as_i64().unwrap())
+        .collect();
+    chats.sort_unstable();
+    assert_eq!(chats, [665, 667]);
+    let failing = studio_persistence::repos::inbox::find(&app.db, studio_domain::UpdateId(2))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        failing.state,
+        studio_persistence::InboxState::Pending,
+        "kept for a retry"
+    );
+    assert!(failing.last_error.unwrap().contains("injected failure"));
+    app.stop().await;
+}
