@@ -13,6 +13,7 @@ mod generation_status;
 mod ids;
 mod language;
 mod ledger_kind;
+pub mod photo;
 mod transition;
 
 pub use aspect_ratio::AspectRatio;

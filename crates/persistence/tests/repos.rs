@@ -56,6 +56,8 @@ on_both_backends!(
     one_main_avatar_per_user,
     ledger_books_each_event_once,
     chat_state_round_trips,
+    photos_count_refuse_duplicates_and_cap_at_twenty,
+    tagged_messages_are_remembered_per_chat,
 );
 
 async fn migrations_go_up_down_and_up_again(db: TestDb) {
@@ -425,5 +427,113 @@ async fn chat_state_round_trips(db: TestDb) {
     assert_eq!(
         chat_state::load(&conn, ChatId(5)).await.unwrap().as_deref(),
         Some("{\"state\":\"other\"}")
+    );
+}
+
+async fn photos_count_refuse_duplicates_and_cap_at_twenty(db: TestDb) {
+    use studio_domain::photo::{InspectedPhoto, PhotoFormat};
+    use studio_persistence::repos::photos::{self, Added, NewPhoto};
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    let name = AvatarName::parse("Me").unwrap();
+    let avatar = avatars::create_draft(&conn, owner, &name, Gender::Male)
+        .await
+        .unwrap();
+    let inspected = |i: usize| InspectedPhoto {
+        format: PhotoFormat::Jpeg,
+        width: 800,
+        height: 600,
+        sha256: format!("{i:064}"),
+    };
+    let add = |i: usize| {
+        let (conn, avatar) = (&conn, &avatar);
+        async move {
+            let photo = inspected(i);
+            let key = format!("avatars/{}/{i}.jpg", avatar.id);
+            let new = NewPhoto {
+                inspected: &photo,
+                storage_key: &key,
+                telegram_file_id: "f",
+                size_bytes: 10,
+            };
+            photos::add(conn, avatar, new).await.unwrap()
+        }
+    };
+    assert_eq!(add(1).await, Added::Added(1));
+    assert_eq!(add(1).await, Added::Duplicate);
+    for i in 2..=20 {
+        assert_eq!(add(i).await, Added::Added(i));
+    }
+    assert_eq!(add(21).await, Added::Full);
+    assert_eq!(
+        add(5).await,
+        Added::Duplicate,
+        "a duplicate stays a duplicate when full"
+    );
+    let synced = avatars::sync_draft_status(&conn, &avatar, 20)
+        .await
+        .unwrap();
+    assert_eq!(synced.status(), AvatarStatus::ReadyForTraining);
+    let first = photos::list(&conn, &synced).await.unwrap()[0].id;
+    assert!(
+        photos::delete(&conn, &synced, first)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        photos::delete(&conn, &synced, first)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let back = avatars::sync_draft_status(&conn, &synced, 9).await.unwrap();
+    assert_eq!(back.status(), AvatarStatus::PhotosUploading);
+    let empty = avatars::sync_draft_status(&conn, &back, 0).await.unwrap();
+    assert_eq!(empty.status(), AvatarStatus::Draft);
+    // Another user's avatar row cannot be had, so neither can its photos.
+    assert!(
+        avatars::find_owned(&conn, user(&conn, 2).await, AvatarId(avatar.id))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn tagged_messages_are_remembered_per_chat(db: TestDb) {
+    use studio_persistence::repos::sent_messages;
+    let conn = migrated(&db).await;
+    assert_eq!(
+        sent_messages::find(&conn, ChatId(1), "progress")
+            .await
+            .unwrap(),
+        None
+    );
+    sent_messages::remember(&conn, ChatId(1), "progress", 10)
+        .await
+        .unwrap();
+    sent_messages::remember(&conn, ChatId(1), "progress", 11)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent_messages::find(&conn, ChatId(1), "progress")
+            .await
+            .unwrap(),
+        Some(11)
+    );
+    assert_eq!(
+        sent_messages::find(&conn, ChatId(2), "progress")
+            .await
+            .unwrap(),
+        None
+    );
+    sent_messages::forget(&conn, ChatId(1), "progress")
+        .await
+        .unwrap();
+    assert_eq!(
+        sent_messages::find(&conn, ChatId(1), "progress")
+            .await
+            .unwrap(),
+        None
     );
 }

@@ -51,6 +51,8 @@ CREATE TABLE avatar_photos (
     avatar_id    BIGINT NOT NULL REFERENCES avatars (id) ON DELETE CASCADE,
     storage_key  TEXT NOT NULL UNIQUE,
     sha256       TEXT NOT NULL,
+    -- Telegram's id of the uploaded file: shows the photo again without uploading it.
+    telegram_file_id TEXT NOT NULL,
     content_type TEXT NOT NULL,
     width        INTEGER NOT NULL,
     height       INTEGER NOT NULL,
@@ -129,6 +131,8 @@ CREATE TABLE outbox (
     chat_id         BIGINT NOT NULL,
     method          TEXT NOT NULL,
     payload         TEXT NOT NULL,
+    -- A message that is edited in place later (upload progress): the sender remembers its id.
+    tag             TEXT,
     state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     next_attempt_ms BIGINT NOT NULL,
@@ -139,6 +143,14 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (id) WHERE state = 'pending';
 CREATE INDEX outbox_pending_by_chat ON outbox (chat_id, id) WHERE state = 'pending';
+
+-- Ids of tagged messages the sender delivered, so later calls edit them instead of sending.
+CREATE TABLE sent_messages (
+    chat_id    BIGINT NOT NULL,
+    tag        TEXT NOT NULL,
+    message_id BIGINT NOT NULL,
+    PRIMARY KEY (chat_id, tag)
+);
 
 -- Conversation state per chat, saved with the update that changed it.
 CREATE TABLE chat_state (

@@ -8,6 +8,7 @@ pub struct Model {
     pub avatar_id: i64,
     pub storage_key: String,
     pub sha256: String,
+    pub telegram_file_id: String,
     pub content_type: String,
     pub width: i32,
     pub height: i32,

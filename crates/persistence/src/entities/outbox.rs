@@ -10,6 +10,7 @@ pub struct Model {
     pub chat_id: i64,
     pub method: String,
     pub payload: String,
+    pub tag: Option<String>,
     pub state: OutboxState,
     pub attempts: i32,
     pub next_attempt_ms: i64,

@@ -135,3 +135,95 @@ pub async fn delete_owned(
         .await?;
     Ok(result.rows_affected == 1)
 }
+
+/// The user's draft (draft, photos uploading or ready for training), if any: at most one.
+pub async fn find_open_draft(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+) -> Result<Option<Avatar>, RepoError> {
+    let open = [
+        AvatarStatus::Draft,
+        AvatarStatus::PhotosUploading,
+        AvatarStatus::ReadyForTraining,
+    ];
+    Ok(Avatars::find()
+        .filter(avatars::Column::UserId.eq(owner.0))
+        .filter(avatars::Column::Status.is_in(open.map(DbAvatarStatus::from)))
+        .one(db)
+        .await?)
+}
+
+pub async fn rename(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: AvatarId,
+    name: &AvatarName,
+) -> Result<bool, RepoError> {
+    let result = Avatars::update_many()
+        .col_expr(avatars::Column::Name, Expr::value(name.as_str()))
+        .col_expr(avatars::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(avatars::Column::Id.eq(id.0))
+        .filter(avatars::Column::UserId.eq(owner.0))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Makes an owned, completed avatar the user's main one; `false` if there is no such avatar.
+pub async fn set_main(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    id: AvatarId,
+) -> Result<bool, RepoError> {
+    let Some(avatar) = find_owned(db, owner, id).await? else {
+        return Ok(false);
+    };
+    if avatar.status().can_generate().is_err() {
+        return Ok(false);
+    }
+    // Unset first: the partial unique index allows one main avatar per user at any moment.
+    Avatars::update_many()
+        .col_expr(avatars::Column::IsMain, Expr::value(false))
+        .filter(avatars::Column::UserId.eq(owner.0))
+        .filter(avatars::Column::IsMain.eq(true))
+        .exec(db)
+        .await?;
+    let result = Avatars::update_many()
+        .col_expr(avatars::Column::IsMain, Expr::value(true))
+        .filter(avatars::Column::Id.eq(id.0))
+        .filter(avatars::Column::UserId.eq(owner.0))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Moves a draft to the status its photo count calls for (`draft → photos_uploading →
+/// ready_for_training` and back); returns the avatar as stored afterwards.
+pub async fn sync_draft_status(
+    db: &impl ConnectionTrait,
+    avatar: &Avatar,
+    photos: usize,
+) -> Result<Avatar, StatusChangeError> {
+    let owner = UserId(avatar.user_id);
+    let id = AvatarId(avatar.id);
+    let target = AvatarStatus::for_photo_count(photos, studio_domain::photo::MIN_PHOTOS);
+    let mut current = avatar.clone();
+    // One step at a time, so every move is a legal transition (draft ↔ uploading ↔ ready).
+    while current.status() != target {
+        let next = match (current.status(), target) {
+            (AvatarStatus::Draft, _) => AvatarStatus::PhotosUploading,
+            (AvatarStatus::PhotosUploading, t) => t,
+            (AvatarStatus::ReadyForTraining, _) => AvatarStatus::PhotosUploading,
+            (status, _) => {
+                return Err(IllegalTransition {
+                    kind: "avatar",
+                    from: status,
+                    to: target,
+                }
+                .into());
+            }
+        };
+        current = change_status(db, owner, id, next).await?;
+    }
+    Ok(current)
+}

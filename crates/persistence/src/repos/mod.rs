@@ -6,4 +6,6 @@ pub mod chat_state;
 pub mod inbox;
 pub mod ledger;
 pub mod outbox;
+pub mod photos;
+pub mod sent_messages;
 pub mod users;

@@ -30,6 +30,8 @@ pub struct ClaimedCall {
     pub chat_id: ChatId,
     pub method: String,
     pub payload: String,
+    /// Set for messages edited in place later; see `sent_messages`.
+    pub tag: Option<String>,
 }
 
 pub async fn enqueue(
@@ -38,10 +40,23 @@ pub async fn enqueue(
     method: &str,
     payload: &str,
 ) -> Result<(), RepoError> {
+    enqueue_tagged(db, chat, method, payload, None).await
+}
+
+/// Enqueues a call whose message the sender remembers under `tag` (and edits, when a message
+/// with that tag was sent to the chat before).
+pub async fn enqueue_tagged(
+    db: &impl ConnectionTrait,
+    chat: ChatId,
+    method: &str,
+    payload: &str,
+    tag: Option<&str>,
+) -> Result<(), RepoError> {
     let row = outbox::ActiveModel {
         chat_id: Set(chat.0),
         method: Set(method.to_owned()),
         payload: Set(payload.to_owned()),
+        tag: Set(tag.map(str::to_owned)),
         state: Set(OutboxState::Pending),
         attempts: Set(0),
         next_attempt_ms: Set(now_ms()),
@@ -58,7 +73,7 @@ pub async fn claim(
     lease: Duration,
 ) -> Result<Vec<ClaimedCall>, RepoError> {
     let rows = QUEUE
-        .claim(db, limit, lease, "chat_id, method, payload")
+        .claim(db, limit, lease, "chat_id, method, payload, tag")
         .await?;
     rows.into_iter()
         .map(|row| {
@@ -68,6 +83,7 @@ pub async fn claim(
                 chat_id: ChatId(row.try_get("", "chat_id")?),
                 method: row.try_get("", "method")?,
                 payload: row.try_get("", "payload")?,
+                tag: row.try_get("", "tag")?,
             })
         })
         .collect()

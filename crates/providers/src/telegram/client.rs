@@ -13,6 +13,8 @@ pub struct TelegramClient {
     http: reqwest::Client,
     /// `{api}/bot{token}/`: kept private and never logged.
     base: SecretString,
+    /// `{api}/file/bot{token}/`: where `getFile` paths download from.
+    files: SecretString,
 }
 
 impl std::fmt::Debug for TelegramClient {
@@ -41,6 +43,22 @@ pub struct Me {
     pub username: Option<String>,
 }
 
+/// `getFile`'s answer: where to download a file from, valid for about an hour.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelegramFile {
+    pub file_id: String,
+    pub file_size: Option<u64>,
+    pub file_path: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError {
+    #[error("file is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error(transparent)]
+    Telegram(#[from] TelegramError),
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct WebhookInfo {
     pub url: String,
@@ -51,14 +69,13 @@ pub struct WebhookInfo {
 
 impl TelegramClient {
     pub fn new(http: reqwest::Client, api_url: &str, token: &SecretString) -> Self {
-        let base = format!(
-            "{}/bot{}/",
-            api_url.trim_end_matches('/'),
-            token.expose_secret()
-        );
+        let api = api_url.trim_end_matches('/');
+        let base = format!("{api}/bot{}/", token.expose_secret());
+        let files = format!("{api}/file/bot{}/", token.expose_secret());
         Self {
             http,
             base: SecretString::from(base),
+            files: SecretString::from(files),
         }
     }
 
@@ -132,6 +149,47 @@ impl TelegramClient {
             "allowed_updates": allowed_updates,
         });
         self.call("getUpdates", &body).await
+    }
+}
+
+impl TelegramClient {
+    pub async fn get_file(&self, file_id: &str) -> Result<TelegramFile, TelegramError> {
+        self.call("getFile", &json!({"file_id": file_id})).await
+    }
+
+    /// Downloads a file by its `getFile` path, refusing more than `max_bytes`. The link holds
+    /// the token, so it is used here and never handed to anyone else.
+    pub async fn download(
+        &self,
+        file_path: &str,
+        max_bytes: u64,
+    ) -> Result<bytes::Bytes, DownloadError> {
+        let url = format!(
+            "{}{}",
+            self.files.expose_secret(),
+            file_path.trim_start_matches('/')
+        );
+        let mut response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(TelegramError::from)?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            return Err(classify(status, format!("download failed with {status}"), None).into());
+        }
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(DownloadError::TooLarge(max_bytes));
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(TelegramError::from)? {
+            if (body.len() + chunk.len()) as u64 > max_bytes {
+                return Err(DownloadError::TooLarge(max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
     }
 }
 

@@ -6,6 +6,6 @@ mod client;
 mod error;
 mod throttle;
 
-pub use client::{Me, TelegramClient, WebhookInfo};
+pub use client::{DownloadError, Me, TelegramClient, TelegramFile, WebhookInfo};
 pub use error::TelegramError;
 pub use throttle::{SendLimits, Throttle};

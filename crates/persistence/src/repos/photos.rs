@@ -1,0 +1,118 @@
+//! Training photos of an avatar. Every function takes the `Avatar` row, which callers can
+//! only get through `avatars::find_owned`: a photo is reached through its owner.
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TryInsertResult,
+};
+use studio_domain::photo::{InspectedPhoto, MAX_PHOTOS};
+
+use crate::RepoError;
+use crate::entities::avatar_photos::{self, Entity as Photos};
+use crate::repos::avatars::Avatar;
+
+pub type Photo = avatar_photos::Model;
+
+/// A photo ready to be recorded: checked, and already in storage under `storage_key`.
+#[derive(Debug, Clone)]
+pub struct NewPhoto<'a> {
+    pub inspected: &'a InspectedPhoto,
+    pub storage_key: &'a str,
+    pub telegram_file_id: &'a str,
+    pub size_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Added {
+    /// Stored; the avatar now has this many photos.
+    Added(usize),
+    Duplicate,
+    Full,
+}
+
+/// Records a photo unless the avatar is full or already has these exact bytes. Call it in a
+/// transaction per avatar: concurrent album items then count one after another.
+pub async fn add(
+    db: &impl ConnectionTrait,
+    avatar: &Avatar,
+    photo: NewPhoto<'_>,
+) -> Result<Added, RepoError> {
+    // Duplicate before full: the caller may delete the stored bytes of a `Full` photo, and a
+    // duplicate's bytes belong to the photo already recorded.
+    let duplicate = Photos::find()
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .filter(avatar_photos::Column::Sha256.eq(photo.inspected.sha256.as_str()))
+        .count(db)
+        .await?;
+    if duplicate > 0 {
+        return Ok(Added::Duplicate);
+    }
+    let before = count(db, avatar).await?;
+    if before >= MAX_PHOTOS {
+        return Ok(Added::Full);
+    }
+    let row = avatar_photos::ActiveModel {
+        avatar_id: Set(avatar.id),
+        storage_key: Set(photo.storage_key.to_owned()),
+        sha256: Set(photo.inspected.sha256.clone()),
+        telegram_file_id: Set(photo.telegram_file_id.to_owned()),
+        content_type: Set(photo.inspected.format.content_type().to_owned()),
+        width: Set(i32::try_from(photo.inspected.width).unwrap_or(i32::MAX)),
+        height: Set(i32::try_from(photo.inspected.height).unwrap_or(i32::MAX)),
+        size_bytes: Set(i64::try_from(photo.size_bytes).unwrap_or(i64::MAX)),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let on_conflict = OnConflict::columns([
+        avatar_photos::Column::AvatarId,
+        avatar_photos::Column::Sha256,
+    ])
+    .do_nothing()
+    .to_owned();
+    let result = Photos::insert(row)
+        .on_conflict(on_conflict)
+        .try_insert()
+        .exec_without_returning(db)
+        .await?;
+    Ok(match result {
+        TryInsertResult::Inserted(n) if n > 0 => Added::Added(before + 1),
+        TryInsertResult::Inserted(_) | TryInsertResult::Conflicted | TryInsertResult::Empty => {
+            Added::Duplicate
+        }
+    })
+}
+
+pub async fn count(db: &impl ConnectionTrait, avatar: &Avatar) -> Result<usize, RepoError> {
+    let n = Photos::find()
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .count(db)
+        .await?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
+pub async fn list(db: &impl ConnectionTrait, avatar: &Avatar) -> Result<Vec<Photo>, RepoError> {
+    Ok(Photos::find()
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .order_by_asc(avatar_photos::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// Removes one photo of the avatar; returns its storage key to delete, if it existed.
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    avatar: &Avatar,
+    photo_id: i64,
+) -> Result<Option<String>, RepoError> {
+    let Some(photo) = Photos::find_by_id(photo_id)
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .one(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    Photos::delete_by_id(photo.id).exec(db).await?;
+    Ok(Some(photo.storage_key))
+}
