@@ -1,6 +1,9 @@
 //! `callback_data`: a compact, versioned codec. Telegram gives us 64 bytes; every variant fits
 //! with the largest ids (tested). Anything that does not decode, including payloads of an
 //! older version or of another bot, is `None`, which the caller treats as a stale button.
+//! Buttons carry ids, never positions, so a list that changed meanwhile cannot mislead them.
+
+use studio_domain::{AvatarId, Gender};
 
 /// Bumped when the encoding changes; older buttons then decode to `None`.
 const VERSION: &str = "1";
@@ -9,6 +12,7 @@ pub const MAX_BYTES: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Callback {
     Menu(Menu),
+    Avatar(AvatarAction),
 }
 
 /// The main menu's destinations.
@@ -20,6 +24,30 @@ pub enum Menu {
     MyGallery,
     Profile,
     Help,
+}
+
+/// Everything done to avatars and their drafts. Ids are checked against the presser by the
+/// use case: a tampered id finds nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AvatarAction {
+    /// Start the wizard (or offer the existing draft).
+    Create,
+    Gender(Gender),
+    /// Drop the existing draft and start a new one.
+    Discard(AvatarId),
+    Card(AvatarId),
+    MakeMain(AvatarId),
+    Continue(AvatarId),
+    Rename(AvatarId),
+    Delete(AvatarId),
+    DeleteConfirmed(AvatarId),
+    /// The uploaded photos, one at a time, starting with `photo` (0 = the first).
+    Photos(AvatarId, i64),
+    DeletePhoto(AvatarId, i64),
+    Review(AvatarId),
+    CancelDraft(AvatarId),
+    CancelDraftConfirmed(AvatarId),
+    StartTraining(AvatarId),
 }
 
 impl Menu {
@@ -48,35 +76,106 @@ impl Menu {
     }
 }
 
+impl AvatarAction {
+    fn encode(self) -> String {
+        use AvatarAction::*;
+        match self {
+            Create => "new".into(),
+            Gender(g) => format!("g:{}", g.label()),
+            Discard(a) => format!("disc:{a}"),
+            Card(a) => format!("c:{a}"),
+            MakeMain(a) => format!("main:{a}"),
+            Continue(a) => format!("cont:{a}"),
+            Rename(a) => format!("ren:{a}"),
+            Delete(a) => format!("del:{a}"),
+            DeleteConfirmed(a) => format!("delok:{a}"),
+            Photos(a, p) => format!("ph:{a}:{p}"),
+            DeletePhoto(a, p) => format!("phdel:{a}:{p}"),
+            Review(a) => format!("rev:{a}"),
+            CancelDraft(a) => format!("cnl:{a}"),
+            CancelDraftConfirmed(a) => format!("cnlok:{a}"),
+            StartTraining(a) => format!("train:{a}"),
+        }
+    }
+
+    fn decode(parts: &[&str]) -> Option<Self> {
+        let id = |s: &str| s.parse::<i64>().ok().map(AvatarId);
+        let num = |s: &str| s.parse::<i64>().ok();
+        Some(match parts {
+            ["new"] => Self::Create,
+            ["g", g] => Self::Gender(Gender::from_label(g)?),
+            ["disc", a] => Self::Discard(id(a)?),
+            ["c", a] => Self::Card(id(a)?),
+            ["main", a] => Self::MakeMain(id(a)?),
+            ["cont", a] => Self::Continue(id(a)?),
+            ["ren", a] => Self::Rename(id(a)?),
+            ["del", a] => Self::Delete(id(a)?),
+            ["delok", a] => Self::DeleteConfirmed(id(a)?),
+            ["ph", a, p] => Self::Photos(id(a)?, num(p)?),
+            ["phdel", a, p] => Self::DeletePhoto(id(a)?, num(p)?),
+            ["rev", a] => Self::Review(id(a)?),
+            ["cnl", a] => Self::CancelDraft(id(a)?),
+            ["cnlok", a] => Self::CancelDraftConfirmed(id(a)?),
+            ["train", a] => Self::StartTraining(id(a)?),
+            _ => return None,
+        })
+    }
+}
+
 impl Callback {
     pub fn encode(self) -> String {
         match self {
             Self::Menu(menu) => format!("{VERSION}:m:{}", menu.code()),
+            Self::Avatar(action) => format!("{VERSION}:a:{}", action.encode()),
         }
     }
 
     pub fn decode(data: &str) -> Option<Self> {
-        let mut parts = data.split(':');
-        if parts.next()? != VERSION {
-            return None;
+        let parts: Vec<&str> = data.split(':').collect();
+        match parts.as_slice() {
+            [VERSION, "m", code] => Menu::from_code(code).map(Self::Menu),
+            [VERSION, "a", rest @ ..] => AvatarAction::decode(rest).map(Self::Avatar),
+            _ => None,
         }
-        let callback = match (parts.next()?, parts.next()) {
-            ("m", Some(code)) => Self::Menu(Menu::from_code(code)?),
-            _ => return None,
-        };
-        parts.next().is_none().then_some(callback)
     }
 
     /// Every variant with extreme arguments, for the round-trip and size tests.
     #[cfg(test)]
     fn samples() -> Vec<Self> {
-        Menu::ALL.into_iter().map(Self::Menu).collect()
+        use AvatarAction::*;
+        let mut all: Vec<Self> = Menu::ALL.into_iter().map(Self::Menu).collect();
+        for a in [AvatarId(i64::MAX), AvatarId(i64::MIN), AvatarId(0)] {
+            for p in [i64::MAX, i64::MIN, 0] {
+                all.extend(
+                    [
+                        Create,
+                        Gender(studio_domain::Gender::Male),
+                        Gender(studio_domain::Gender::Female),
+                        Discard(a),
+                        Card(a),
+                        MakeMain(a),
+                        Continue(a),
+                        Rename(a),
+                        Delete(a),
+                        DeleteConfirmed(a),
+                        Photos(a, p),
+                        DeletePhoto(a, p),
+                        Review(a),
+                        CancelDraft(a),
+                        CancelDraftConfirmed(a),
+                        StartTraining(a),
+                    ]
+                    .map(Self::Avatar),
+                );
+            }
+        }
+        all
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Callback, MAX_BYTES, Menu};
+    use super::{AvatarAction, Callback, MAX_BYTES, Menu};
 
     #[test]
     fn every_variant_round_trips_within_64_bytes() {
@@ -84,6 +183,23 @@ mod tests {
             let data = callback.encode();
             assert!(data.len() <= MAX_BYTES, "{data} is {} bytes", data.len());
             assert_eq!(Callback::decode(&data), Some(callback), "{data}");
+        }
+    }
+
+    #[test]
+    fn random_ids_round_trip() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..10_000 {
+            let (a, p) = (studio_domain::AvatarId(rng.i64(..)), rng.i64(..));
+            for action in [
+                AvatarAction::Photos(a, p),
+                AvatarAction::DeletePhoto(a, p),
+                AvatarAction::Card(a),
+            ] {
+                let data = Callback::Avatar(action).encode();
+                assert!(data.len() <= MAX_BYTES);
+                assert_eq!(Callback::decode(&data), Some(Callback::Avatar(action)));
+            }
         }
     }
 
@@ -97,6 +213,11 @@ mod tests {
             "1:m:nope",
             "1:m:main:extra",
             "1:x:main",
+            "1:a:c:abc",
+            "1:a:c",
+            "1:a:g:other",
+            "1:a:ph:1",
+            "1:a:c:99999999999999999999",
         ] {
             assert_eq!(Callback::decode(data), None, "{data:?}");
         }

@@ -1,4 +1,5 @@
 use serde::{Deserialize, Serialize};
+use studio_domain::{AvatarId, Gender};
 
 /// What the bot is waiting for in a chat. Saved as JSON with the update that changed it, so
 /// restarts and other replicas continue the same conversation.
@@ -7,6 +8,12 @@ use serde::{Deserialize, Serialize};
 pub enum Dialog {
     #[default]
     Idle,
+    /// The wizard asked for the new avatar's name.
+    AwaitingName { gender: Gender },
+    /// Photos sent now belong to this draft.
+    UploadingPhotos { avatar: AvatarId },
+    /// The next text renames this avatar.
+    AwaitingRename { avatar: AvatarId },
 }
 
 impl Dialog {
@@ -18,5 +25,35 @@ impl Dialog {
 
     pub fn to_stored(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{\"state\":\"idle\"}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use studio_domain::{AvatarId, Gender};
+
+    use super::Dialog;
+
+    #[test]
+    fn survives_storage_and_forgets_unknown_states() {
+        for dialog in [
+            Dialog::Idle,
+            Dialog::AwaitingName {
+                gender: Gender::Female,
+            },
+            Dialog::UploadingPhotos {
+                avatar: AvatarId(7),
+            },
+            Dialog::AwaitingRename {
+                avatar: AvatarId(8),
+            },
+        ] {
+            assert_eq!(Dialog::from_stored(Some(&dialog.to_stored())), dialog);
+        }
+        assert_eq!(
+            Dialog::from_stored(Some("{\"state\":\"from_the_future\"}")),
+            Dialog::Idle
+        );
+        assert_eq!(Dialog::from_stored(None), Dialog::Idle);
     }
 }

@@ -1,9 +1,20 @@
 //! Update + dialog → what the person wants. Parsing happens once, here; the server matches on
 //! `Intent` and calls one use case per arm.
 
+use studio_domain::{AvatarId, Gender};
+
 use crate::callback::{Callback, Menu};
 use crate::dialog::Dialog;
 use crate::update::{Message, Update};
+
+/// A photo, or a file that may be one, sent for an avatar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedFile {
+    pub avatar: AvatarId,
+    pub file_id: String,
+    /// The size Telegram declares; checked again while downloading.
+    pub declared_size: Option<u64>,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
@@ -21,6 +32,16 @@ pub enum Intent {
     Unblocked,
     /// Input the current dialog does not expect: a hint and the main menu.
     Unrecognised,
+    /// Text while the wizard waits for a name.
+    AvatarName { gender: Gender, text: String },
+    /// Text while a rename waits.
+    RenameTo { avatar: AvatarId, text: String },
+    /// Something else than text while a name is expected.
+    NeedNameText,
+    /// A photo or a file for the draft being filled.
+    Photo(UploadedFile),
+    /// Something else than a photo while photos are expected.
+    NeedPhoto { avatar: AvatarId },
     /// Nothing to do: edits, channel posts, other bots, group chatter, unknown update kinds.
     Ignore,
 }
@@ -64,8 +85,38 @@ fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
     if let Some(command) = message.text.as_deref().and_then(command) {
         return command_intent(command);
     }
-    match dialog {
-        Dialog::Idle => Intent::Unrecognised,
+    let text = message.text.clone();
+    match (dialog, text) {
+        (Dialog::Idle, _) => Intent::Unrecognised,
+        (Dialog::AwaitingName { gender }, Some(text)) => Intent::AvatarName {
+            gender: *gender,
+            text,
+        },
+        (Dialog::AwaitingRename { avatar }, Some(text)) => Intent::RenameTo {
+            avatar: *avatar,
+            text,
+        },
+        (Dialog::AwaitingName { .. } | Dialog::AwaitingRename { .. }, None) => Intent::NeedNameText,
+        (Dialog::UploadingPhotos { avatar }, _) => upload_intent(*avatar, message),
+    }
+}
+
+fn upload_intent(avatar: AvatarId, message: &Message) -> Intent {
+    // The largest size of a compressed photo is the last one.
+    if let Some(largest) = message.photo.as_ref().and_then(|sizes| sizes.last()) {
+        return Intent::Photo(UploadedFile {
+            avatar,
+            file_id: largest.file_id.clone(),
+            declared_size: largest.file_size,
+        });
+    }
+    match &message.document {
+        Some(document) => Intent::Photo(UploadedFile {
+            avatar,
+            file_id: document.file_id.clone(),
+            declared_size: document.file_size,
+        }),
+        None => Intent::NeedPhoto { avatar },
     }
 }
 
@@ -133,6 +184,51 @@ mod tests {
             intent(&Dialog::Idle, &edit("a prompt, edited")),
             Intent::Ignore
         );
+    }
+
+    #[test]
+    fn the_dialog_decides_what_text_and_photos_mean() {
+        use studio_domain::{AvatarId, Gender};
+        let naming = Dialog::AwaitingName {
+            gender: Gender::Male,
+        };
+        assert_eq!(
+            intent(&naming, &message("  Max ", "private")),
+            Intent::AvatarName {
+                gender: Gender::Male,
+                text: "  Max ".into()
+            }
+        );
+        assert_eq!(
+            intent(&naming, &message("/start", "private")),
+            Intent::Start,
+            "commands win"
+        );
+        let uploading = Dialog::UploadingPhotos {
+            avatar: AvatarId(3),
+        };
+        assert_eq!(
+            intent(&uploading, &message("hi", "private")),
+            Intent::NeedPhoto {
+                avatar: AvatarId(3)
+            }
+        );
+        let raw = serde_json::json!({"update_id": 1, "message": {"message_id": 1, "date": 1,
+            "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "first_name": "A"},
+            "photo": [{"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+                      {"file_id": "big", "file_unique_id": "b", "width": 1280, "height": 960, "file_size": 99}]}});
+        let photo: Update = serde_json::from_value(raw).unwrap();
+        let Intent::Photo(file) = intent(&uploading, &photo) else {
+            panic!("not a photo intent")
+        };
+        assert_eq!(
+            (file.file_id.as_str(), file.declared_size),
+            ("big", Some(99))
+        );
+        let sticker = serde_json::json!({"update_id": 1, "message": {"message_id": 1, "date": 1,
+            "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "first_name": "A"}, "sticker": {"file_id": "x"}}});
+        let sticker: Update = serde_json::from_value(sticker).unwrap();
+        assert_eq!(intent(&naming, &sticker), Intent::NeedNameText);
     }
 
     #[test]

@@ -15,10 +15,10 @@ pub mod screens;
 mod text;
 pub mod update;
 
-pub use callback::{Callback, MAX_BYTES as CALLBACK_MAX_BYTES, Menu};
+pub use callback::{AvatarAction, Callback, MAX_BYTES as CALLBACK_MAX_BYTES, Menu};
 pub use dialog::Dialog;
-pub use i18n::{Texts, texts};
-pub use intent::{Intent, intent};
+pub use i18n::{Texts, fill, texts};
+pub use intent::{Intent, UploadedFile, intent};
 pub use keyboard::{Button, InlineKeyboard};
 pub use outgoing::{Outgoing, Screen};
 pub use text::{CAPTION_LIMIT, MESSAGE_LIMIT, Text, escape, shorten};

@@ -5,11 +5,23 @@ use serde_json::{Value, json};
 
 use crate::keyboard::InlineKeyboard;
 
-/// A message to show: HTML text and an optional inline keyboard.
+/// A message to show: HTML text and an optional inline keyboard; with `photo` (a Telegram
+/// `file_id`) it is a photo whose caption is the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Screen {
     pub html: String,
     pub keyboard: Option<InlineKeyboard>,
+    pub photo: Option<String>,
+}
+
+impl Screen {
+    pub fn text(html: String, keyboard: InlineKeyboard) -> Self {
+        Self {
+            html,
+            keyboard: Some(keyboard),
+            photo: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,11 +30,22 @@ pub enum Outgoing {
         chat: i64,
         screen: Screen,
     },
-    /// Replaces a message the bot sent before (navigation edits in place).
+    /// A text message the sender edits in place on the next call with the same tag.
+    SendTagged {
+        chat: i64,
+        tag: &'static str,
+        screen: Screen,
+    },
+    /// Replaces a message the bot sent before (navigation edits in place). A photo screen
+    /// replaces a photo message's media and caption.
     Edit {
         chat: i64,
         message_id: i64,
         screen: Screen,
+    },
+    Delete {
+        chat: i64,
+        message_id: i64,
     },
     /// Stops the button's spinner; `text` shows as a small toast.
     AnswerCallback {
@@ -36,33 +59,60 @@ impl Outgoing {
     pub fn chat(&self) -> i64 {
         match self {
             Self::Send { chat, .. }
+            | Self::SendTagged { chat, .. }
             | Self::Edit { chat, .. }
+            | Self::Delete { chat, .. }
             | Self::AnswerCallback { chat, .. } => *chat,
+        }
+    }
+
+    pub fn tag(&self) -> Option<&'static str> {
+        match self {
+            Self::SendTagged { tag, .. } => Some(tag),
+            Self::Send { .. }
+            | Self::Edit { .. }
+            | Self::Delete { .. }
+            | Self::AnswerCallback { .. } => None,
         }
     }
 
     pub fn method(&self) -> &'static str {
         match self {
-            Self::Send { .. } => "sendMessage",
+            Self::Send { screen, .. } if screen.photo.is_some() => "sendPhoto",
+            Self::Send { .. } | Self::SendTagged { .. } => "sendMessage",
+            Self::Edit { screen, .. } if screen.photo.is_some() => "editMessageMedia",
             Self::Edit { .. } => "editMessageText",
+            Self::Delete { .. } => "deleteMessage",
             Self::AnswerCallback { .. } => "answerCallbackQuery",
         }
     }
 
     pub fn payload(&self) -> Value {
         match self {
-            Self::Send { chat, screen } => with_keyboard(
-                json!({"chat_id": chat, "text": screen.html, "parse_mode": "HTML"}),
-                screen,
-            ),
+            Self::Send { chat, screen } | Self::SendTagged { chat, screen, .. } => {
+                let body = match &screen.photo {
+                    Some(photo) => {
+                        json!({"chat_id": chat, "photo": photo, "caption": screen.html, "parse_mode": "HTML"})
+                    }
+                    None => json!({"chat_id": chat, "text": screen.html, "parse_mode": "HTML"}),
+                };
+                with_keyboard(body, screen)
+            }
             Self::Edit {
                 chat,
                 message_id,
                 screen,
-            } => with_keyboard(
-                json!({"chat_id": chat, "message_id": message_id, "text": screen.html, "parse_mode": "HTML"}),
-                screen,
-            ),
+            } => {
+                let body = match &screen.photo {
+                    Some(photo) => json!({"chat_id": chat, "message_id": message_id, "media": {
+                        "type": "photo", "media": photo, "caption": screen.html, "parse_mode": "HTML"}}),
+                    None => {
+                        json!({"chat_id": chat, "message_id": message_id, "text": screen.html, "parse_mode": "HTML"})
+                    }
+                };
+                with_keyboard(body, screen)
+            }
+            Self::Delete { chat, message_id } => json!({"chat_id": chat, "message_id": message_id}),
             Self::AnswerCallback { query_id, text, .. } => match text {
                 Some(text) => json!({"callback_query_id": query_id, "text": text}),
                 None => json!({"callback_query_id": query_id}),
@@ -83,16 +133,15 @@ mod tests {
     use super::{Outgoing, Screen};
     use crate::{Button, Callback, InlineKeyboard, Menu};
 
+    fn keyboard() -> InlineKeyboard {
+        InlineKeyboard::default().row([Button::new("Help", Callback::Menu(Menu::Help))])
+    }
+
     #[test]
     fn send_payload_has_html_and_keyboard() {
-        let keyboard =
-            InlineKeyboard::default().row([Button::new("Help", Callback::Menu(Menu::Help))]);
         let call = Outgoing::Send {
             chat: 5,
-            screen: Screen {
-                html: "<b>x</b>".into(),
-                keyboard: Some(keyboard),
-            },
+            screen: Screen::text("<b>x</b>".into(), keyboard()),
         };
         assert_eq!(call.method(), "sendMessage");
         let payload = call.payload();
@@ -101,5 +150,28 @@ mod tests {
             payload["reply_markup"]["inline_keyboard"][0][0]["callback_data"],
             "1:m:help"
         );
+    }
+
+    #[test]
+    fn photo_screens_become_photo_calls() {
+        let screen = Screen {
+            photo: Some("file-1".into()),
+            ..Screen::text("card".into(), keyboard())
+        };
+        let send = Outgoing::Send {
+            chat: 5,
+            screen: screen.clone(),
+        };
+        assert_eq!(
+            (send.method(), send.payload()["photo"].as_str()),
+            ("sendPhoto", Some("file-1"))
+        );
+        let edit = Outgoing::Edit {
+            chat: 5,
+            message_id: 9,
+            screen,
+        };
+        assert_eq!(edit.method(), "editMessageMedia");
+        assert_eq!(edit.payload()["media"]["caption"], "card");
     }
 }

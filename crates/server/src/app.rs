@@ -16,10 +16,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Mode};
 use crate::dispatcher::Dispatcher;
+use crate::handle::Services;
 use crate::inbox_writer::InboxWriterTask;
 use crate::outbound::Sender;
 use crate::polling::Poller;
 use crate::state::AppState;
+use studio_domain::Credits;
+use studio_providers::storage::BlobStore;
 
 /// Which background workers run in this process. Everything, normally; tests stop a server
 /// between ingress and dispatch by running the HTTP side alone.
@@ -38,6 +41,7 @@ pub struct Application {
     workers: Workers,
     config: Config,
     telegram: TelegramClient,
+    services: Arc<Services>,
     outbox_stored: Arc<Notify>,
     shutdown: CancellationToken,
 }
@@ -65,6 +69,11 @@ impl Application {
             draining: Arc::new(AtomicBool::new(false)),
         };
         let router = crate::routes::router(state.clone(), &config.webhook_path);
+        let services = Arc::new(Services {
+            telegram: telegram.clone(),
+            storage: BlobStore::from_url(&config.storage_url)?,
+            training_cost: Credits::new(config.training_cost),
+        });
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("LISTEN_ADDR: cannot listen on {}", config.listen_addr))?;
@@ -77,6 +86,7 @@ impl Application {
             workers,
             config,
             telegram,
+            services,
             outbox_stored: Arc::new(Notify::new()),
             shutdown: CancellationToken::new(),
         })
@@ -160,6 +170,7 @@ impl Application {
             outbox_stored: Arc::clone(&self.outbox_stored),
             concurrency: self.config.dispatch_concurrency,
             batch: self.config.dispatch_batch,
+            services: Arc::clone(&self.services),
         };
         workers.spawn(dispatcher.run(cancel.clone()));
         let limits = SendLimits {

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::handle::{self, HandleError};
+use crate::handle::{self, AfterCommit, HandleError, Prepared, Services};
 use crate::metrics::{UPDATES_DEAD, UPDATES_FAILED, UPDATES_PROCESSED};
 
 /// How long a claimed update is ours before another replica may take it over.
@@ -37,6 +37,7 @@ pub struct Dispatcher {
     pub concurrency: u32,
     /// Updates per batch.
     pub batch: u32,
+    pub services: Arc<Services>,
 }
 
 /// Why a batch could not commit as one.
@@ -100,11 +101,24 @@ impl Dispatcher {
     }
 
     async fn process_batch(&self, claims: Vec<ClaimedUpdate>) {
-        if claims.len() > 1 {
-            match self.try_batch(&claims).await {
-                Ok(()) => {
-                    metrics::counter!(UPDATES_PROCESSED).increment(claims.len() as u64);
+        let mut work = Vec::with_capacity(claims.len());
+        for claim in claims {
+            let span =
+                tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
+            match handle::prepare(&self.db, &self.services, &claim.payload)
+                .instrument(span)
+                .await
+            {
+                Ok(prepared) => work.push((claim, prepared)),
+                Err(err) => self.fail(&claim, &err.into()).await,
+            }
+        }
+        if work.len() > 1 {
+            match self.try_batch(&work).await {
+                Ok(after) => {
+                    metrics::counter!(UPDATES_PROCESSED).increment(work.len() as u64);
                     self.outbox_stored.notify_one();
+                    self.after_commit(after).await;
                     return;
                 }
                 Err(BatchError::LeaseLost) => {
@@ -115,29 +129,38 @@ impl Dispatcher {
                 }
             }
         }
-        for claim in claims {
+        for (claim, prepared) in work {
             let span =
                 tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
-            self.process(claim).instrument(span).await;
+            self.process(claim, prepared).instrument(span).await;
         }
     }
 
-    async fn try_batch(&self, claims: &[ClaimedUpdate]) -> Result<(), BatchError> {
+    async fn try_batch(
+        &self,
+        work: &[(ClaimedUpdate, Prepared)],
+    ) -> Result<AfterCommit, BatchError> {
         let txn = self.db.begin().await.map_err(RepoError::from)?;
-        for claim in claims {
+        let mut after = AfterCommit::default();
+        for (claim, prepared) in work {
             let span =
                 tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
-            handle_and_complete(&txn, claim).instrument(span).await?;
+            let done = self
+                .handle_and_complete(&txn, claim, prepared.clone())
+                .instrument(span)
+                .await?;
+            after.delete_keys.extend(done.delete_keys);
         }
         txn.commit().await.map_err(RepoError::from)?;
-        Ok(())
+        Ok(after)
     }
 
-    async fn process(&self, claim: ClaimedUpdate) {
-        match self.try_process(&claim).await {
-            Ok(()) => {
+    async fn process(&self, claim: ClaimedUpdate, prepared: Prepared) {
+        match self.try_process(&claim, prepared).await {
+            Ok(after) => {
                 metrics::counter!(UPDATES_PROCESSED).increment(1);
                 self.outbox_stored.notify_one();
+                self.after_commit(after).await;
             }
             Err(BatchError::LeaseLost) => {
                 tracing::warn!("lease lost; another worker owns this update now")
@@ -146,11 +169,43 @@ impl Dispatcher {
         }
     }
 
-    async fn try_process(&self, claim: &ClaimedUpdate) -> Result<(), BatchError> {
+    async fn try_process(
+        &self,
+        claim: &ClaimedUpdate,
+        prepared: Prepared,
+    ) -> Result<AfterCommit, BatchError> {
         let txn = self.db.begin().await.map_err(RepoError::from)?;
-        handle_and_complete(&txn, claim).await?;
+        let after = self.handle_and_complete(&txn, claim, prepared).await?;
         txn.commit().await.map_err(RepoError::from)?;
-        Ok(())
+        Ok(after)
+    }
+
+    /// Runs one update's use case and marks it done, both inside `txn`. Dropping `txn` on an
+    /// error rolls both back.
+    async fn handle_and_complete(
+        &self,
+        txn: &DatabaseTransaction,
+        claim: &ClaimedUpdate,
+        prepared: Prepared,
+    ) -> Result<AfterCommit, BatchError> {
+        let after = handle::update(txn, &self.services, prepared)
+            .await
+            .map_err(BatchError::Failed)?;
+        if inbox::complete(txn, claim).await? {
+            Ok(after)
+        } else {
+            Err(BatchError::LeaseLost)
+        }
+    }
+
+    /// Removes stored files whose rows are gone. A failure leaves an orphaned file, never a
+    /// row without its file, so it is logged and not retried.
+    async fn after_commit(&self, after: AfterCommit) {
+        for key in after.delete_keys {
+            if let Err(err) = self.services.storage.delete(&key).await {
+                tracing::warn!(key, error = %err, "stored file not deleted");
+            }
+        }
     }
 
     async fn fail(&self, claim: &ClaimedUpdate, err: &HandleError) {
@@ -169,22 +224,6 @@ impl Dispatcher {
             // The lease runs out and the update is claimed again: nothing is lost.
             tracing::error!(error = %db_err, "cannot record the failure");
         }
-    }
-}
-
-/// Runs one update's use case and marks it done, both inside `txn`. Dropping `txn` on an
-/// error rolls both back.
-async fn handle_and_complete(
-    txn: &DatabaseTransaction,
-    claim: &ClaimedUpdate,
-) -> Result<(), BatchError> {
-    handle::update(txn, claim)
-        .await
-        .map_err(BatchError::Failed)?;
-    if inbox::complete(txn, claim).await? {
-        Ok(())
-    } else {
-        Err(BatchError::LeaseLost)
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use studio_domain::{ChatId, TelegramUserId};
 use studio_persistence::repos::outbox::{self, ClaimedCall};
-use studio_persistence::repos::users;
+use studio_persistence::repos::{sent_messages, users};
 use studio_providers::telegram::{TelegramClient, TelegramError, Throttle};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
@@ -96,10 +96,13 @@ impl Sender {
     }
 
     async fn deliver(&self, call: ClaimedCall) {
-        let is_message = call.method != "answerCallbackQuery";
+        let is_message = !matches!(
+            call.method.as_str(),
+            "answerCallbackQuery" | "deleteMessage"
+        );
         self.throttle.until_ready(call.chat_id.0, is_message).await;
-        let outcome = match self.telegram.call_raw(&call.method, &call.payload).await {
-            Ok(_) => Outcome::Sent,
+        let outcome = match self.call(&call).await {
+            Ok(()) => Outcome::Sent,
             Err(err) => self.on_error(&call, err).await,
         };
         let method = call.method.clone();
@@ -120,6 +123,50 @@ impl Sender {
             // The lease expires and the call is claimed again; a resend beats a lost message.
             tracing::error!(error = %err, "cannot settle outgoing call");
         }
+    }
+
+    /// Makes the call. A tagged message whose earlier copy we know is edited in place instead;
+    /// if that copy is gone (deleted by the person), a new one is sent and remembered.
+    async fn call(&self, call: &ClaimedCall) -> Result<(), TelegramError> {
+        let Some(tag) = call.tag.as_deref() else {
+            return self
+                .telegram
+                .call_raw(&call.method, &call.payload)
+                .await
+                .map(drop);
+        };
+        let known = sent_messages::find(&self.db, call.chat_id, tag)
+            .await
+            .ok()
+            .flatten();
+        if let Some(message_id) = known {
+            let mut edit: serde_json::Value =
+                serde_json::from_str(&call.payload).unwrap_or_default();
+            edit["message_id"] = message_id.into();
+            match self
+                .telegram
+                .call_raw("editMessageText", &edit.to_string())
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(TelegramError::Rejected { description, .. })
+                    if description.contains("not modified") =>
+                {
+                    return Ok(());
+                }
+                Err(TelegramError::Rejected { description, .. }) => {
+                    tracing::debug!(%description, "tagged message not editable; sending a new one");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        let sent = self.telegram.call_raw(&call.method, &call.payload).await?;
+        if let Some(message_id) = sent.get("message_id").and_then(serde_json::Value::as_i64)
+            && let Err(err) = sent_messages::remember(&self.db, call.chat_id, tag, message_id).await
+        {
+            tracing::warn!(error = %err, "tagged message id not remembered; the next one is new");
+        }
+        Ok(())
     }
 
     async fn on_error(&self, call: &ClaimedCall, err: TelegramError) -> Outcome {

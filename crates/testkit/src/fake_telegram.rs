@@ -29,6 +29,7 @@ struct Inner {
     calls: Vec<Call>,
     failures: VecDeque<(String, u16, Value)>,
     updates: VecDeque<Value>,
+    files: std::collections::HashMap<String, Vec<u8>>,
     next_message_id: i64,
 }
 
@@ -57,6 +58,7 @@ impl FakeTelegram {
         let shared = Shared::default();
         let app = Router::new()
             .route("/{bot}/{method}", post(answer))
+            .route("/file/{bot}/{*path}", axum::routing::get(download))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -99,6 +101,11 @@ impl FakeTelegram {
             .lock()
             .failures
             .push_back((method.to_owned(), status, body));
+    }
+
+    /// Makes `bytes` downloadable as the file `file_id` (`getFile`, then `/file/bot…/path`).
+    pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
+        self.shared.lock().files.insert(file_id.to_owned(), bytes);
     }
 
     /// Queues an update for `getUpdates` (polling mode).
@@ -147,6 +154,9 @@ async fn answer(
             body: body.clone(),
             at: std::time::Instant::now(),
         });
+        if method == "getFile" {
+            return get_file(&inner, &body);
+        }
         let failure = inner.failures.iter().position(|(m, _, _)| *m == method);
         match failure.and_then(|i| inner.failures.remove(i)) {
             Some((_, status, body)) => {
@@ -163,6 +173,35 @@ async fn answer(
     };
     shared.changed.notify_waiters();
     response
+}
+
+async fn download(
+    State(shared): State<Shared>,
+    Path((_bot, path)): Path<(String, String)>,
+) -> Response {
+    let file_id = path.strip_prefix("files/").unwrap_or(&path).to_owned();
+    match shared.lock().files.get(&file_id) {
+        Some(bytes) => bytes.clone().into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn get_file(inner: &Inner, body: &Value) -> Response {
+    let file_id = body
+        .get("file_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    match inner.files.get(file_id) {
+        Some(bytes) => Json(json!({"ok": true, "result": {
+            "file_id": file_id, "file_unique_id": file_id, "file_size": bytes.len(),
+            "file_path": format!("files/{file_id}")}}))
+        .into_response(),
+        None => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"ok": false, "error_code": 400, "description": "Bad Request: invalid file_id"})),
+        )
+            .into_response(),
+    }
 }
 
 fn success(method: &str, body: &Value, message_id: i64) -> Value {

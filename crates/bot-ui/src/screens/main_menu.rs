@@ -4,17 +4,11 @@ use crate::{Callback, Menu, Screen, Texts};
 
 /// `/start`: the greeting with the menu.
 pub fn greeting(t: &Texts, first_name: &str) -> Screen {
-    Screen {
-        html: fill(&t.greeting, &[("name", first_name)]),
-        keyboard: Some(keyboard(t)),
-    }
+    Screen::text(fill(&t.greeting, &[("name", first_name)]), keyboard(t))
 }
 
 pub fn main_menu(t: &Texts) -> Screen {
-    Screen {
-        html: t.menu_title.clone(),
-        keyboard: Some(keyboard(t)),
-    }
+    Screen::text(t.menu_title.clone(), keyboard(t))
 }
 
 fn keyboard(t: &Texts) -> InlineKeyboard {

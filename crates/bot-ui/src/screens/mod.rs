@@ -1,7 +1,9 @@
 //! Screens: what a person sees, one function per screen, in their language.
 
+pub mod avatars;
 mod main_menu;
 mod notices;
+pub mod wizard;
 
 pub use main_menu::{greeting, main_menu};
 pub use notices::{coming_soon, help, unknown_input};

@@ -3,10 +3,7 @@ use crate::Texts;
 use crate::screens::{back_only, main_menu};
 
 pub fn help(t: &Texts) -> Screen {
-    Screen {
-        html: t.help.clone(),
-        keyboard: Some(back_only(t)),
-    }
+    Screen::text(t.help.clone(), back_only(t))
 }
 
 /// A destination that a later release opens; shows the menu so the person is never stuck.

@@ -227,3 +227,36 @@ pub async fn sync_draft_status(
     }
     Ok(current)
 }
+
+/// Everything stored for an avatar outside the database: photos, preview, generated images.
+/// Read before deleting the rows, deleted from storage after they are gone.
+pub async fn storage_keys(
+    db: &impl ConnectionTrait,
+    avatar: &Avatar,
+) -> Result<Vec<String>, RepoError> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT storage_key AS k FROM avatar_photos WHERE avatar_id = $1 \
+               UNION ALL SELECT result_key AS k FROM generations WHERE avatar_id = $1 AND result_key IS NOT NULL";
+    let rows = db
+        .query_all_raw(crate::sql::statement(backend, sql, vec![avatar.id.into()]))
+        .await?;
+    let mut keys: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get("", "k"))
+        .collect::<Result<_, _>>()?;
+    keys.extend(avatar.preview_key.clone());
+    Ok(keys)
+}
+
+/// How many generated images an avatar has (told before deleting it).
+pub async fn generation_count(
+    db: &impl ConnectionTrait,
+    avatar: &Avatar,
+) -> Result<u64, RepoError> {
+    use crate::entities::generations;
+    use sea_orm::PaginatorTrait;
+    Ok(generations::Entity::find()
+        .filter(generations::Column::AvatarId.eq(avatar.id))
+        .count(db)
+        .await?)
+}

@@ -1,9 +1,11 @@
 use sea_orm::DatabaseTransaction;
 use studio_bot_ui::update::{CallbackQuery, User};
 use studio_bot_ui::{Dialog, Outgoing, Screen, Texts, Update, texts};
-use studio_domain::{ChatId, Language, TelegramUserId};
+use studio_domain::{ChatId, Language, TelegramUserId, UserId};
 use studio_persistence::RepoError;
-use studio_persistence::repos::{chat_state, outbox, users};
+use studio_persistence::repos::{chat_state, outbox, sent_messages, users};
+
+use super::{AfterCommit, HandleError};
 
 /// What a use case knows about the update it handles, and what it decides to send.
 pub struct Context {
@@ -16,6 +18,9 @@ pub struct Context {
     pub dialog: Dialog,
     stored_dialog: Dialog,
     outgoing: Vec<Outgoing>,
+    /// Tags whose remembered message is dropped, so the next tagged message is a new one.
+    forget_tags: Vec<&'static str>,
+    pub after_commit: AfterCommit,
 }
 
 impl Context {
@@ -53,6 +58,8 @@ impl Context {
             stored_dialog: dialog.clone(),
             dialog,
             outgoing: Vec::new(),
+            forget_tags: Vec::new(),
+            after_commit: AfterCommit::default(),
         }))
     }
 
@@ -67,24 +74,43 @@ impl Context {
         });
     }
 
-    /// Shows `screen` in place of the message whose button was pressed, or as a new message
-    /// when that message is no longer accessible (Telegram sends `date: 0` for those).
+    /// A text message edited in place by later calls with the same tag.
+    pub fn send_tagged(&mut self, tag: &'static str, screen: Screen) {
+        self.outgoing.push(Outgoing::SendTagged {
+            chat: self.chat,
+            tag,
+            screen,
+        });
+    }
+
+    /// The next message with `tag` starts afresh instead of editing the last one.
+    pub fn forget_tag(&mut self, tag: &'static str) {
+        self.forget_tags.push(tag);
+    }
+
+    /// Shows `screen` in place of the message whose button was pressed. Telegram edits text
+    /// into text and photo into photo; otherwise (or when the message is too old to see:
+    /// `date: 0`) the old message is deleted and the screen sent anew.
     pub fn show(&mut self, screen: Screen) {
-        let editable = self
-            .callback
-            .as_ref()
-            .and_then(|q| q.message.as_ref())
-            .filter(|m| m.date != 0)
-            .map(|m| m.message_id);
-        match editable {
-            Some(message_id) => {
+        let source = self.callback.as_ref().and_then(|q| q.message.as_ref());
+        match source {
+            Some(m) if m.date != 0 && m.photo.is_some() == screen.photo.is_some() => {
+                let message_id = m.message_id;
                 self.outgoing.push(Outgoing::Edit {
                     chat: self.chat,
                     message_id,
                     screen,
                 });
             }
-            None => self.send(screen),
+            Some(m) if m.date != 0 => {
+                let message_id = m.message_id;
+                self.outgoing.push(Outgoing::Delete {
+                    chat: self.chat,
+                    message_id,
+                });
+                self.send(screen);
+            }
+            Some(_) | None => self.send(screen),
         }
     }
 
@@ -99,25 +125,36 @@ impl Context {
         }
     }
 
+    /// Our user id, for updates from a person (not a bot).
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user.as_ref().map(|u| UserId(u.id))
+    }
+
     pub fn telegram_user(&self) -> Option<TelegramUserId> {
         self.user.as_ref().map(|u| TelegramUserId(u.telegram_id))
     }
 
-    /// Writes the decided calls to the outbox and the dialog, if it changed.
-    pub async fn save(self, txn: &DatabaseTransaction) -> Result<(), RepoError> {
+    /// Writes the decided calls to the outbox and the dialog, if it changed; hands back what
+    /// must wait for the commit.
+    pub async fn save(self, txn: &DatabaseTransaction) -> Result<AfterCommit, HandleError> {
+        for tag in &self.forget_tags {
+            sent_messages::forget(txn, ChatId(self.chat), tag).await?;
+        }
         for call in &self.outgoing {
-            outbox::enqueue(
+            let payload = call.payload().to_string();
+            outbox::enqueue_tagged(
                 txn,
                 ChatId(call.chat()),
                 call.method(),
-                &call.payload().to_string(),
+                &payload,
+                call.tag(),
             )
             .await?;
         }
         if self.dialog != self.stored_dialog {
             chat_state::save(txn, ChatId(self.chat), &self.dialog.to_stored()).await?;
         }
-        Ok(())
+        Ok(self.after_commit)
     }
 }
 

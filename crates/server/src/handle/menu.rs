@@ -1,6 +1,8 @@
 //! `/start`, `/help`, the main menu and the polite answers to input we did not expect.
 
-use studio_bot_ui::{Callback, Dialog, Menu, screens};
+use sea_orm::DatabaseTransaction;
+use studio_bot_ui::{Dialog, Menu, screens};
+use studio_persistence::RepoError;
 
 use super::context::Context;
 
@@ -15,21 +17,20 @@ pub fn help(cx: &mut Context) {
     cx.send(screen);
 }
 
-pub fn tap(cx: &mut Context, callback: Callback) {
+/// A main-menu destination. Leaving a screen for the menu also leaves its dialog.
+pub async fn tap(txn: &DatabaseTransaction, cx: &mut Context, menu: Menu) -> Result<(), RepoError> {
     cx.answer_callback(None);
+    cx.dialog = Dialog::Idle;
     let t = cx.texts();
-    let screen = match callback {
-        Callback::Menu(Menu::Main) => {
-            cx.dialog = Dialog::Idle;
-            screens::main_menu(t)
-        }
-        Callback::Menu(Menu::Help) => screens::help(t),
+    let screen = match menu {
+        Menu::Main => screens::main_menu(t),
+        Menu::Help => screens::help(t),
+        Menu::MyAvatars => return super::avatars::list(txn, cx).await,
         // Their own issues open these; until then the person gets the menu back.
-        Callback::Menu(Menu::CreateImage | Menu::MyAvatars | Menu::MyGallery | Menu::Profile) => {
-            screens::coming_soon(t)
-        }
+        Menu::CreateImage | Menu::MyGallery | Menu::Profile => screens::coming_soon(t),
     };
     cx.show(screen);
+    Ok(())
 }
 
 /// A button we no longer know: stop the spinner, say so, and show a fresh menu as a new

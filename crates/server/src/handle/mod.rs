@@ -1,16 +1,21 @@
 //! Use cases: one stored update in, its effects out, all inside the caller's transaction.
 //! The dispatcher is one `match` on `Intent` calling one function per arm.
 
+mod avatars;
 mod context;
 mod membership;
 mod menu;
+mod prepare;
+mod services;
+mod wizard;
 
 use sea_orm::DatabaseTransaction;
-use studio_bot_ui::{Intent, Update, intent};
+use studio_bot_ui::{Callback, Intent, intent};
 use studio_persistence::RepoError;
-use studio_persistence::repos::inbox::ClaimedUpdate;
 
 use context::Context;
+pub use prepare::{Prepared, prepare};
+pub use services::Services;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
@@ -18,31 +23,47 @@ pub enum HandleError {
     Repo(#[from] RepoError),
 }
 
-pub async fn update(txn: &DatabaseTransaction, claim: &ClaimedUpdate) -> Result<(), HandleError> {
-    let update = match Update::parse(&claim.payload) {
-        Ok(update) => update,
-        Err(err) => {
-            // A shape we cannot read is logged and acknowledged: retrying cannot fix it.
-            tracing::warn!(error = %err, "update not understood; ignored");
-            return Ok(());
-        }
+/// What must happen after the transaction commits: stored files of deleted rows to remove.
+#[derive(Debug, Default)]
+pub struct AfterCommit {
+    pub delete_keys: Vec<String>,
+}
+
+pub async fn update(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    prepared: Prepared,
+) -> Result<AfterCommit, HandleError> {
+    let Some(update) = prepared.update else {
+        // A shape we cannot read is logged and acknowledged: retrying cannot fix it.
+        tracing::warn!("update not understood; ignored");
+        return Ok(AfterCommit::default());
     };
     let Some(mut cx) = Context::load(txn, &update).await? else {
         tracing::debug!("update without a person or chat; ignored");
-        return Ok(());
+        return Ok(AfterCommit::default());
     };
     let intent = intent(&cx.dialog, &update);
     tracing::debug!(?intent, chat_id = cx.chat, "intent");
     match intent {
         Intent::Start => menu::start(&mut cx),
         Intent::Help => menu::help(&mut cx),
-        Intent::Tap(callback) => menu::tap(&mut cx, callback),
+        Intent::Tap(Callback::Menu(menu)) => menu::tap(txn, &mut cx, menu).await?,
+        Intent::Tap(Callback::Avatar(action)) => {
+            avatars::act(txn, services, &mut cx, action).await?
+        }
         Intent::Stale => menu::stale(&mut cx),
         Intent::Unrecognised => menu::unrecognised(&mut cx),
+        Intent::AvatarName { gender, text } => wizard::name(txn, &mut cx, gender, &text).await?,
+        Intent::RenameTo { avatar, text } => {
+            avatars::rename_to(txn, &mut cx, avatar, &text).await?
+        }
+        Intent::NeedNameText => wizard::need_name_text(&mut cx),
+        Intent::Photo(file) => wizard::photo(txn, &mut cx, file.avatar, prepared.photo).await?,
+        Intent::NeedPhoto { avatar } => wizard::need_photo(txn, &mut cx, avatar).await?,
         Intent::Blocked => membership::blocked(txn, &cx).await?,
         Intent::Unblocked => membership::unblocked(txn, &cx).await?,
         Intent::Ignore => {}
     }
-    cx.save(txn).await?;
-    Ok(())
+    cx.save(txn).await
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests: the real server on 127.0.0.1:0, a fake Bot API, SQLite or PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the failure report here
 
+mod avatars;
 mod dispatch;
 mod ingress;
 mod outbound;

@@ -22,8 +22,13 @@ struct Args {
 }
 
 pub fn config(db_url: &str, telegram_url: &str) -> Config {
+    // Each application stores files in its own directory, kept for the test's inspection.
+    let storage = tempfile::tempdir().expect("storage directory").keep();
+    let storage_url = format!("file://{}", storage.display());
     Args::try_parse_from([
         "test",
+        "--storage-url",
+        storage_url.as_str(),
         "--database-url",
         db_url,
         "--listen-addr",
@@ -47,6 +52,8 @@ pub fn config(db_url: &str, telegram_url: &str) -> Config {
 
 pub struct TestApp {
     pub addr: std::net::SocketAddr,
+    /// The local directory behind `STORAGE_URL`.
+    pub storage: PathBuf,
     pub db: DatabaseConnection,
     pub http: reqwest::Client,
     pub shutdown: CancellationToken,
@@ -59,6 +66,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config: Config, workers: Workers) -> Self {
+        let storage = PathBuf::from(config.storage_url.trim_start_matches("file://"));
         let app = Application::build(config, workers)
             .await
             .expect("application builds");
@@ -66,6 +74,7 @@ impl TestApp {
         let server = tokio::spawn(app.run_until_stopped());
         Self {
             addr,
+            storage,
             db,
             http: studio_server::app::http_client().expect("HTTP client"),
             shutdown,
@@ -99,6 +108,21 @@ impl TestApp {
 
     pub async fn post_update(&self, update: &Value) -> reqwest::StatusCode {
         self.post_raw(update.to_string(), Some(SECRET)).await
+    }
+
+    /// Posts every update at once, each on its own task, as Telegram delivers an album.
+    pub async fn post_concurrently(&self, updates: &[Value]) -> Vec<reqwest::StatusCode> {
+        let mut posts = tokio::task::JoinSet::new();
+        for update in updates {
+            let request = self
+                .http
+                .post(self.url("/telegram/webhook"))
+                .header("content-type", "application/json")
+                .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+                .body(update.to_string());
+            posts.spawn(async move { request.send().await.expect("webhook answers").status() });
+        }
+        posts.join_all().await
     }
 
     pub async fn get(&self, path: &str) -> (reqwest::StatusCode, String) {

@@ -1,0 +1,219 @@
+//! "My avatars": the list, each card's actions, rename and delete. Every avatar is fetched
+//! through its owner; another person's id, a deleted avatar and a tampered button all end in
+//! the same "not found".
+
+use sea_orm::DatabaseTransaction;
+use studio_bot_ui::screens::avatars::{self as screen, AvatarView, Position};
+use studio_bot_ui::{AvatarAction, Dialog};
+use studio_domain::{AvatarId, AvatarName, Gender, UserId};
+use studio_persistence::RepoError;
+use studio_persistence::repos::avatars::{self, Avatar};
+use studio_persistence::repos::photos;
+
+use super::context::Context;
+use super::{Services, wizard};
+
+/// The view a screen needs of a stored avatar.
+pub async fn view(txn: &DatabaseTransaction, avatar: &Avatar) -> Result<AvatarView, RepoError> {
+    let stored = photos::list(txn, avatar).await?;
+    Ok(AvatarView {
+        id: AvatarId(avatar.id),
+        name: avatar.name.clone(),
+        is_main: avatar.is_main,
+        gender: Gender::from_label(&avatar.gender).unwrap_or(Gender::Male),
+        status: avatar.status(),
+        photos: stored.len(),
+        created: avatar.created_at.format("%Y-%m-%d").to_string(),
+        preview: stored.first().map(|p| p.telegram_file_id.clone()),
+    })
+}
+
+/// The first card of "My avatars", or the invitation to create one.
+pub async fn list(txn: &DatabaseTransaction, cx: &mut Context) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    cx.dialog = Dialog::Idle;
+    match avatars::list_owned(txn, owner).await?.first() {
+        Some(first) => show_card(txn, cx, owner, AvatarId(first.id)).await,
+        None => {
+            let screen = screen::empty(cx.texts());
+            cx.show(screen);
+            Ok(())
+        }
+    }
+}
+
+async fn show_card(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    owner: UserId,
+    id: AvatarId,
+) -> Result<(), RepoError> {
+    let all = avatars::list_owned(txn, owner).await?;
+    let Some(index) = all.iter().position(|a| a.id == id.0) else {
+        not_found(cx);
+        return Ok(());
+    };
+    let total = all.len();
+    let position = Position {
+        index: index + 1,
+        total,
+        prev: AvatarId(all[(index + total - 1) % total].id),
+        next: AvatarId(all[(index + 1) % total].id),
+    };
+    let avatar = view(txn, &all[index]).await?;
+    let card = screen::card(cx.texts(), &avatar, position);
+    cx.show(card);
+    Ok(())
+}
+
+pub fn not_found(cx: &mut Context) {
+    let screen = screen::not_found(cx.texts());
+    cx.show(screen);
+}
+
+/// One button of "My avatars" or of the wizard.
+pub async fn act(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    action: AvatarAction,
+) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    match action {
+        AvatarAction::Create => {
+            cx.answer_callback(None);
+            return wizard::create(txn, cx, owner).await;
+        }
+        AvatarAction::Gender(gender) => {
+            cx.answer_callback(None);
+            return wizard::ask_name(cx, gender);
+        }
+        _ => {}
+    }
+    let id = action_avatar(action);
+    let Some(avatar) = avatars::find_owned(txn, owner, id).await? else {
+        tracing::info!(avatar_id = %id, "avatar not found for its presser");
+        cx.answer_callback(None);
+        not_found(cx);
+        return Ok(());
+    };
+    // "Make main" answers with its own toast.
+    if !matches!(action, AvatarAction::MakeMain(_)) {
+        cx.answer_callback(None);
+    }
+    match action {
+        AvatarAction::Create | AvatarAction::Gender(_) => Ok(()),
+        AvatarAction::Card(_) => show_card(txn, cx, owner, id).await,
+        AvatarAction::MakeMain(_) => make_main(txn, cx, owner, id).await,
+        AvatarAction::Rename(_) => {
+            cx.dialog = Dialog::AwaitingRename { avatar: id };
+            let screen = screen::ask_rename(cx.texts(), &avatar.name);
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::Delete(_) => {
+            let images = avatars::generation_count(txn, &avatar).await?;
+            let screen = screen::delete_confirm(cx.texts(), &view(txn, &avatar).await?, images);
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::DeleteConfirmed(_) => {
+            delete(txn, cx, &avatar).await?;
+            let screen = screen::notice(cx.texts(), cx.texts().deleted.clone());
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::Discard(_)
+        | AvatarAction::Continue(_)
+        | AvatarAction::Photos(..)
+        | AvatarAction::DeletePhoto(..)
+        | AvatarAction::Review(_)
+        | AvatarAction::CancelDraft(_)
+        | AvatarAction::CancelDraftConfirmed(_)
+        | AvatarAction::StartTraining(_) => wizard::act(txn, services, cx, &avatar, action).await,
+    }
+}
+
+/// The avatar an action is about (creation and gender choice are about none yet).
+fn action_avatar(action: AvatarAction) -> AvatarId {
+    match action {
+        AvatarAction::Create | AvatarAction::Gender(_) => AvatarId(0),
+        AvatarAction::Discard(id)
+        | AvatarAction::Card(id)
+        | AvatarAction::MakeMain(id)
+        | AvatarAction::Continue(id)
+        | AvatarAction::Rename(id)
+        | AvatarAction::Delete(id)
+        | AvatarAction::DeleteConfirmed(id)
+        | AvatarAction::Photos(id, _)
+        | AvatarAction::DeletePhoto(id, _)
+        | AvatarAction::Review(id)
+        | AvatarAction::CancelDraft(id)
+        | AvatarAction::CancelDraftConfirmed(id)
+        | AvatarAction::StartTraining(id) => id,
+    }
+}
+
+async fn make_main(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    owner: UserId,
+    id: AvatarId,
+) -> Result<(), RepoError> {
+    let toast = if avatars::set_main(txn, owner, id).await? {
+        cx.texts().toast_made_main.clone()
+    } else {
+        cx.texts().toast_not_trained.clone()
+    };
+    cx.answer_callback(Some(&toast));
+    show_card(txn, cx, owner, id).await
+}
+
+/// Deletes an avatar's rows now and its stored files once the deletion has committed.
+pub async fn delete(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    avatar: &Avatar,
+) -> Result<(), RepoError> {
+    let keys = avatars::storage_keys(txn, avatar).await?;
+    avatars::delete_owned(txn, UserId(avatar.user_id), AvatarId(avatar.id)).await?;
+    cx.after_commit.delete_keys.extend(keys);
+    if matches!(cx.dialog, Dialog::UploadingPhotos { avatar: a } | Dialog::AwaitingRename { avatar: a } if a.0 == avatar.id)
+    {
+        cx.dialog = Dialog::Idle;
+    }
+    tracing::info!(avatar_id = avatar.id, "avatar deleted");
+    Ok(())
+}
+
+pub async fn rename_to(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    id: AvatarId,
+    text: &str,
+) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    let name = match AvatarName::parse(text) {
+        Ok(name) => name,
+        Err(err) => {
+            let screen = studio_bot_ui::screens::wizard::name_error(cx.texts(), err);
+            cx.send(screen);
+            return Ok(());
+        }
+    };
+    cx.dialog = Dialog::Idle;
+    if !avatars::rename(txn, owner, id, &name).await? {
+        not_found(cx);
+        return Ok(());
+    }
+    let html = studio_bot_ui::fill(&cx.texts().renamed, &[("name", name.as_str())]);
+    let screen = screen::notice(cx.texts(), html);
+    cx.send(screen);
+    Ok(())
+}

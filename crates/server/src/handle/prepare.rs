@@ -1,0 +1,111 @@
+//! The slow part of an update, done before its transaction opens: downloading a photo from
+//! Telegram, checking it, and putting its bytes in storage. A transaction (and, on SQLite, the
+//! one connection) is never held across a download.
+
+use sea_orm::DatabaseConnection;
+use studio_bot_ui::{Dialog, Intent, Update, UploadedFile, intent};
+use studio_domain::ChatId;
+use studio_domain::photo::{self, InspectedPhoto, MAX_PHOTO_BYTES, PhotoRejection};
+use studio_persistence::RepoError;
+use studio_persistence::repos::chat_state;
+use studio_providers::telegram::DownloadError;
+
+use super::Services;
+
+/// A photo after its checks.
+#[derive(Debug, Clone)]
+pub enum PhotoOutcome {
+    /// Passed the checks and is in storage under `key`.
+    Stored {
+        inspected: InspectedPhoto,
+        key: String,
+        file_id: String,
+        size: u64,
+    },
+    Rejected(PhotoRejection),
+    /// Telegram did not give us the file (network, expired id); the person may resend.
+    DownloadFailed,
+}
+
+#[derive(Clone)]
+pub struct Prepared {
+    pub update: Option<Update>,
+    pub photo: Option<PhotoOutcome>,
+}
+
+pub async fn prepare(
+    db: &DatabaseConnection,
+    services: &Services,
+    payload: &str,
+) -> Result<Prepared, RepoError> {
+    let Ok(update) = Update::parse(payload) else {
+        return Ok(Prepared {
+            update: None,
+            photo: None,
+        });
+    };
+    let photo = match (update.chat_id(), update.message.as_ref()) {
+        (Some(chat), Some(message)) if message.photo.is_some() || message.document.is_some() => {
+            let dialog = Dialog::from_stored(chat_state::load(db, ChatId(chat)).await?.as_deref());
+            match intent(&dialog, &update) {
+                Intent::Photo(file) => Some(fetch(services, &file).await),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    Ok(Prepared {
+        update: Some(update),
+        photo,
+    })
+}
+
+async fn fetch(services: &Services, file: &UploadedFile) -> PhotoOutcome {
+    if file
+        .declared_size
+        .is_some_and(|size| size > MAX_PHOTO_BYTES)
+    {
+        return PhotoOutcome::Rejected(PhotoRejection::TooLarge);
+    }
+    let path = match services.telegram.get_file(&file.file_id).await {
+        Ok(found) => found.file_path,
+        Err(err) => {
+            tracing::warn!(error = %err, "getFile failed");
+            return PhotoOutcome::DownloadFailed;
+        }
+    };
+    let Some(path) = path else {
+        return PhotoOutcome::Rejected(PhotoRejection::TooLarge);
+    };
+    let bytes = match services.telegram.download(&path, MAX_PHOTO_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(DownloadError::TooLarge(_)) => return PhotoOutcome::Rejected(PhotoRejection::TooLarge),
+        Err(DownloadError::Telegram(err)) => {
+            tracing::warn!(error = %err, "photo download failed");
+            return PhotoOutcome::DownloadFailed;
+        }
+    };
+    let inspected = match photo::inspect(&bytes) {
+        Ok(inspected) => inspected,
+        Err(why) => return PhotoOutcome::Rejected(why),
+    };
+    // Keyed by content: the same bytes sent twice land on the same key, so refusing a
+    // duplicate never needs to delete anything.
+    let key = format!(
+        "avatars/{}/{}.{}",
+        file.avatar,
+        inspected.sha256,
+        inspected.format.extension()
+    );
+    let size = bytes.len() as u64;
+    if let Err(err) = services.storage.put(&key, bytes).await {
+        tracing::error!(error = %err, key, "cannot store photo");
+        return PhotoOutcome::DownloadFailed;
+    }
+    PhotoOutcome::Stored {
+        inspected,
+        key,
+        file_id: file.file_id.clone(),
+        size,
+    }
+}

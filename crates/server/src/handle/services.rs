@@ -1,0 +1,10 @@
+use studio_domain::Credits;
+use studio_providers::storage::BlobStore;
+use studio_providers::telegram::TelegramClient;
+
+/// What use cases need from outside the database.
+pub struct Services {
+    pub telegram: TelegramClient,
+    pub storage: BlobStore,
+    pub training_cost: Credits,
+}

@@ -1,0 +1,300 @@
+//! The avatar wizard: gender → name → photos → review, and the draft's own buttons. A user
+//! has at most one draft (a partial unique index says so too).
+
+use sea_orm::DatabaseTransaction;
+use studio_bot_ui::screens::avatars::{self as avatar_screens, AvatarView};
+use studio_bot_ui::screens::wizard::{self as screen, PhotoPage};
+use studio_bot_ui::{AvatarAction, Dialog};
+use studio_domain::photo::PhotoRejection;
+use studio_domain::{AvatarId, AvatarName, AvatarStatus, Gender, UserId};
+use studio_persistence::RepoError;
+use studio_persistence::repos::avatars::{self, Avatar, StatusChangeError};
+use studio_persistence::repos::ledger;
+use studio_persistence::repos::photos::{self, Added, NewPhoto};
+
+use super::Services;
+use super::avatars::{delete, not_found, view};
+use super::context::Context;
+use super::prepare::PhotoOutcome;
+
+/// The tag of the upload progress message, edited in place as photos arrive.
+const PROGRESS: &str = "upload_progress";
+
+fn is_draft(avatar: &Avatar) -> bool {
+    match avatar.status() {
+        AvatarStatus::Draft | AvatarStatus::PhotosUploading | AvatarStatus::ReadyForTraining => {
+            true
+        }
+        AvatarStatus::Training
+        | AvatarStatus::Completed
+        | AvatarStatus::Error
+        | AvatarStatus::Cancelled => false,
+    }
+}
+
+/// "Create avatar": the gender question, or the existing draft to continue or drop.
+pub async fn create(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    owner: UserId,
+) -> Result<(), RepoError> {
+    let screen = match avatars::find_open_draft(txn, owner).await? {
+        Some(draft) => avatar_screens::draft_exists(cx.texts(), &view(txn, &draft).await?),
+        None => avatar_screens::gender_picker(cx.texts()),
+    };
+    cx.show(screen);
+    Ok(())
+}
+
+pub fn ask_name(cx: &mut Context, gender: Gender) -> Result<(), RepoError> {
+    cx.dialog = Dialog::AwaitingName { gender };
+    let screen = screen::ask_name(cx.texts());
+    cx.show(screen);
+    Ok(())
+}
+
+pub fn need_name_text(cx: &mut Context) {
+    let screen = screen::name_not_text(cx.texts());
+    cx.send(screen);
+}
+
+/// The name arrived: the draft row is created now, and photos are expected next.
+pub async fn name(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    gender: Gender,
+    text: &str,
+) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    let name = match AvatarName::parse(text) {
+        Ok(name) => name,
+        Err(err) => {
+            let screen = screen::name_error(cx.texts(), err);
+            cx.send(screen);
+            return Ok(());
+        }
+    };
+    if let Some(draft) = avatars::find_open_draft(txn, owner).await? {
+        cx.dialog = Dialog::Idle;
+        let screen = avatar_screens::draft_exists(cx.texts(), &view(txn, &draft).await?);
+        cx.send(screen);
+        return Ok(());
+    }
+    let draft = avatars::create_draft(txn, owner, &name, gender).await?;
+    tracing::info!(avatar_id = draft.id, "draft created");
+    start_upload(txn, cx, &draft, false).await
+}
+
+/// Photos sent from now on belong to `draft`; a fresh progress message will follow them.
+async fn start_upload(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    draft: &Avatar,
+    edit: bool,
+) -> Result<(), RepoError> {
+    cx.dialog = Dialog::UploadingPhotos {
+        avatar: AvatarId(draft.id),
+    };
+    cx.forget_tag(PROGRESS);
+    let screen = screen::upload_intro(cx.texts(), &view(txn, draft).await?);
+    if edit {
+        cx.show(screen)
+    } else {
+        cx.send(screen)
+    }
+    Ok(())
+}
+
+/// A photo for the draft, already checked and stored by `prepare`.
+pub async fn photo(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    id: AvatarId,
+    outcome: Option<PhotoOutcome>,
+) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    let Some(draft) = avatars::find_owned(txn, owner, id).await?.filter(is_draft) else {
+        cx.dialog = Dialog::Idle;
+        not_found(cx);
+        return Ok(());
+    };
+    let t = cx.texts();
+    let (inspected, key, file_id, size) = match outcome {
+        Some(PhotoOutcome::Stored {
+            inspected,
+            key,
+            file_id,
+            size,
+        }) => (inspected, key, file_id, size),
+        Some(PhotoOutcome::Rejected(why)) => return reject(cx, why),
+        Some(PhotoOutcome::DownloadFailed) | None => {
+            cx.send(studio_bot_ui::Screen::text(
+                t.photo_download_failed.clone(),
+                Default::default(),
+            ));
+            return Ok(());
+        }
+    };
+    let new = NewPhoto {
+        inspected: &inspected,
+        storage_key: &key,
+        telegram_file_id: &file_id,
+        size_bytes: size,
+    };
+    match photos::add(txn, &draft, new).await? {
+        Added::Added(count) => {
+            sync_status(txn, &draft, count).await?;
+            let screen = screen::progress(cx.texts(), id, count);
+            cx.send_tagged(PROGRESS, screen);
+            Ok(())
+        }
+        Added::Duplicate => reject(cx, PhotoRejection::Duplicate),
+        Added::Full => {
+            // Stored by `prepare` under its content key, which no row of this avatar uses.
+            cx.after_commit.delete_keys.push(key);
+            reject(cx, PhotoRejection::LimitReached)
+        }
+    }
+}
+
+fn reject(cx: &mut Context, why: PhotoRejection) -> Result<(), RepoError> {
+    let line = screen::rejection(cx.texts(), why);
+    cx.send(studio_bot_ui::Screen::text(line, Default::default()));
+    Ok(())
+}
+
+async fn sync_status(
+    txn: &DatabaseTransaction,
+    draft: &Avatar,
+    count: usize,
+) -> Result<(), RepoError> {
+    match avatars::sync_draft_status(txn, draft, count).await {
+        Ok(_) => Ok(()),
+        Err(StatusChangeError::Repo(err)) => Err(err),
+        // The draft changed under us (deleted, or moved on): the photo row stays, the next
+        // update sees the new status.
+        Err(err) => {
+            tracing::warn!(avatar_id = draft.id, error = %err, "draft status not synced");
+            Ok(())
+        }
+    }
+}
+
+pub async fn need_photo(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    id: AvatarId,
+) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    let Some(draft) = avatars::find_owned(txn, owner, id).await?.filter(is_draft) else {
+        cx.dialog = Dialog::Idle;
+        not_found(cx);
+        return Ok(());
+    };
+    let count = photos::count(txn, &draft).await?;
+    let screen = screen::need_photo(cx.texts(), id, count);
+    cx.send(screen);
+    Ok(())
+}
+
+/// The draft's own buttons; `avatar` is owned by the presser.
+pub async fn act(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    avatar: &Avatar,
+    action: AvatarAction,
+) -> Result<(), RepoError> {
+    if !is_draft(avatar) {
+        not_found(cx);
+        return Ok(());
+    }
+    match action {
+        AvatarAction::Continue(_) => start_upload(txn, cx, avatar, true).await,
+        AvatarAction::Discard(_) => {
+            delete(txn, cx, avatar).await?;
+            let screen = avatar_screens::gender_picker(cx.texts());
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::Photos(_, photo_id) => show_photo(txn, cx, avatar, photo_id).await,
+        AvatarAction::DeletePhoto(_, photo_id) => {
+            if let Some(key) = photos::delete(txn, avatar, photo_id).await? {
+                cx.after_commit.delete_keys.push(key);
+                let count = photos::count(txn, avatar).await?;
+                sync_status(txn, avatar, count).await?;
+            }
+            show_photo(txn, cx, avatar, 0).await
+        }
+        AvatarAction::Review(_) => {
+            let balance = ledger::balance(txn, UserId(avatar.user_id)).await?;
+            let screen = screen::review(
+                cx.texts(),
+                &view(txn, avatar).await?,
+                services.training_cost,
+                balance,
+            );
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::CancelDraft(_) => {
+            let screen = screen::cancel_confirm(cx.texts(), &view(txn, avatar).await?);
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::CancelDraftConfirmed(_) => {
+            delete(txn, cx, avatar).await?;
+            let screen = avatar_screens::notice(cx.texts(), cx.texts().draft_cancelled.clone());
+            cx.show(screen);
+            Ok(())
+        }
+        // Training arrives with its own issue; until then the draft waits, uncharged.
+        AvatarAction::StartTraining(_) => {
+            let screen = avatar_screens::notice(cx.texts(), cx.texts().training_soon.clone());
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::Create
+        | AvatarAction::Gender(_)
+        | AvatarAction::Card(_)
+        | AvatarAction::MakeMain(_)
+        | AvatarAction::Rename(_)
+        | AvatarAction::Delete(_)
+        | AvatarAction::DeleteConfirmed(_) => Ok(()),
+    }
+}
+
+/// One uploaded photo (`photo_id`, or the first when it is gone), with ◀ ▶ by ids.
+async fn show_photo(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    avatar: &Avatar,
+    photo_id: i64,
+) -> Result<(), RepoError> {
+    let stored = photos::list(txn, avatar).await?;
+    let draft: AvatarView = view(txn, avatar).await?;
+    if stored.is_empty() {
+        let screen = screen::no_photos(cx.texts(), &draft);
+        cx.show(screen);
+        return Ok(());
+    }
+    let total = stored.len();
+    let index = stored.iter().position(|p| p.id == photo_id).unwrap_or(0);
+    let page = PhotoPage {
+        photo_id: stored[index].id,
+        file_id: stored[index].telegram_file_id.clone(),
+        index: index + 1,
+        total,
+        prev: stored[(index + total - 1) % total].id,
+        next: stored[(index + 1) % total].id,
+    };
+    let screen = screen::photo(cx.texts(), &draft, &page);
+    cx.show(screen);
+    Ok(())
+}

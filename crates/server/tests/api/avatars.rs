@@ -1,0 +1,446 @@
+//! The avatar wizard and gallery through the real webhook, with a fake Bot API that serves
+//! `getFile` and downloads of images generated here.
+
+use std::io::Cursor;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use serde_json::{Value, json};
+use studio_domain::{AvatarId, AvatarStatus, UserId};
+use studio_persistence::repos::{avatars, photos, users};
+use studio_server::app::Workers;
+use studio_testkit::{Backend, FakeTelegram, TestDb, on_both_backends};
+
+use crate::support::{TestApp, fresh};
+
+static NEXT_UPDATE: AtomicI64 = AtomicI64::new(1_000);
+
+fn next_id() -> i64 {
+    NEXT_UPDATE.fetch_add(1, Ordering::Relaxed)
+}
+
+fn person(user: i64) -> Value {
+    json!({"id": user, "is_bot": false, "first_name": "Anna", "language_code": "en"})
+}
+
+fn message(user: i64, body: Value) -> Value {
+    let mut message = json!({"message_id": next_id(), "date": 1_700_000_000, "from": person(user),
+        "chat": {"id": user, "type": "private"}});
+    message
+        .as_object_mut()
+        .unwrap()
+        .extend(body.as_object().unwrap().clone());
+    json!({"update_id": next_id(), "message": message})
+}
+
+fn tap(user: i64, data: &str) -> Value {
+    json!({"update_id": next_id(), "callback_query": {"id": format!("q{}", next_id()), "from": person(user),
+        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "screen"},
+        "chat_instance": "1", "data": data}})
+}
+
+/// A real image of `w`×`h` whose pixels depend on `seed`, so every seed is a different file.
+fn image(format: image::ImageFormat, w: u32, h: u32, seed: u8) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([seed, (x % 251) as u8, (y % 241) as u8])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format).unwrap();
+    out.into_inner()
+}
+
+fn photo_message(telegram: &FakeTelegram, user: i64, file_id: &str, bytes: Vec<u8>) -> Value {
+    let size = bytes.len();
+    telegram.add_file(file_id, bytes);
+    message(
+        user,
+        json!({"photo": [
+        {"file_id": format!("{file_id}-thumb"), "file_unique_id": "t", "width": 90, "height": 120},
+        {"file_id": file_id, "file_unique_id": file_id, "width": 600, "height": 800, "file_size": size}]}),
+    )
+}
+
+fn document_message(
+    telegram: &FakeTelegram,
+    user: i64,
+    file_id: &str,
+    name: &str,
+    mime: &str,
+    bytes: Vec<u8>,
+) -> Value {
+    let size = bytes.len();
+    telegram.add_file(file_id, bytes);
+    message(
+        user,
+        json!({"document": {"file_id": file_id, "file_unique_id": file_id,
+        "file_name": name, "mime_type": mime, "file_size": size}}),
+    )
+}
+
+async fn send(app: &TestApp, update: &Value) {
+    assert_eq!(app.post_update(update).await, 200);
+    app.settle().await;
+}
+
+fn last_text(telegram: &FakeTelegram) -> String {
+    telegram
+        .calls()
+        .iter()
+        .rev()
+        .find_map(|c| {
+            c.body
+                .get("text")
+                .or(c.body.get("caption"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+async fn user_id(app: &TestApp, telegram_id: i64) -> UserId {
+    UserId(
+        users::find_by_telegram(&app.db, studio_domain::TelegramUserId(telegram_id))
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+    )
+}
+
+/// Runs the wizard up to an empty draft named "Anna"; returns its id.
+async fn start_draft(app: &TestApp, telegram: &FakeTelegram, user: i64) -> AvatarId {
+    send(app, &tap(user, "1:a:new")).await;
+    assert!(last_text(telegram).contains("Who is in the photos?"));
+    send(app, &tap(user, "1:a:g:female")).await;
+    assert!(last_text(telegram).contains("What shall we call"));
+    send(app, &message(user, json!({"text": "x"}))).await;
+    assert!(
+        last_text(telegram).contains("too short"),
+        "{}",
+        last_text(telegram)
+    );
+    send(app, &message(user, json!({"sticker": {"file_id": "s"}}))).await;
+    assert!(last_text(telegram).contains("as text"));
+    send(app, &message(user, json!({"text": "  Anna  "}))).await;
+    assert!(
+        last_text(telegram).contains("Photos for «Anna»"),
+        "{}",
+        last_text(telegram)
+    );
+    let owner = user_id(app, user).await;
+    let draft = avatars::find_open_draft(&app.db, owner)
+        .await
+        .unwrap()
+        .expect("draft row");
+    assert_eq!(draft.name, "Anna");
+    AvatarId(draft.id)
+}
+
+fn stored_files(app: &TestApp, avatar: AvatarId) -> usize {
+    std::fs::read_dir(app.storage.join("avatars").join(avatar.to_string())).map_or(0, |d| d.count())
+}
+
+on_both_backends!(the_wizard_takes_good_photos_and_refuses_bad_ones);
+
+async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
+    use image::ImageFormat::{Jpeg, Png, WebP};
+    let telegram = FakeTelegram::start().await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 900;
+    let avatar = start_draft(&app, &telegram, user).await;
+    let owner = user_id(&app, user).await;
+
+    // Ten good ones: JPEG as compressed photos, PNG and WEBP as files.
+    for i in 0..10u8 {
+        let update = match i % 3 {
+            0 => photo_message(
+                &telegram,
+                user,
+                &format!("good{i}"),
+                image(Jpeg, 600, 800, i),
+            ),
+            1 => document_message(
+                &telegram,
+                user,
+                &format!("good{i}"),
+                "a.png",
+                "image/png",
+                image(Png, 640, 640, i),
+            ),
+            _ => document_message(
+                &telegram,
+                user,
+                &format!("good{i}"),
+                "a.webp",
+                "image/webp",
+                image(WebP, 800, 600, i),
+            ),
+        };
+        send(&app, &update).await;
+    }
+    let draft = avatars::find_owned(&app.db, owner, avatar)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(draft.status(), AvatarStatus::ReadyForTraining);
+    assert_eq!(photos::count(&app.db, &draft).await.unwrap(), 10);
+    assert!(
+        last_text(&telegram).contains("10/20 uploaded"),
+        "{}",
+        last_text(&telegram)
+    );
+    // The progress message (not the instructions above it) was sent once, then edited.
+    let is_progress = |c: &&studio_testkit::Call| {
+        let text = c.body["text"].as_str().unwrap_or("");
+        text.contains("/20 uploaded") && !text.contains("Photos for")
+    };
+    let progress_sends = telegram
+        .calls_to("sendMessage")
+        .iter()
+        .filter(is_progress)
+        .count();
+    let progress_edits = telegram
+        .calls_to("editMessageText")
+        .iter()
+        .filter(is_progress)
+        .count();
+    assert_eq!((progress_sends, progress_edits), (1, 9));
+
+    let refusals: [(Value, &str); 4] = [
+        (
+            photo_message(&telegram, user, "small", image(Png, 300, 300, 1)),
+            "too small (300×300)",
+        ),
+        (
+            photo_message(&telegram, user, "dup", image(Jpeg, 600, 800, 0)),
+            "already uploaded",
+        ),
+        (
+            document_message(
+                &telegram,
+                user,
+                "pdf",
+                "cv.pdf",
+                "application/pdf",
+                b"%PDF-1.7\n%fake".to_vec(),
+            ),
+            "not an image",
+        ),
+        (
+            document_message(
+                &telegram,
+                user,
+                "txt",
+                "me.jpg",
+                "image/jpeg",
+                b"just some text, honestly".to_vec(),
+            ),
+            "not an image",
+        ),
+    ];
+    for (update, expected) in refusals {
+        send(&app, &update).await;
+        let text = last_text(&telegram);
+        assert!(text.contains(expected), "expected {expected:?} in {text:?}");
+        assert_eq!(text.lines().count(), 1, "one line: {text}");
+    }
+    assert_eq!(
+        photos::count(&app.db, &draft).await.unwrap(),
+        10,
+        "refused photos are not stored"
+    );
+    assert_eq!(stored_files(&app, avatar), 10);
+
+    for i in 10..20u8 {
+        send(
+            &app,
+            &photo_message(
+                &telegram,
+                user,
+                &format!("more{i}"),
+                image(Jpeg, 600, 800, i),
+            ),
+        )
+        .await;
+    }
+    send(
+        &app,
+        &photo_message(&telegram, user, "twenty-first", image(Jpeg, 600, 800, 99)),
+    )
+    .await;
+    assert!(
+        last_text(&telegram).contains("20 photos are uploaded, the maximum"),
+        "{}",
+        last_text(&telegram)
+    );
+    assert_eq!(photos::count(&app.db, &draft).await.unwrap(), 20);
+    assert_eq!(
+        stored_files(&app, avatar),
+        20,
+        "the 21st photo's bytes are gone again"
+    );
+
+    // Review shows the missing credits (balance 0, training costs 150).
+    send(&app, &tap(user, &format!("1:a:rev:{avatar}"))).await;
+    assert!(
+        last_text(&telegram).contains("150 credits missing"),
+        "{}",
+        last_text(&telegram)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn an_album_arriving_all_at_once_counts_each_photo_once() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 901;
+    let avatar = start_draft(&app, &telegram, user).await;
+    let album: Vec<Value> = (0..5u8)
+        .map(|i| {
+            let mut update = photo_message(
+                &telegram,
+                user,
+                &format!("album{i}"),
+                image(image::ImageFormat::Jpeg, 600, 800, i),
+            );
+            update["message"]["media_group_id"] = "album-1".into();
+            update
+        })
+        .collect();
+    for status in app.post_concurrently(&album).await {
+        assert_eq!(status, 200);
+    }
+    app.settle().await;
+    let owner = user_id(&app, user).await;
+    let draft = avatars::find_owned(&app.db, owner, avatar)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(photos::count(&app.db, &draft).await.unwrap(), 5);
+    assert_eq!(draft.status(), AvatarStatus::PhotosUploading);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn another_users_avatar_behaves_like_a_missing_one() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let (alice, mallory) = (902, 903);
+    let avatar = start_draft(&app, &telegram, alice).await;
+    send(&app, &message(mallory, json!({"text": "/start"}))).await;
+    for action in ["ren", "del", "delok", "main", "cont", "rev", "cnlok", "c"] {
+        send(&app, &tap(mallory, &format!("1:a:{action}:{avatar}"))).await;
+        assert!(
+            last_text(&telegram).contains("Avatar not found"),
+            "{action}: {}",
+            last_text(&telegram)
+        );
+    }
+    // A tampered id that exists nowhere reads the same.
+    send(&app, &tap(mallory, "1:a:c:987654321")).await;
+    assert!(last_text(&telegram).contains("Avatar not found"));
+    let owner = user_id(&app, alice).await;
+    let still = avatars::find_owned(&app.db, owner, avatar)
+        .await
+        .unwrap()
+        .expect("untouched");
+    assert_eq!(still.name, "Anna");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn deleting_an_avatar_removes_its_rows_and_files() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 904;
+    let avatar = start_draft(&app, &telegram, user).await;
+    for i in 0..3u8 {
+        send(
+            &app,
+            &photo_message(
+                &telegram,
+                user,
+                &format!("del{i}"),
+                image(image::ImageFormat::Jpeg, 600, 800, i),
+            ),
+        )
+        .await;
+    }
+    assert_eq!(stored_files(&app, avatar), 3);
+    send(&app, &tap(user, &format!("1:a:del:{avatar}"))).await;
+    assert!(
+        last_text(&telegram).contains("This deletes its 3 photos, 0 generated images"),
+        "{}",
+        last_text(&telegram)
+    );
+    send(&app, &tap(user, &format!("1:a:delok:{avatar}"))).await;
+    assert!(last_text(&telegram).contains("Avatar deleted"));
+    let owner = user_id(&app, user).await;
+    assert!(
+        avatars::find_owned(&app.db, owner, avatar)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(stored_files(&app, avatar), 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_gallery_pages_by_id_and_renames() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 905;
+    let avatar = start_draft(&app, &telegram, user).await;
+    send(
+        &app,
+        &photo_message(
+            &telegram,
+            user,
+            "g0",
+            image(image::ImageFormat::Jpeg, 600, 800, 0),
+        ),
+    )
+    .await;
+    send(&app, &tap(user, "1:m:avs")).await;
+    let card = telegram.calls().last().unwrap().clone();
+    assert_eq!(
+        card.method, "sendPhoto",
+        "a card with a photo replaces the text screen"
+    );
+    assert_eq!(card.body["photo"], "g0");
+    assert!(
+        card.body["caption"]
+            .as_str()
+            .unwrap()
+            .contains("Uploading photos")
+    );
+    send(&app, &tap(user, &format!("1:a:ren:{avatar}"))).await;
+    send(&app, &message(user, json!({"text": "Anna Two"}))).await;
+    assert!(
+        last_text(&telegram).contains("now called «<b>Anna Two</b>»"),
+        "{}",
+        last_text(&telegram)
+    );
+    // Photos one by one, then delete the only one: the draft goes back to `draft`.
+    send(&app, &tap(user, &format!("1:a:ph:{avatar}:0"))).await;
+    assert!(last_text(&telegram).contains("Photo 1/1"));
+    let photo_id = {
+        let owner = user_id(&app, user).await;
+        let draft = avatars::find_owned(&app.db, owner, avatar)
+            .await
+            .unwrap()
+            .unwrap();
+        photos::list(&app.db, &draft).await.unwrap()[0].id
+    };
+    send(&app, &tap(user, &format!("1:a:phdel:{avatar}:{photo_id}"))).await;
+    assert!(last_text(&telegram).contains("No photos uploaded yet"));
+    let owner = user_id(&app, user).await;
+    let draft = avatars::find_owned(&app.db, owner, avatar)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(draft.status(), AvatarStatus::Draft);
+    assert_eq!(stored_files(&app, avatar), 0);
+    app.stop().await;
+}
