@@ -31,8 +31,18 @@ impl std::fmt::Debug for BlobStore {
 }
 
 impl BlobStore {
-    /// `file://relative/or/absolute/dir` or `s3://bucket[/prefix]`.
+    /// `file://relative/or/absolute/dir` or `s3://bucket[/prefix]`; S3 settings come from the
+    /// usual `AWS_*` environment variables.
     pub fn from_url(url: &str) -> Result<Self, StorageError> {
+        let aws = std::env::vars().filter(|(key, _)| key.starts_with("AWS_"));
+        Self::from_url_with(url, aws)
+    }
+
+    /// As `from_url`, with the S3 settings given (`AWS_ENDPOINT`, `AWS_REGION`, …).
+    pub fn from_url_with(
+        url: &str,
+        s3_options: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, StorageError> {
         if let Some(dir) = url.strip_prefix("file://") {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StorageError::Config(format!("cannot create {dir}: {e}")))?;
@@ -48,9 +58,17 @@ impl BlobStore {
             if bucket.is_empty() {
                 return Err(StorageError::Config("s3:// needs a bucket".into()));
             }
-            let store = object_store::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()?;
+            let mut builder = object_store::aws::AmazonS3Builder::new().with_bucket_name(bucket);
+            for (key, value) in s3_options {
+                // Variables this version does not know are someone else's; skip them.
+                if let Ok(key) = key
+                    .to_ascii_lowercase()
+                    .parse::<object_store::aws::AmazonS3ConfigKey>()
+                {
+                    builder = builder.with_config(key, value);
+                }
+            }
+            let store = builder.build()?;
             return Ok(Self {
                 store: Arc::new(store),
                 prefix: Path::from(prefix),
