@@ -36,6 +36,8 @@ pub enum AvatarAction {
     /// Drop the existing draft and start a new one.
     Discard(AvatarId),
     Card(AvatarId),
+    /// Make the avatar main and open the generation menu.
+    Generate(AvatarId),
     MakeMain(AvatarId),
     Continue(AvatarId),
     Rename(AvatarId),
@@ -84,6 +86,7 @@ impl AvatarAction {
             Gender(g) => format!("g:{}", g.label()),
             Discard(a) => format!("disc:{a}"),
             Card(a) => format!("c:{a}"),
+            Generate(a) => format!("gen:{a}"),
             MakeMain(a) => format!("main:{a}"),
             Continue(a) => format!("cont:{a}"),
             Rename(a) => format!("ren:{a}"),
@@ -106,6 +109,7 @@ impl AvatarAction {
             ["g", g] => Self::Gender(Gender::from_label(g)?),
             ["disc", a] => Self::Discard(id(a)?),
             ["c", a] => Self::Card(id(a)?),
+            ["gen", a] => Self::Generate(id(a)?),
             ["main", a] => Self::MakeMain(id(a)?),
             ["cont", a] => Self::Continue(id(a)?),
             ["ren", a] => Self::Rename(id(a)?),
@@ -153,6 +157,7 @@ impl Callback {
                         Gender(studio_domain::Gender::Female),
                         Discard(a),
                         Card(a),
+                        Generate(a),
                         MakeMain(a),
                         Continue(a),
                         Rename(a),

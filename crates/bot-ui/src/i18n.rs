@@ -39,6 +39,7 @@ pub struct Texts {
     pub status_cancelled: String,
     pub button_create_avatar: String,
     pub button_make_main: String,
+    pub button_generate: String,
     pub button_continue: String,
     pub button_rename: String,
     pub button_delete: String,

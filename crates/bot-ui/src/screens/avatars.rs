@@ -241,6 +241,8 @@ mod tests {
         assert!(buttons(AvatarStatus::PhotosUploading).contains(&"▶️ Continue".to_owned()));
         assert!(!buttons(AvatarStatus::PhotosUploading).contains(&"⭐ Make main".to_owned()));
         assert!(buttons(AvatarStatus::Completed).contains(&"⭐ Make main".to_owned()));
+        assert!(buttons(AvatarStatus::Completed).contains(&"🎨 Generate".to_owned()));
+        assert!(!buttons(AvatarStatus::Error).contains(&"🎨 Generate".to_owned()));
         assert!(!buttons(AvatarStatus::Training).contains(&"▶️ Continue".to_owned()));
         for status in AvatarStatus::ALL {
             assert!(buttons(status).contains(&"🗑 Delete".to_owned()), "{status}");

@@ -109,6 +109,15 @@ pub async fn act(
         AvatarAction::Create | AvatarAction::Gender(_) => Ok(()),
         AvatarAction::Card(_) => show_card(txn, cx, owner, id).await,
         AvatarAction::MakeMain(_) => make_main(txn, cx, owner, id).await,
+        AvatarAction::Generate(_) => {
+            if !avatars::set_main(txn, owner, id).await? {
+                return show_card(txn, cx, owner, id).await;
+            }
+            // The generation menu lands with its own issue; until then the menu comes back.
+            let screen = studio_bot_ui::screens::coming_soon(cx.texts());
+            cx.show(screen);
+            Ok(())
+        }
         AvatarAction::Rename(_) => {
             cx.dialog = Dialog::AwaitingRename { avatar: id };
             let screen = screen::ask_rename(cx.texts(), &avatar.name);
@@ -144,6 +153,7 @@ fn action_avatar(action: AvatarAction) -> AvatarId {
         AvatarAction::Create | AvatarAction::Gender(_) => AvatarId(0),
         AvatarAction::Discard(id)
         | AvatarAction::Card(id)
+        | AvatarAction::Generate(id)
         | AvatarAction::MakeMain(id)
         | AvatarAction::Continue(id)
         | AvatarAction::Rename(id)

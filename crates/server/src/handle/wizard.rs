@@ -263,6 +263,7 @@ pub async fn act(
         AvatarAction::Create
         | AvatarAction::Gender(_)
         | AvatarAction::Card(_)
+        | AvatarAction::Generate(_)
         | AvatarAction::MakeMain(_)
         | AvatarAction::Rename(_)
         | AvatarAction::Delete(_)

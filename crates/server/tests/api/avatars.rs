@@ -444,3 +444,56 @@ async fn the_gallery_pages_by_id_and_renames() {
     assert_eq!(stored_files(&app, avatar), 0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_completed_avatar_becomes_main_and_generate_keeps_it_main() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 906;
+    let draft = start_draft(&app, &telegram, user).await;
+    let owner = user_id(&app, user).await;
+    // Trained avatars come from the training issue; here the repositories make one.
+    let done = avatars::create_draft(
+        &app.db,
+        owner,
+        &studio_domain::AvatarName::parse("Done").unwrap(),
+        studio_domain::Gender::Male,
+    )
+    .await;
+    assert!(done.is_err(), "one open draft per user");
+    for status in [
+        AvatarStatus::PhotosUploading,
+        AvatarStatus::ReadyForTraining,
+        AvatarStatus::Training,
+        AvatarStatus::Completed,
+    ] {
+        avatars::change_status(&app.db, owner, draft, status)
+            .await
+            .unwrap();
+    }
+    send(&app, &tap(user, &format!("1:a:c:{draft}"))).await;
+    let card = last_text(&telegram);
+    assert!(card.contains("Ready") && !card.contains("⭐"), "{card}");
+    send(&app, &tap(user, &format!("1:a:main:{draft}"))).await;
+    let toast = telegram
+        .calls_to("answerCallbackQuery")
+        .last()
+        .unwrap()
+        .body["text"]
+        .clone();
+    assert_eq!(toast, "⭐ This is your main avatar now");
+    assert!(
+        last_text(&telegram).starts_with("⭐ "),
+        "{}",
+        last_text(&telegram)
+    );
+    send(&app, &tap(user, &format!("1:a:gen:{draft}"))).await;
+    assert!(
+        avatars::find_owned(&app.db, owner, draft)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_main
+    );
+    app.stop().await;
+}
