@@ -1,0 +1,222 @@
+//! The release-shaped binary as operators run it: JSON logs without secrets, and a SIGTERM
+//! under load that loses no acknowledged update.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use studio_testkit::{FakeTelegram, TestDb};
+
+const TOKEN: &str = "777001:SECRET-token-must-not-leak";
+const WEBHOOK_SECRET: &str = "webhook-secret-must-not-leak";
+const FAL_KEY: &str = "fal-key-must-not-leak";
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// The server process; killed if a test fails before stopping it.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(db_url: &str, telegram_url: &str, extra: &[(&str, &str)]) -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let storage = tempfile::tempdir().unwrap().keep();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_avatar-studio"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", db_url)
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("TELEGRAM_API_URL", telegram_url)
+        .env("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("PUBLIC_URL", "https://bot.example.test")
+        .env("FAL_KEY", FAL_KEY)
+        .env("STORAGE_URL", format!("file://{}", storage.display()))
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    Server {
+        child: command.spawn().expect("binary starts"),
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+fn client() -> reqwest::Client {
+    studio_server::app::http_client().unwrap()
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        if let Ok(response) = http.get(format!("{base}/readyz")).send().await
+            && response.status() == 200
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn start(update_id: i64, user: i64) -> Value {
+    json!({"update_id": update_id, "message": {"message_id": update_id, "date": 1_700_000_000, "text": "/start",
+        "chat": {"id": user, "type": "private"}, "from": {"id": user, "is_bot": false, "first_name": "P", "language_code": "en"}}})
+}
+
+async fn post(http: &reqwest::Client, base: &str, update: &Value) -> Result<u16, reqwest::Error> {
+    let response = http
+        .post(format!("{base}/telegram/webhook"))
+        .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
+        .header("content-type", "application/json")
+        .body(update.to_string())
+        .send()
+        .await?;
+    Ok(response.status().as_u16())
+}
+
+fn sigterm(server: &Server) {
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(server.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn json_logs_carry_ids_and_never_a_secret() {
+    let db = TestDb::sqlite();
+    let telegram = FakeTelegram::start().await;
+    // One failing path too: a 429 and a 500 make the sender log errors.
+    telegram.fail_next(
+        "sendMessage",
+        429,
+        json!({"ok": false, "error_code": 429,
+        "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}),
+    );
+    let mut server = spawn(&db.url, &telegram.url, &[]);
+    let http = client();
+    wait_ready(&http, &server.base).await;
+    assert_eq!(post(&http, &server.base, &start(1, 42)).await.unwrap(), 200);
+    assert_eq!(post(&http, &server.base, &start(2, 43)).await.unwrap(), 200);
+    let wrong = http
+        .post(format!("{}/telegram/webhook", server.base))
+        .header("X-Telegram-Bot-Api-Secret-Token", "nope")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    telegram.wait_for("sendMessage", 3, PATIENCE).await;
+    sigterm(&server);
+    let output = std::mem::replace(&mut server.child, Command::new("true").spawn().unwrap())
+        .wait_with_output()
+        .unwrap();
+    let logs = String::from_utf8_lossy(&output.stderr);
+    assert!(!logs.is_empty());
+    for line in logs.lines() {
+        let record: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(record.get("level").is_some(), "{line}");
+    }
+    assert!(
+        logs.contains("\"update_id\":\"1\"") || logs.contains("\"update_id\":1"),
+        "spans carry update ids"
+    );
+    for secret in [TOKEN, "SECRET-token", WEBHOOK_SECRET, FAL_KEY] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
+
+#[tokio::test]
+async fn sigterm_under_load_loses_no_acknowledged_update() {
+    let db = TestDb::postgres().await;
+    let telegram = FakeTelegram::start().await;
+    // Distinct users and no global limit: the drain is measured, not Telegram's pacing.
+    let fast = ("TELEGRAM_GLOBAL_RATE", "100000");
+    let first = spawn(
+        &db.url,
+        &telegram.url,
+        &[("DRAIN_DELAY_SECS", "1"), ("RUST_LOG", "warn"), fast],
+    );
+    let http = client();
+    wait_ready(&http, &first.base).await;
+
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut load = tokio::task::JoinSet::new();
+    for worker in 0..8i64 {
+        let (http, base, acknowledged) =
+            (http.clone(), first.base.clone(), Arc::clone(&acknowledged));
+        load.spawn(async move {
+            // Each worker posts until the server stops answering.
+            for i in 0..10_000i64 {
+                let id = worker * 100_000 + i + 1;
+                match post(&http, &base, &start(id, 1_000_000 + id)).await {
+                    Ok(200) => acknowledged.lock().unwrap().push(id),
+                    Ok(503) => {}
+                    Ok(other) => panic!("unexpected status {other}"),
+                    Err(_) => return,
+                }
+            }
+        });
+    }
+    // Let the load run until some updates are in, then ask the server to stop.
+    while acknowledged.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    sigterm(&first);
+    let deadline = Instant::now() + PATIENCE;
+    let mut saw_draining = false;
+    while Instant::now() < deadline {
+        match http.get(format!("{}/readyz", first.base)).send().await {
+            Ok(response) if response.status() == 503 => saw_draining = true,
+            Ok(_) => {}
+            Err(_) => break,
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        saw_draining,
+        "readiness turned 503 before the listener closed"
+    );
+    while load.join_next().await.is_some() {}
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    // A new process on the same database finishes whatever the first left.
+    let second = spawn(&db.url, &telegram.url, &[("RUST_LOG", "warn"), fast]);
+    wait_ready(&http, &second.base).await;
+    let deadline = Instant::now() + PATIENCE;
+    while telegram.count("sendMessage") < acknowledged.len() {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} replies",
+            telegram.count("sendMessage"),
+            acknowledged.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let replies = telegram.calls_to("sendMessage").len();
+    assert!(
+        replies >= acknowledged.len(),
+        "every acknowledged update was answered"
+    );
+    drop(second);
+}
