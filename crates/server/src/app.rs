@@ -170,6 +170,7 @@ impl Application {
             outbox_stored: Arc::clone(&self.outbox_stored),
             concurrency: self.config.dispatch_concurrency,
             batch: self.config.dispatch_batch,
+            lease: self.config.lease(),
             services: Arc::clone(&self.services),
         };
         workers.spawn(dispatcher.run(cancel.clone()));
@@ -183,6 +184,7 @@ impl Application {
             throttle: Arc::new(Throttle::new(limits)),
             outbox_stored: Arc::clone(&self.outbox_stored),
             concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),
+            lease: self.config.lease() * 2,
         };
         workers.spawn(sender.run(cancel.clone()));
         if self.config.mode() == Mode::Polling {

@@ -62,6 +62,10 @@ pub struct Config {
     /// Bot API calls in flight at once.
     #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 64)]
     pub send_concurrency: u32,
+    /// Seconds a claimed update is this replica's before another may take it over (after a
+    /// crash). Outgoing calls get twice as long, to cover Telegram's pacing waits.
+    #[arg(long, env = "LEASE_SECS", default_value_t = 60)]
+    pub lease_secs: u64,
     /// Seconds a SIGTERM waits for in-flight work before exiting.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,
@@ -174,6 +178,10 @@ impl Config {
             },
             None => Mode::Polling,
         }
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.lease_secs.max(1))
     }
 
     pub fn drain_delay(&self) -> Duration {

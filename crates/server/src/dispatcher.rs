@@ -21,8 +21,6 @@ use tracing::Instrument;
 use crate::handle::{self, AfterCommit, HandleError, Prepared, Services};
 use crate::metrics::{UPDATES_DEAD, UPDATES_FAILED, UPDATES_PROCESSED};
 
-/// How long a claimed update is ours before another replica may take it over.
-const LEASE: Duration = Duration::from_secs(60);
 /// Attempts before an update is dead-lettered with its error.
 pub const MAX_ATTEMPTS: i32 = 5;
 /// Replicas other than the one that stored an update find it by polling this often.
@@ -37,6 +35,8 @@ pub struct Dispatcher {
     pub concurrency: u32,
     /// Updates per batch.
     pub batch: u32,
+    /// How long a claimed update is ours before another replica may take it over.
+    pub lease: Duration,
     pub services: Arc<Services>,
 }
 
@@ -91,7 +91,7 @@ impl Dispatcher {
     }
 
     async fn claim(&self) -> Vec<ClaimedUpdate> {
-        match inbox::claim(&self.db, self.batch, LEASE).await {
+        match inbox::claim(&self.db, self.batch, self.lease).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim updates");

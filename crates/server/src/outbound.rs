@@ -20,8 +20,6 @@ use tracing::Instrument;
 use crate::dispatcher::backoff;
 use crate::metrics::{OUTBOUND_429, OUTBOUND_ERRORS, OUTBOUND_SENT};
 
-/// Longer than any throttle wait plus a call's timeout.
-const LEASE: Duration = Duration::from_secs(120);
 const POLL: Duration = Duration::from_millis(250);
 /// Failures (not counting 429s' waits) before a call is dead-lettered.
 const MAX_ATTEMPTS: i32 = 8;
@@ -33,6 +31,8 @@ pub struct Sender {
     pub throttle: Arc<Throttle>,
     pub outbox_stored: Arc<Notify>,
     pub concurrency: usize,
+    /// Longer than any throttle wait plus a call's timeout.
+    pub lease: Duration,
 }
 
 enum Outcome {
@@ -86,7 +86,7 @@ impl Sender {
     }
 
     async fn claim(&self, limit: u32) -> Vec<ClaimedCall> {
-        match outbox::claim(&self.db, limit, LEASE).await {
+        match outbox::claim(&self.db, limit, self.lease).await {
             Ok(calls) => calls,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim outgoing calls");

@@ -18,6 +18,8 @@ const PATIENCE: Duration = Duration::from_secs(30);
 struct Server {
     child: Child,
     base: String,
+    /// The process's stderr (its logs), in a file: a pipe nobody reads would fill and stall it.
+    log: std::path::PathBuf,
 }
 
 impl Drop for Server {
@@ -34,6 +36,7 @@ fn spawn(db_url: &str, telegram_url: &str, extra: &[(&str, &str)]) -> Server {
         .unwrap()
         .port();
     let storage = tempfile::tempdir().unwrap().keep();
+    let log = storage.join("stderr.log");
     let mut command = Command::new(env!("CARGO_BIN_EXE_avatar-studio"));
     command
         .arg("serve")
@@ -49,13 +52,14 @@ fn spawn(db_url: &str, telegram_url: &str, extra: &[(&str, &str)]) -> Server {
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "debug")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+        .stderr(std::fs::File::create(&log).unwrap());
     for (key, value) in extra {
         command.env(key, value);
     }
     Server {
         child: command.spawn().expect("binary starts"),
         base: format!("http://127.0.0.1:{port}"),
+        log,
     }
 }
 
@@ -63,15 +67,16 @@ fn client() -> reqwest::Client {
     studio_server::app::http_client().unwrap()
 }
 
-async fn wait_ready(http: &reqwest::Client, base: &str) {
+async fn wait_ready(http: &reqwest::Client, server: &Server) {
     let deadline = Instant::now() + PATIENCE;
     loop {
-        if let Ok(response) = http.get(format!("{base}/readyz")).send().await
+        if let Ok(response) = http.get(format!("{}/readyz", server.base)).send().await
             && response.status() == 200
         {
             return;
         }
-        assert!(Instant::now() < deadline, "never ready");
+        let log = || std::fs::read_to_string(&server.log).unwrap_or_default();
+        assert!(Instant::now() < deadline, "never ready: {}", log());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -114,7 +119,7 @@ async fn json_logs_carry_ids_and_never_a_secret() {
     );
     let mut server = spawn(&db.url, &telegram.url, &[]);
     let http = client();
-    wait_ready(&http, &server.base).await;
+    wait_ready(&http, &server).await;
     assert_eq!(post(&http, &server.base, &start(1, 42)).await.unwrap(), 200);
     assert_eq!(post(&http, &server.base, &start(2, 43)).await.unwrap(), 200);
     let wrong = http
@@ -127,10 +132,8 @@ async fn json_logs_carry_ids_and_never_a_secret() {
     assert_eq!(wrong.status(), 401);
     telegram.wait_for("sendMessage", 3, PATIENCE).await;
     sigterm(&server);
-    let output = std::mem::replace(&mut server.child, Command::new("true").spawn().unwrap())
-        .wait_with_output()
-        .unwrap();
-    let logs = String::from_utf8_lossy(&output.stderr);
+    server.child.wait().unwrap();
+    let logs = std::fs::read_to_string(&server.log).unwrap();
     assert!(!logs.is_empty());
     for line in logs.lines() {
         let record: Value =
@@ -158,7 +161,7 @@ async fn sigterm_under_load_loses_no_acknowledged_update() {
         &[("DRAIN_DELAY_SECS", "1"), ("RUST_LOG", "warn"), fast],
     );
     let http = client();
-    wait_ready(&http, &first.base).await;
+    wait_ready(&http, &first).await;
 
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut load = tokio::task::JoinSet::new();
@@ -202,7 +205,7 @@ async fn sigterm_under_load_loses_no_acknowledged_update() {
 
     // A new process on the same database finishes whatever the first left.
     let second = spawn(&db.url, &telegram.url, &[("RUST_LOG", "warn"), fast]);
-    wait_ready(&http, &second.base).await;
+    wait_ready(&http, &second).await;
     let deadline = Instant::now() + PATIENCE;
     while telegram.count("sendMessage") < acknowledged.len() {
         assert!(
@@ -219,4 +222,110 @@ async fn sigterm_under_load_loses_no_acknowledged_update() {
         "every acknowledged update was answered"
     );
     drop(second);
+}
+
+#[tokio::test]
+async fn two_replicas_share_the_work_and_survive_one_being_killed() {
+    let db = TestDb::postgres().await;
+    let telegram = FakeTelegram::start().await;
+    // Migrated once, as the migration Job does; replicas do not race on the schema.
+    let migrated = Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
+        .arg("migrate")
+        .env_clear()
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(
+        migrated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&migrated.stderr)
+    );
+    let settings = [
+        ("TELEGRAM_GLOBAL_RATE", "100000"),
+        ("RUST_LOG", "warn"),
+        ("LEASE_SECS", "2"),
+        ("RUN_MIGRATIONS", "false"),
+    ];
+    let mut a = spawn(&db.url, &telegram.url, &settings);
+    let b = spawn(&db.url, &telegram.url, &settings);
+    let http = client();
+    wait_ready(&http, &a).await;
+    wait_ready(&http, &b).await;
+
+    // 400 users, two updates each, posted alternately to both replicas; A is killed halfway.
+    let users: Vec<i64> = (0..400).map(|i| 2_000_000 + i).collect();
+    let mut expected = 0;
+    for (round, update_base) in [(0, 0), (1, 10_000)] {
+        for (i, user) in users.iter().enumerate() {
+            let update = start(update_base + i as i64 + 1, *user);
+            let target = if i % 2 == 0 && round == 0 {
+                &a.base
+            } else {
+                &b.base
+            };
+            // Telegram re-delivers what a dead replica did not acknowledge: so does this test.
+            if !matches!(post(&http, target, &update).await, Ok(200)) {
+                assert_eq!(post(&http, &b.base, &update).await.unwrap(), 200);
+            }
+            expected += 1;
+            if round == 0 && i == users.len() / 2 {
+                a.child.kill().unwrap();
+                a.child.wait().unwrap();
+            }
+        }
+    }
+    let deadline = Instant::now() + PATIENCE * 2;
+    while telegram.count("sendMessage") < expected {
+        assert!(
+            Instant::now() < deadline,
+            "{} of {expected} replies",
+            telegram.count("sendMessage")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Handled exactly once: one decided reply per update, whichever replica ran it.
+    let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+    use sea_orm::ConnectionTrait;
+    let count = |sql: &'static str| {
+        let conn = &conn;
+        async move {
+            let row = conn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DbBackend::Postgres,
+                    sql,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM inbox WHERE state = 'done'").await,
+        expected as i64
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM outbox").await,
+        expected as i64
+    );
+    // Delivered at least once each; a call the killed replica made but could not record as
+    // sent goes out again (Telegram has no idempotency key), so a few repeats are allowed.
+    let mut per_user = std::collections::HashMap::<i64, usize>::new();
+    for call in telegram.calls_to("sendMessage") {
+        *per_user
+            .entry(call.body["chat_id"].as_i64().unwrap())
+            .or_default() += 1;
+    }
+    for user in &users {
+        assert!(
+            per_user.get(user).copied().unwrap_or(0) >= 2,
+            "user {user} missed a reply"
+        );
+    }
+    let repeats = telegram.count("sendMessage") - expected;
+    assert!(
+        repeats <= 64,
+        "{repeats} repeats: more than the killed replica had in flight"
+    );
+    drop(b);
 }
