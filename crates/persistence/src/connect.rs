@@ -1,6 +1,9 @@
 use std::time::Duration;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr,
+    TransactionTrait,
+};
 use studio_migration::{Migrator, MigratorTrait};
 
 /// Opens a pool.
@@ -28,9 +31,23 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
     Ok(db)
 }
 
+/// Applies pending migrations. On PostgreSQL, replicas starting together take turns under an
+/// advisory lock: one migrates, the others then find nothing left to do.
 pub async fn migrate_up(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    match db.get_database_backend() {
+        DbBackend::Postgres => {
+            let txn = db.begin().await?;
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                .await?;
+            Migrator::up(&txn, None).await?;
+            txn.commit().await
+        }
+        _ => Migrator::up(db, None).await,
+    }
 }
+
+/// Any constant works, as long as nothing else in the database uses it ("AVATARS" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0041_5641_5441_5253;
 
 /// Rolls back every migration; used by `migrate --down` and the up/down/up test.
 pub async fn migrate_down(db: &DatabaseConnection) -> Result<(), DbErr> {

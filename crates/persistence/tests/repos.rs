@@ -75,6 +75,23 @@ async fn migrations_go_up_down_and_up_again(db: TestDb) {
     check_ready(&conn).await.expect("ready after up again");
 }
 
+/// Replicas (PostgreSQL only: SQLite is the one-process mode) starting at once.
+#[tokio::test]
+async fn replicas_migrating_at_once_take_turns() {
+    let db = TestDb::postgres().await;
+    let (a, b) = (
+        studio_persistence::connect(&db.url, 2).await.unwrap(),
+        studio_persistence::connect(&db.url, 2).await.unwrap(),
+    );
+    let (first, second) = tokio::join!(
+        studio_persistence::migrate_up(&a),
+        studio_persistence::migrate_up(&b)
+    );
+    first.expect("first replica migrates");
+    second.expect("second replica finds the schema ready");
+    check_ready(&a).await.expect("ready");
+}
+
 async fn status_labels_match_the_rust_enums(db: TestDb) {
     let conn = migrated(&db).await;
     let avatar = enum_labels(&conn, "avatar_status", "avatars")

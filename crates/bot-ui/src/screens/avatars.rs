@@ -112,14 +112,18 @@ fn actions(t: &Texts, avatar: &AvatarView) -> InlineKeyboard {
             avatar_button(&t.button_continue, AvatarAction::Continue(id)),
             avatar_button(&t.button_review, AvatarAction::Review(id)),
         ]),
-        AvatarStatus::Completed if !avatar.is_main => keyboard.row([avatar_button(
-            &t.button_make_main,
-            AvatarAction::MakeMain(id),
-        )]),
-        AvatarStatus::Completed
-        | AvatarStatus::Training
-        | AvatarStatus::Error
-        | AvatarStatus::Cancelled => keyboard,
+        AvatarStatus::Completed => {
+            let generate = avatar_button(&t.button_generate, AvatarAction::Generate(id));
+            if avatar.is_main {
+                keyboard.row([generate])
+            } else {
+                keyboard.row([
+                    generate,
+                    avatar_button(&t.button_make_main, AvatarAction::MakeMain(id)),
+                ])
+            }
+        }
+        AvatarStatus::Training | AvatarStatus::Error | AvatarStatus::Cancelled => keyboard,
     };
     keyboard.row(manage)
 }
