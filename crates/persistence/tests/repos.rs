@@ -55,6 +55,8 @@ on_both_backends!(
     avatar_status_changes_follow_the_domain,
     one_main_avatar_per_user,
     ledger_books_each_event_once,
+    concurrent_debits_never_overdraw,
+    history_shows_balance_after_each_entry,
     chat_state_round_trips,
     photos_count_refuse_duplicates_and_cap_at_twenty,
     tagged_messages_are_remembered_per_chat,
@@ -553,4 +555,104 @@ async fn tagged_messages_are_remembered_per_chat(db: TestDb) {
             .unwrap(),
         None
     );
+}
+
+async fn concurrent_debits_never_overdraw(db: TestDb) {
+    use sea_orm::TransactionTrait;
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    let top_up = ledger::Entry {
+        user: owner,
+        kind: LedgerKind::TopUp,
+        amount: Credits::new(20),
+        key: "pay:1",
+        note: None,
+    };
+    ledger::book(&conn, top_up).await.unwrap();
+    let pool = studio_persistence::connect(&db.url, 50).await.unwrap();
+    // On PostgreSQL all 50 transactions are open before any debits, so without the row lock
+    // they would all read the same balance. SQLite has one connection: they queue anyway.
+    let parties = if db.backend == studio_testkit::Backend::Postgres {
+        50
+    } else {
+        1
+    };
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(parties));
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..50 {
+        let (pool, barrier) = (pool.clone(), std::sync::Arc::clone(&barrier));
+        tasks.spawn(async move {
+            let txn = pool.begin().await.unwrap();
+            txn.execute_unprepared("SELECT 1").await.unwrap();
+            barrier.wait().await;
+            let key = format!("gen:{i}:debit");
+            let entry = ledger::Entry {
+                user: owner,
+                kind: LedgerKind::GenerationDebit,
+                amount: Credits::new(1),
+                key: &key,
+                note: None,
+            };
+            let outcome = ledger::debit(&txn, entry).await.unwrap();
+            txn.commit().await.unwrap();
+            outcome
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let booked = outcomes
+        .iter()
+        .filter(|o| **o == ledger::Debit::Booked)
+        .count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| **o == ledger::Debit::Missing(Credits::new(1)))
+        .count();
+    assert_eq!((booked, refused), (20, 30));
+    assert_eq!(ledger::balance(&conn, owner).await.unwrap(), Credits::ZERO);
+    let negative: i64 = conn
+        .query_one_raw(Statement::from_string(conn.get_database_backend(), "SELECT CAST(MIN(s) AS BIGINT) AS m FROM (SELECT SUM(amount) OVER (ORDER BY id) AS s FROM ledger) t"))
+        .await
+        .unwrap()
+        .unwrap()
+        .try_get("", "m")
+        .unwrap();
+    assert!(negative >= 0, "the running balance never went below zero");
+    assert_eq!(ledger::spent(&conn, owner).await.unwrap(), Credits::new(20));
+}
+
+async fn history_shows_balance_after_each_entry(db: TestDb) {
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    for (i, (kind, amount)) in [
+        (LedgerKind::TopUp, 100),
+        (LedgerKind::GenerationDebit, 5),
+        (LedgerKind::GenerationRefund, 5),
+        (LedgerKind::GenerationDebit, 5),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let key = format!("e{i}");
+        ledger::book(
+            &conn,
+            ledger::Entry {
+                user: owner,
+                kind,
+                amount: Credits::new(amount),
+                key: &key,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let page = ledger::history(&conn, owner, None, 2).await.unwrap();
+    let seen: Vec<(i64, i64)> = page.iter().map(|l| (l.amount, l.balance_after)).collect();
+    assert_eq!(seen, [(-5, 95), (5, 100)]);
+    let older = ledger::history(&conn, owner, Some(page[1].id), 2)
+        .await
+        .unwrap();
+    let seen: Vec<(i64, i64)> = older.iter().map(|l| (l.amount, l.balance_after)).collect();
+    assert_eq!(seen, [(-5, 95), (100, 100)]);
+    assert_eq!(older[1].kind, Some(LedgerKind::TopUp));
 }

@@ -69,3 +69,110 @@ pub async fn balance(db: &impl ConnectionTrait, user: UserId) -> Result<Credits,
     };
     Ok(Credits::from_balance(sum))
 }
+
+/// The outcome of a debit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Debit {
+    Booked,
+    AlreadyBooked,
+    /// The balance lacks this much; nothing was booked.
+    Missing(Credits),
+}
+
+/// Books a debit only if the balance covers it. Call it inside a transaction: on PostgreSQL
+/// the user's row is locked first, so concurrent debits of one user queue up and the balance
+/// can never go below zero; SQLite runs one writer at a time anyway.
+pub async fn debit(db: &impl ConnectionTrait, entry: Entry<'_>) -> Result<Debit, RepoError> {
+    let backend = db.get_database_backend();
+    if backend == sea_orm::DbBackend::Postgres {
+        let lock = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
+        db.query_one_raw(statement(backend, lock, vec![entry.user.0.into()]))
+            .await?;
+    }
+    let balance = balance(db, entry.user).await?;
+    if let Err(missing) = balance.debit(entry.amount) {
+        return Ok(Debit::Missing(missing.0));
+    }
+    Ok(match book(db, entry).await? {
+        Booked::Booked => Debit::Booked,
+        Booked::AlreadyBooked => Debit::AlreadyBooked,
+    })
+}
+
+/// Credits spent on training and images, net of refunds.
+pub async fn spent(db: &impl ConnectionTrait, user: UserId) -> Result<Credits, RepoError> {
+    let backend = db.get_database_backend();
+    let kinds = [
+        LedgerKind::TrainingDebit,
+        LedgerKind::TrainingRefund,
+        LedgerKind::GenerationDebit,
+        LedgerKind::GenerationRefund,
+    ];
+    let list = kinds.map(|k| format!("'{}'", k.label())).join(", ");
+    let sql = format!(
+        "SELECT CAST(COALESCE(-SUM(amount), 0) AS BIGINT) AS spent FROM ledger \
+         WHERE user_id = $1 AND kind IN ({list})"
+    );
+    let row = db
+        .query_one_raw(statement(backend, &sql, vec![user.0.into()]))
+        .await?;
+    let sum: i64 = match row {
+        Some(row) => row.try_get("", "spent")?,
+        None => 0,
+    };
+    Ok(Credits::from_balance(sum))
+}
+
+/// One line of the history: newest first, with the balance right after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryLine {
+    pub id: i64,
+    pub kind: Option<LedgerKind>,
+    pub amount: i64,
+    pub balance_after: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Up to `limit` entries older than `before` (all when `None`), newest first.
+pub async fn history(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<HistoryLine>, RepoError> {
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut query = Ledger::find().filter(ledger::Column::UserId.eq(user.0));
+    if let Some(before) = before {
+        query = query.filter(ledger::Column::Id.lt(before));
+    }
+    let rows = query
+        .order_by_desc(ledger::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    // The balance after the newest shown row: everything up to it.
+    let backend = db.get_database_backend();
+    let newest = rows.first().map_or(0, |r| r.id);
+    let sql = "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS b FROM ledger WHERE user_id = $1 AND id <= $2";
+    let row = db
+        .query_one_raw(statement(backend, sql, vec![user.0.into(), newest.into()]))
+        .await?;
+    let mut balance: i64 = match row {
+        Some(row) => row.try_get("", "b")?,
+        None => 0,
+    };
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let line = HistoryLine {
+                id: row.id,
+                kind: LedgerKind::ALL.into_iter().find(|k| k.label() == row.kind),
+                amount: row.amount,
+                balance_after: balance,
+                at: row.created_at,
+            };
+            balance -= row.amount;
+            line
+        })
+        .collect())
+}
