@@ -56,6 +56,8 @@ on_both_backends!(
     one_main_avatar_per_user,
     ledger_books_each_event_once,
     concurrent_debits_never_overdraw,
+    promo_codes_respect_every_limit,
+    payments_credit_once_and_refund_once,
     history_shows_balance_after_each_entry,
     chat_state_round_trips,
     photos_count_refuse_duplicates_and_cap_at_twenty,
@@ -655,4 +657,138 @@ async fn history_shows_balance_after_each_entry(db: TestDb) {
     let seen: Vec<(i64, i64)> = older.iter().map(|l| (l.amount, l.balance_after)).collect();
     assert_eq!(seen, [(-5, 95), (100, 100)]);
     assert_eq!(older[1].kind, Some(LedgerKind::TopUp));
+}
+
+async fn promo_codes_respect_every_limit(db: TestDb) {
+    use sea_orm::TransactionTrait;
+    use studio_persistence::repos::promos::{self, NewPromo, Redeemed};
+    let conn = migrated(&db).await;
+    let new = |code, max_uses, valid_until| NewPromo {
+        code,
+        credits: Credits::new(10),
+        max_uses,
+        per_user: 1,
+        valid_until,
+    };
+    assert!(promos::create(&conn, new("spring", 3, None)).await.unwrap());
+    assert!(
+        !promos::create(&conn, new("SPRING", 3, None)).await.unwrap(),
+        "codes are case-insensitive"
+    );
+    let past = chrono::Utc::now() - chrono::Duration::days(1);
+    promos::create(&conn, new("old", 5, Some(past)))
+        .await
+        .unwrap();
+    let mut users = Vec::new();
+    for i in 0..10 {
+        users.push(user(&conn, 100 + i).await);
+    }
+    let pool = studio_persistence::connect(&db.url, 10).await.unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for owner in users.clone() {
+        let pool = pool.clone();
+        tasks.spawn(async move {
+            let txn = pool.begin().await.unwrap();
+            let outcome = promos::redeem(&txn, owner, " Spring ").await.unwrap();
+            txn.commit().await.unwrap();
+            outcome
+        });
+    }
+    let outcomes = tasks.join_all().await;
+    let credited = outcomes
+        .iter()
+        .filter(|o| **o == Redeemed::Credited(Credits::new(10)))
+        .count();
+    assert_eq!(credited, 3);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Redeemed::Exhausted)
+            .count(),
+        7
+    );
+    let mut winners = Vec::new();
+    for owner in &users {
+        if ledger::balance(&conn, *owner).await.unwrap() == Credits::new(10) {
+            winners.push(*owner);
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        3,
+        "exactly the three credited users got the credits"
+    );
+    let winner = winners[0];
+    promos::create(&conn, new("twice", 10, None)).await.unwrap();
+    assert_eq!(
+        promos::redeem(&conn, winner, "twice").await.unwrap(),
+        Redeemed::Credited(Credits::new(10))
+    );
+    assert_eq!(
+        promos::redeem(&conn, winner, "twice").await.unwrap(),
+        Redeemed::AlreadyUsed
+    );
+    assert_eq!(
+        promos::redeem(&conn, winner, "old").await.unwrap(),
+        Redeemed::Expired
+    );
+    assert_eq!(
+        promos::redeem(&conn, winner, "nope").await.unwrap(),
+        Redeemed::Unknown
+    );
+    assert!(promos::disable(&conn, "twice").await.unwrap());
+    assert_eq!(
+        promos::redeem(&conn, users[0], "twice").await.unwrap(),
+        Redeemed::Unknown
+    );
+    let listed = promos::list(&conn).await.unwrap();
+    assert_eq!((listed[0].code.as_str(), listed[0].uses), ("SPRING", 3));
+    assert_eq!(
+        listed.iter().find(|p| p.code == "TWICE").unwrap().uses,
+        1,
+        "a refused reuse gives its use back"
+    );
+}
+
+async fn payments_credit_once_and_refund_once(db: TestDb) {
+    use studio_persistence::repos::payments::{self, Credited};
+    let conn = migrated(&db).await;
+    let owner = user(&conn, 1).await;
+    assert_eq!(
+        payments::credit(&conn, owner, "ch_1", 50, Credits::new(100))
+            .await
+            .unwrap(),
+        Credited::Credited
+    );
+    assert_eq!(
+        payments::credit(&conn, owner, "ch_1", 50, Credits::new(100))
+            .await
+            .unwrap(),
+        Credited::AlreadyCredited
+    );
+    assert_eq!(
+        ledger::balance(&conn, owner).await.unwrap(),
+        Credits::new(100)
+    );
+    let payment = payments::find(&conn, "ch_1").await.unwrap().unwrap();
+    assert_eq!(
+        (payment.stars, payment.credits, payment.refunded),
+        (50, Credits::new(100), false)
+    );
+    assert_eq!(
+        payments::refund(&conn, "ch_1", &payment).await.unwrap(),
+        ledger::Debit::Booked
+    );
+    assert_eq!(
+        payments::refund(&conn, "ch_1", &payment).await.unwrap(),
+        ledger::Debit::Missing(Credits::new(100))
+    );
+    assert!(
+        payments::find(&conn, "ch_1")
+            .await
+            .unwrap()
+            .unwrap()
+            .refunded
+    );
+    assert_eq!(ledger::balance(&conn, owner).await.unwrap(), Credits::ZERO);
 }

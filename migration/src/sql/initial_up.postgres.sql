@@ -13,13 +13,14 @@ CREATE TABLE users (
     language_code TEXT,
     is_premium    BOOLEAN NOT NULL DEFAULT FALSE,
     is_blocked    BOOLEAN NOT NULL DEFAULT FALSE,
+    -- The language chosen in settings; NULL follows Telegram's language_code.
+    ui_language   TEXT CHECK (ui_language IN ('ru', 'en')),
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL
 );
 
 CREATE TABLE user_settings (
     user_id       BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    language      TEXT CHECK (language IN ('ru', 'en')),
     default_ratio TEXT NOT NULL DEFAULT '1:1' CHECK (default_ratio IN ('1:1', '3:4', '4:3', '9:16', '16:9')),
     quick_mode    BOOLEAN NOT NULL DEFAULT FALSE,
     updated_at    TIMESTAMPTZ NOT NULL
@@ -105,6 +106,37 @@ CREATE TABLE ledger (
     created_at      TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX ledger_by_user ON ledger (user_id, id);
+
+-- Telegram Stars payments, one row per charge: credited once, refundable by operators.
+CREATE TABLE payments (
+    id                 BIGSERIAL PRIMARY KEY,
+    user_id            BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    telegram_charge_id TEXT NOT NULL UNIQUE,
+    stars              INTEGER NOT NULL CHECK (stars > 0),
+    credits            INTEGER NOT NULL CHECK (credits > 0),
+    created_at         TIMESTAMPTZ NOT NULL,
+    refunded_at        TIMESTAMPTZ
+);
+
+CREATE TABLE promo_codes (
+    id          BIGSERIAL PRIMARY KEY,
+    code        TEXT NOT NULL UNIQUE CHECK (code = upper(code)),
+    credits     INTEGER NOT NULL CHECK (credits > 0),
+    max_uses    INTEGER NOT NULL CHECK (max_uses > 0),
+    per_user    INTEGER NOT NULL DEFAULT 1 CHECK (per_user > 0),
+    uses        INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses),
+    valid_until TIMESTAMPTZ,
+    disabled    BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at  TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE promo_redemptions (
+    id         BIGSERIAL PRIMARY KEY,
+    promo_id   BIGINT NOT NULL REFERENCES promo_codes (id) ON DELETE CASCADE,
+    user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX promo_redemptions_by_user ON promo_redemptions (promo_id, user_id);
 
 -- Raw Telegram updates, stored before the webhook answers 200. `lane` orders work per chat.
 CREATE TABLE inbox (

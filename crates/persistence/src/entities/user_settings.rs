@@ -5,8 +5,6 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub user_id: i64,
-    /// Chosen UI language; `None` follows Telegram's `language_code`.
-    pub language: Option<String>,
     pub default_ratio: String,
     pub quick_mode: bool,
     pub updated_at: DateTimeUtc,

@@ -13,6 +13,7 @@ pub struct Model {
     pub language_code: Option<String>,
     pub is_premium: bool,
     pub is_blocked: bool,
+    pub ui_language: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

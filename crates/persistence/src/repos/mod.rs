@@ -6,6 +6,8 @@ pub mod chat_state;
 pub mod inbox;
 pub mod ledger;
 pub mod outbox;
+pub mod payments;
 pub mod photos;
+pub mod promos;
 pub mod sent_messages;
 pub mod users;

@@ -91,3 +91,21 @@ pub async fn is_blocked(
         .await?
         .is_some_and(|user| user.is_blocked))
 }
+
+/// Sets (or, with `None`, clears) the language chosen in settings.
+pub async fn set_language(
+    db: &impl ConnectionTrait,
+    id: UserId,
+    language: Option<&str>,
+) -> Result<(), RepoError> {
+    Users::update_many()
+        .col_expr(
+            users::Column::UiLanguage,
+            language.map(str::to_owned).into(),
+        )
+        .col_expr(users::Column::UpdatedAt, Utc::now().into())
+        .filter(users::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
