@@ -3,7 +3,7 @@
 //! older version or of another bot, is `None`, which the caller treats as a stale button.
 //! Buttons carry ids, never positions, so a list that changed meanwhile cannot mislead them.
 
-use studio_domain::{AvatarId, Gender};
+use studio_domain::{AvatarId, Gender, Language};
 
 /// Bumped when the encoding changes; older buttons then decode to `None`.
 const VERSION: &str = "1";
@@ -13,6 +13,45 @@ pub const MAX_BYTES: usize = 64;
 pub enum Callback {
     Menu(Menu),
     Avatar(AvatarAction),
+    Profile(ProfileAction),
+}
+
+/// The profile's screens and actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileAction {
+    /// Ledger entries older than this id (0: the newest).
+    History(i64),
+    TopUp,
+    /// Buy the package at this position of the configured list.
+    Buy(u8),
+    Promo,
+    Settings,
+    Language(Language),
+}
+
+impl ProfileAction {
+    fn encode(self) -> String {
+        match self {
+            Self::History(before) => format!("h:{before}"),
+            Self::TopUp => "top".into(),
+            Self::Buy(i) => format!("buy:{i}"),
+            Self::Promo => "promo".into(),
+            Self::Settings => "set".into(),
+            Self::Language(l) => format!("lang:{}", l.code()),
+        }
+    }
+
+    fn decode(parts: &[&str]) -> Option<Self> {
+        Some(match parts {
+            ["h", before] => Self::History(before.parse().ok()?),
+            ["top"] => Self::TopUp,
+            ["buy", i] => Self::Buy(i.parse().ok()?),
+            ["promo"] => Self::Promo,
+            ["set"] => Self::Settings,
+            ["lang", code] => Self::Language(Language::from_code(code)?),
+            _ => return None,
+        })
+    }
 }
 
 /// The main menu's destinations.
@@ -131,6 +170,7 @@ impl Callback {
         match self {
             Self::Menu(menu) => format!("{VERSION}:m:{}", menu.code()),
             Self::Avatar(action) => format!("{VERSION}:a:{}", action.encode()),
+            Self::Profile(action) => format!("{VERSION}:p:{}", action.encode()),
         }
     }
 
@@ -139,6 +179,7 @@ impl Callback {
         match parts.as_slice() {
             [VERSION, "m", code] => Menu::from_code(code).map(Self::Menu),
             [VERSION, "a", rest @ ..] => AvatarAction::decode(rest).map(Self::Avatar),
+            [VERSION, "p", rest @ ..] => ProfileAction::decode(rest).map(Self::Profile),
             _ => None,
         }
     }
@@ -148,6 +189,18 @@ impl Callback {
     fn samples() -> Vec<Self> {
         use AvatarAction::*;
         let mut all: Vec<Self> = Menu::ALL.into_iter().map(Self::Menu).collect();
+        for action in [
+            ProfileAction::History(0),
+            ProfileAction::History(i64::MAX),
+            ProfileAction::TopUp,
+            ProfileAction::Buy(u8::MAX),
+            ProfileAction::Promo,
+            ProfileAction::Settings,
+            ProfileAction::Language(studio_domain::Language::Ru),
+            ProfileAction::Language(studio_domain::Language::En),
+        ] {
+            all.push(Self::Profile(action));
+        }
         for a in [AvatarId(i64::MAX), AvatarId(i64::MIN), AvatarId(0)] {
             for p in [i64::MAX, i64::MIN, 0] {
                 all.extend(

@@ -14,6 +14,8 @@ pub enum Dialog {
     UploadingPhotos { avatar: AvatarId },
     /// The next text renames this avatar.
     AwaitingRename { avatar: AvatarId },
+    /// The next text is a promo code.
+    AwaitingPromo,
 }
 
 impl Dialog {

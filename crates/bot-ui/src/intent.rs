@@ -42,6 +42,22 @@ pub enum Intent {
     Photo(UploadedFile),
     /// Something else than a photo while photos are expected.
     NeedPhoto { avatar: AvatarId },
+    /// Text while a promo code is expected.
+    PromoCode(String),
+    /// Telegram asks whether this payment may go through.
+    PreCheckout {
+        query_id: String,
+        payload: String,
+        currency: String,
+        amount: u32,
+    },
+    /// A payment went through.
+    Paid {
+        charge_id: String,
+        payload: String,
+        currency: String,
+        amount: u32,
+    },
     /// Nothing to do: edits, channel posts, other bots, group chatter, unknown update kinds.
     Ignore,
 }
@@ -51,6 +67,14 @@ pub fn intent(dialog: &Dialog, update: &Update) -> Intent {
         return match query.data.as_deref().and_then(Callback::decode) {
             Some(callback) => Intent::Tap(callback),
             None => Intent::Stale,
+        };
+    }
+    if let Some(query) = &update.pre_checkout_query {
+        return Intent::PreCheckout {
+            query_id: query.id.clone(),
+            payload: query.invoice_payload.clone(),
+            currency: query.currency.clone(),
+            amount: query.total_amount,
         };
     }
     if let Some(member) = &update.my_chat_member {
@@ -82,6 +106,15 @@ fn is_from_a_person_in_private(message: &Message) -> bool {
 }
 
 fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
+    // A payment is a service message: it counts whatever the dialog.
+    if let Some(paid) = &message.successful_payment {
+        return Intent::Paid {
+            charge_id: paid.telegram_payment_charge_id.clone(),
+            payload: paid.invoice_payload.clone(),
+            currency: paid.currency.clone(),
+            amount: paid.total_amount,
+        };
+    }
     if let Some(command) = message.text.as_deref().and_then(command) {
         return command_intent(command);
     }
@@ -98,6 +131,8 @@ fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
         },
         (Dialog::AwaitingName { .. } | Dialog::AwaitingRename { .. }, None) => Intent::NeedNameText,
         (Dialog::UploadingPhotos { avatar }, _) => upload_intent(*avatar, message),
+        (Dialog::AwaitingPromo, Some(text)) => Intent::PromoCode(text),
+        (Dialog::AwaitingPromo, None) => Intent::Unrecognised,
     }
 }
 

@@ -15,7 +15,7 @@ pub mod screens;
 mod text;
 pub mod update;
 
-pub use callback::{AvatarAction, Callback, MAX_BYTES as CALLBACK_MAX_BYTES, Menu};
+pub use callback::{AvatarAction, Callback, MAX_BYTES as CALLBACK_MAX_BYTES, Menu, ProfileAction};
 pub use dialog::Dialog;
 pub use i18n::{Texts, fill, texts};
 pub use intent::{Intent, UploadedFile, intent};

@@ -53,6 +53,21 @@ pub enum Outgoing {
         query_id: String,
         text: Option<String>,
     },
+    /// A Telegram Stars invoice (`XTR`, empty provider token).
+    Invoice {
+        chat: i64,
+        title: String,
+        description: String,
+        payload: String,
+        label: String,
+        stars: u32,
+    },
+    /// Lets a payment through, or declines it with a reason the payer sees.
+    AnswerPreCheckout {
+        chat: i64,
+        query_id: String,
+        error: Option<String>,
+    },
 }
 
 impl Outgoing {
@@ -62,7 +77,9 @@ impl Outgoing {
             | Self::SendTagged { chat, .. }
             | Self::Edit { chat, .. }
             | Self::Delete { chat, .. }
-            | Self::AnswerCallback { chat, .. } => *chat,
+            | Self::AnswerCallback { chat, .. }
+            | Self::Invoice { chat, .. }
+            | Self::AnswerPreCheckout { chat, .. } => *chat,
         }
     }
 
@@ -72,7 +89,9 @@ impl Outgoing {
             Self::Send { .. }
             | Self::Edit { .. }
             | Self::Delete { .. }
-            | Self::AnswerCallback { .. } => None,
+            | Self::AnswerCallback { .. }
+            | Self::Invoice { .. }
+            | Self::AnswerPreCheckout { .. } => None,
         }
     }
 
@@ -84,6 +103,8 @@ impl Outgoing {
             Self::Edit { .. } => "editMessageText",
             Self::Delete { .. } => "deleteMessage",
             Self::AnswerCallback { .. } => "answerCallbackQuery",
+            Self::Invoice { .. } => "sendInvoice",
+            Self::AnswerPreCheckout { .. } => "answerPreCheckoutQuery",
         }
     }
 
@@ -116,6 +137,25 @@ impl Outgoing {
             Self::AnswerCallback { query_id, text, .. } => match text {
                 Some(text) => json!({"callback_query_id": query_id, "text": text}),
                 None => json!({"callback_query_id": query_id}),
+            },
+            Self::Invoice {
+                chat,
+                title,
+                description,
+                payload,
+                label,
+                stars,
+            } => json!({
+                "chat_id": chat, "title": title, "description": description, "payload": payload,
+                "provider_token": "", "currency": "XTR", "prices": [{"label": label, "amount": stars}],
+            }),
+            Self::AnswerPreCheckout {
+                query_id, error, ..
+            } => match error {
+                None => json!({"pre_checkout_query_id": query_id, "ok": true}),
+                Some(error) => {
+                    json!({"pre_checkout_query_id": query_id, "ok": false, "error_message": error})
+                }
             },
         }
     }

@@ -10,6 +10,25 @@ pub struct Update {
     pub edited_message: Option<Message>,
     pub callback_query: Option<CallbackQuery>,
     pub my_chat_member: Option<ChatMemberUpdated>,
+    pub pre_checkout_query: Option<PreCheckoutQuery>,
+}
+
+/// Telegram asks whether a payment may go through; answer within 10 seconds.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PreCheckoutQuery {
+    pub id: String,
+    pub from: User,
+    pub currency: String,
+    pub total_amount: u32,
+    pub invoice_payload: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SuccessfulPayment {
+    pub currency: String,
+    pub total_amount: u32,
+    pub invoice_payload: String,
+    pub telegram_payment_charge_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -47,6 +66,7 @@ pub struct Message {
     pub photo: Option<Vec<PhotoSize>>,
     pub document: Option<Document>,
     pub sticker: Option<serde::de::IgnoredAny>,
+    pub successful_payment: Option<SuccessfulPayment>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -103,6 +123,9 @@ impl Update {
         if let Some(q) = &self.callback_query {
             return Some(&q.from);
         }
+        if let Some(q) = &self.pre_checkout_query {
+            return Some(&q.from);
+        }
         self.my_chat_member.as_ref().map(|m| &m.from)
     }
 
@@ -113,6 +136,9 @@ impl Update {
         }
         if let Some(q) = &self.callback_query {
             return Some(q.message.as_ref().map_or(q.from.id, |m| m.chat.id));
+        }
+        if let Some(q) = &self.pre_checkout_query {
+            return Some(q.from.id);
         }
         self.my_chat_member.as_ref().map(|m| m.chat.id)
     }

@@ -14,6 +14,7 @@ mod ids;
 mod language;
 mod ledger_kind;
 pub mod photo;
+mod top_up;
 mod transition;
 
 pub use aspect_ratio::AspectRatio;
@@ -25,4 +26,5 @@ pub use generation_status::GenerationStatus;
 pub use ids::{AvatarId, ChatId, GenerationId, TelegramUserId, UpdateId, UserId};
 pub use language::Language;
 pub use ledger_kind::LedgerKind;
+pub use top_up::{PackagesError, TopUpPackage, TopUpPackages};
 pub use transition::IllegalTransition;

@@ -73,6 +73,8 @@ impl Application {
             telegram: telegram.clone(),
             storage: BlobStore::from_url(&config.storage_url)?,
             training_cost: Credits::new(config.training_cost),
+            packages: config.topup_packages.clone(),
+            welcome_bonus: Credits::new(config.welcome_bonus),
         });
         let listener = TcpListener::bind(config.listen_addr)
             .await

@@ -35,6 +35,26 @@ pub enum Command {
     SetWebhook,
     /// Report configuration and connectivity, without changing anything.
     Check,
+    /// Add credits to a user (negative: take them, never below zero).
+    Credit {
+        telegram_id: i64,
+        #[arg(allow_negative_numbers = true)]
+        amount: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Look at a user.
+    User {
+        #[command(subcommand)]
+        command: crate::operator::UserCommand,
+    },
+    /// Manage promo codes.
+    Promo {
+        #[command(subcommand)]
+        command: crate::operator::PromoCommand,
+    },
+    /// Refund a Telegram Stars payment by its charge id.
+    Refund { charge_id: String },
 }
 
 pub fn main() -> ExitCode {
@@ -73,7 +93,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate { down } => migrate(cli.config, down).await,
         Command::SetWebhook => set_webhook(cli.config).await,
         Command::Check => check(cli.config).await,
+        Command::Credit {
+            telegram_id,
+            amount,
+            reason,
+        } => {
+            crate::operator::credit(&database(cli.config).await?, telegram_id, amount, &reason)
+                .await
+        }
+        Command::User {
+            command: crate::operator::UserCommand::Show { telegram_id },
+        } => crate::operator::show_user(&database(cli.config).await?, telegram_id).await,
+        Command::Promo { command } => {
+            crate::operator::promo(&database(cli.config).await?, command).await
+        }
+        Command::Refund { charge_id } => {
+            let telegram = TelegramClient::new(
+                http_client()?,
+                &cli.config.telegram_api_url,
+                cli.config.bot_token()?,
+            );
+            crate::operator::refund(&database(cli.config).await?, &telegram, &charge_id).await
+        }
     }
+}
+
+/// The database as operator commands use it: migrated by `migrate`, never by them.
+async fn database(mut config: Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    config.run_migrations = false;
+    crate::app::open_database(&config).await
 }
 
 async fn migrate(mut config: Config, down: bool) -> anyhow::Result<()> {

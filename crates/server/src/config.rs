@@ -97,6 +97,16 @@ pub struct Config {
     /// Credits one generated image costs.
     #[arg(long, env = "GENERATION_COST", default_value_t = 5)]
     pub generation_cost: u32,
+    /// Telegram Stars packages on sale, as credits:stars pairs.
+    #[arg(
+        long,
+        env = "TOPUP_PACKAGES",
+        default_value = "100:50,300:135,1000:400"
+    )]
+    pub topup_packages: studio_domain::TopUpPackages,
+    /// Credits a new user gets once, at their first /start.
+    #[arg(long, env = "WELCOME_BONUS", default_value_t = 0)]
+    pub welcome_bonus: u32,
     /// Credits one avatar training costs.
     #[arg(long, env = "TRAINING_COST", default_value_t = 150)]
     pub training_cost: u32,

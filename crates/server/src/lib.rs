@@ -12,6 +12,7 @@ mod dispatcher;
 mod handle;
 mod inbox_writer;
 mod metrics;
+mod operator;
 mod outbound;
 mod polling;
 mod routes;

@@ -3,6 +3,7 @@
 pub mod avatars;
 mod main_menu;
 mod notices;
+pub mod profile;
 pub mod wizard;
 
 pub use main_menu::{greeting, main_menu};

@@ -3,6 +3,7 @@
 
 pub mod avatars;
 pub mod chat_state;
+pub mod generations;
 pub mod inbox;
 pub mod ledger;
 pub mod outbox;

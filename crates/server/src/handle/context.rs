@@ -48,12 +48,18 @@ impl Context {
                 .and_then(|q| q.message.as_ref()))
             .map_or(chat == from.id, |m| m.chat.is_private());
         let dialog = Dialog::from_stored(chat_state::load(txn, ChatId(chat)).await?.as_deref());
+        // The language chosen in settings wins over Telegram's.
+        let language = user
+            .as_ref()
+            .and_then(|u| u.ui_language.as_deref())
+            .and_then(Language::from_code)
+            .unwrap_or_else(|| Language::from_telegram(from.language_code.as_deref()));
         Ok(Some(Self {
             chat,
             is_private,
             user,
             first_name: from.first_name.clone(),
-            language: Language::from_telegram(from.language_code.as_deref()),
+            language,
             callback: update.callback_query.clone(),
             stored_dialog: dialog.clone(),
             dialog,
@@ -65,6 +71,11 @@ impl Context {
 
     pub fn texts(&self) -> &'static Texts {
         texts(self.language)
+    }
+
+    /// Any other call (an invoice, a pre-checkout answer).
+    pub fn push(&mut self, call: Outgoing) {
+        self.outgoing.push(call);
     }
 
     pub fn send(&mut self, screen: Screen) {

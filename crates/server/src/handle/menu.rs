@@ -26,8 +26,9 @@ pub async fn tap(txn: &DatabaseTransaction, cx: &mut Context, menu: Menu) -> Res
         Menu::Main => screens::main_menu(t),
         Menu::Help => screens::help(t),
         Menu::MyAvatars => return super::avatars::list(txn, cx).await,
+        Menu::Profile => return super::profile::show(txn, cx).await,
         // Their own issues open these; until then the person gets the menu back.
-        Menu::CreateImage | Menu::MyGallery | Menu::Profile => screens::coming_soon(t),
+        Menu::CreateImage | Menu::MyGallery => screens::coming_soon(t),
     };
     cx.show(screen);
     Ok(())

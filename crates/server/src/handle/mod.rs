@@ -6,6 +6,7 @@ mod context;
 mod membership;
 mod menu;
 mod prepare;
+mod profile;
 mod services;
 mod wizard;
 
@@ -46,11 +47,34 @@ pub async fn update(
     let intent = intent(&cx.dialog, &update);
     tracing::debug!(?intent, chat_id = cx.chat, "intent");
     match intent {
-        Intent::Start => menu::start(&mut cx),
+        Intent::Start => {
+            profile::welcome(txn, services, &cx).await?;
+            menu::start(&mut cx);
+        }
         Intent::Help => menu::help(&mut cx),
         Intent::Tap(Callback::Menu(menu)) => menu::tap(txn, &mut cx, menu).await?,
         Intent::Tap(Callback::Avatar(action)) => {
             avatars::act(txn, services, &mut cx, action).await?
+        }
+        Intent::Tap(Callback::Profile(action)) => {
+            profile::act(txn, services, &mut cx, action).await?
+        }
+        Intent::PromoCode(code) => profile::promo_code(txn, &mut cx, &code).await?,
+        Intent::PreCheckout {
+            query_id,
+            payload,
+            currency,
+            amount,
+        } => {
+            profile::pre_checkout(services, &mut cx, query_id, &payload, &currency, amount);
+        }
+        Intent::Paid {
+            charge_id,
+            payload,
+            currency,
+            amount,
+        } => {
+            profile::paid(txn, &mut cx, &charge_id, &payload, &currency, amount).await?;
         }
         Intent::Stale => menu::stale(&mut cx),
         Intent::Unrecognised => menu::unrecognised(&mut cx),

@@ -1,4 +1,4 @@
-use studio_domain::Credits;
+use studio_domain::{Credits, TopUpPackages};
 use studio_providers::storage::BlobStore;
 use studio_providers::telegram::TelegramClient;
 
@@ -7,4 +7,6 @@ pub struct Services {
     pub telegram: TelegramClient,
     pub storage: BlobStore,
     pub training_cost: Credits,
+    pub packages: TopUpPackages,
+    pub welcome_bonus: Credits,
 }

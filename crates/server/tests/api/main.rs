@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a panic is the failure report here
 
 mod avatars;
+mod credits;
 mod dispatch;
 mod ingress;
 mod outbound;

@@ -1,0 +1,255 @@
+//! Profile, history, language, promo codes and Telegram Stars payments through the webhook;
+//! operator commands run as the real binary against the same database.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use studio_domain::{Credits, TelegramUserId, UserId};
+use studio_persistence::repos::{ledger, users};
+use studio_server::app::Workers;
+use studio_testkit::{Backend, FakeTelegram, TestDb};
+
+use crate::support::{TOKEN, TestApp, fresh};
+
+fn person(user: i64, language: &str) -> Value {
+    json!({"id": user, "is_bot": false, "first_name": "Pay", "language_code": language})
+}
+
+fn tap(id: i64, user: i64, data: &str) -> Value {
+    json!({"update_id": id, "callback_query": {"id": format!("q{id}"), "from": person(user, "en"),
+        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
+        "chat_instance": "1", "data": data}})
+}
+
+fn text(id: i64, user: i64, language: &str, text: &str) -> Value {
+    json!({"update_id": id, "message": {"message_id": id, "date": 1_700_000_000, "text": text,
+        "from": person(user, language), "chat": {"id": user, "type": "private"}}})
+}
+
+fn pre_checkout(id: i64, user: i64, payload: &str, stars: u32) -> Value {
+    json!({"update_id": id, "pre_checkout_query": {"id": format!("pc{id}"), "from": person(user, "en"),
+        "currency": "XTR", "total_amount": stars, "invoice_payload": payload}})
+}
+
+fn paid(id: i64, user: i64, charge: &str, payload: &str, stars: u32) -> Value {
+    json!({"update_id": id, "message": {"message_id": id, "date": 1_700_000_000,
+        "from": person(user, "en"), "chat": {"id": user, "type": "private"},
+        "successful_payment": {"currency": "XTR", "total_amount": stars, "invoice_payload": payload,
+            "telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}}})
+}
+
+async fn send(app: &TestApp, update: &Value) {
+    assert_eq!(app.post_update(update).await, 200);
+    app.settle().await;
+}
+
+fn last_text(telegram: &FakeTelegram) -> String {
+    let calls = telegram.calls();
+    calls
+        .iter()
+        .rev()
+        .find_map(|c| {
+            c.body
+                .get("text")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+}
+
+async fn balance(app: &TestApp, telegram_id: i64) -> Credits {
+    let user = users::find_by_telegram(&app.db, TelegramUserId(telegram_id))
+        .await
+        .unwrap()
+        .unwrap();
+    ledger::balance(&app.db, UserId(user.id)).await.unwrap()
+}
+
+#[tokio::test]
+async fn stars_top_up_credits_once_and_declines_removed_packages() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 950;
+    send(&app, &text(1, user, "en", "/start")).await;
+    send(&app, &tap(2, user, "1:m:prof")).await;
+    assert!(
+        last_text(&telegram).contains("Balance: <b>0</b>"),
+        "{}",
+        last_text(&telegram)
+    );
+    send(&app, &tap(3, user, "1:p:top")).await;
+    send(&app, &tap(4, user, "1:p:buy:0")).await;
+    let invoice = telegram.calls_to("sendInvoice").pop().expect("an invoice");
+    assert_eq!(invoice.body["currency"], "XTR");
+    assert_eq!(invoice.body["provider_token"], "");
+    assert_eq!(invoice.body["prices"][0]["amount"], 50);
+    let payload = invoice.body["payload"].as_str().unwrap().to_owned();
+
+    send(&app, &pre_checkout(5, user, &payload, 50)).await;
+    send(&app, &pre_checkout(6, user, "topup:999:1", 1)).await;
+    let answers = telegram.calls_to("answerPreCheckoutQuery");
+    assert_eq!(answers[0].body["ok"], true);
+    assert_eq!(
+        answers[1].body["ok"], false,
+        "a package no longer on sale is declined"
+    );
+    assert!(
+        answers[1].body["error_message"]
+            .as_str()
+            .unwrap()
+            .contains("no longer on sale")
+    );
+
+    // Telegram redelivers the payment (another update id, the same charge): credited once.
+    send(&app, &paid(7, user, "charge-1", &payload, 50)).await;
+    send(&app, &paid(8, user, "charge-1", &payload, 50)).await;
+    assert_eq!(balance(&app, user).await, Credits::new(100));
+    let receipts = telegram
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| {
+            c.body["text"]
+                .as_str()
+                .unwrap()
+                .contains("Payment received")
+        })
+        .count();
+    assert_eq!(receipts, 1);
+    send(&app, &tap(9, user, "1:p:h:0")).await;
+    assert!(
+        last_text(&telegram).contains("Top-up · +100 → 100"),
+        "{}",
+        last_text(&telegram)
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_chosen_language_wins_over_telegrams() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 951;
+    send(&app, &text(1, user, "ru", "/start")).await;
+    assert!(last_text(&telegram).contains("Привет"));
+    send(&app, &tap(2, user, "1:p:set")).await;
+    send(&app, &tap(3, user, "1:p:lang:en")).await;
+    let settings = telegram.calls().last().unwrap().body.clone();
+    assert_eq!(
+        settings["reply_markup"]["inline_keyboard"][0][1]["text"], "✓ English",
+        "{settings}"
+    );
+    send(&app, &text(4, user, "ru", "/start")).await;
+    assert!(
+        last_text(&telegram).contains("Hi, <b>Pay</b>"),
+        "{}",
+        last_text(&telegram)
+    );
+    app.stop().await;
+}
+
+fn operator(db_url: &str, telegram_url: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
+        .args(args)
+        .env_clear()
+        .env("DATABASE_URL", db_url)
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("TELEGRAM_API_URL", telegram_url)
+        .output()
+        .expect("binary runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+async fn run(
+    db: &TestDb,
+    telegram: &FakeTelegram,
+    args: &'static [&'static str],
+) -> (bool, String) {
+    let (url, api) = (db.url.clone(), telegram.url.clone());
+    tokio::task::spawn_blocking(move || operator(&url, &api, args))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn operator_commands_change_what_the_bot_shows() {
+    let db = TestDb::fresh(Backend::Postgres).await;
+    let telegram = FakeTelegram::start().await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 952;
+    send(&app, &text(1, user, "en", "/start")).await;
+
+    let (ok, out) = run(
+        &db,
+        &telegram,
+        &["credit", "952", "40", "--reason", "support"],
+    )
+    .await;
+    assert!(ok, "{out}");
+    assert!(out.contains("balance of 952: 40 credits"), "{out}");
+    let (ok, out) = run(
+        &db,
+        &telegram,
+        &["credit", "952", "-50", "--reason", "oops"],
+    )
+    .await;
+    assert!(!ok && out.contains("lacks 10 credits"), "{out}");
+    send(&app, &tap(2, user, "1:m:prof")).await;
+    assert!(
+        last_text(&telegram).contains("Balance: <b>40</b>"),
+        "{}",
+        last_text(&telegram)
+    );
+
+    let (ok, out) = run(
+        &db,
+        &telegram,
+        &[
+            "promo",
+            "create",
+            "Winter",
+            "--credits",
+            "15",
+            "--max-uses",
+            "2",
+        ],
+    )
+    .await;
+    assert!(ok, "{out}");
+    send(&app, &tap(3, user, "1:p:promo")).await;
+    send(&app, &text(4, user, "en", "winter")).await;
+    assert!(
+        last_text(&telegram).contains("+15 credits"),
+        "{}",
+        last_text(&telegram)
+    );
+    send(&app, &tap(5, user, "1:p:promo")).await;
+    send(&app, &text(6, user, "en", "WINTER")).await;
+    assert!(
+        last_text(&telegram).contains("already used"),
+        "{}",
+        last_text(&telegram)
+    );
+    let (ok, out) = run(&db, &telegram, &["promo", "list"]).await;
+    assert!(ok && out.contains("WINTER: 15 credits, 1/2 used"), "{out}");
+
+    // A payment, then its refund through Telegram's refundStarPayment.
+    send(&app, &paid(7, user, "charge-9", "topup:100:50", 50)).await;
+    let (ok, out) = run(&db, &telegram, &["user", "show", "952"]).await;
+    assert!(ok && out.contains("balance: 155 credits"), "{out}");
+    let (ok, out) = run(&db, &telegram, &["refund", "charge-9"]).await;
+    assert!(ok, "{out}");
+    let refund = telegram
+        .calls_to("refundStarPayment")
+        .pop()
+        .expect("refund call");
+    assert_eq!(refund.body["user_id"], 952);
+    assert_eq!(balance(&app, user).await, Credits::new(55));
+    let (ok, out) = run(&db, &telegram, &["refund", "charge-9"]).await;
+    assert!(!ok && out.contains("refunded already"), "{out}");
+    app.stop().await;
+}
