@@ -253,3 +253,15 @@ async fn operator_commands_change_what_the_bot_shows() {
     assert!(!ok && out.contains("refunded already"), "{out}");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn the_welcome_bonus_is_booked_once() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let mut config = crate::support::config(&db.url, &telegram.url);
+    config.welcome_bonus = 25;
+    let app = TestApp::spawn_with(config, Workers::All).await;
+    send(&app, &text(1, 953, "en", "/start")).await;
+    send(&app, &text(2, 953, "en", "/start")).await;
+    assert_eq!(balance(&app, 953).await, Credits::new(25));
+    app.stop().await;
+}
