@@ -3,15 +3,9 @@
 # (unknown fields fail), with a pinned kubernetes-validate from PyPI installed into target/tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version="1.31.0"
-venv="target/tools/kubernetes-validate-$version"
-if [ ! -x "$venv/bin/kubernetes-validate" ]; then
-  echo "installing kubernetes-validate $version into $venv" >&2
-  python3 -m venv "$venv" >&2
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "kubernetes-validate==$version" >&2
-fi
+bin="$(scripts/python-tool.sh kubernetes-validate 1.31.0)"
 manifests=$(ls deploy/k8s/*.yaml | grep -v kustomization.yaml)
-"$venv/bin/kubernetes-validate" --kubernetes-version 1.31.0 --strict $manifests
+"$bin/kubernetes-validate" --kubernetes-version 1.31.0 --strict $manifests
 # Every resource kustomization.yaml lists must exist.
 for f in $(sed -n 's/^  - \(.*\.yaml\)$/\1/p' deploy/k8s/kustomization.yaml); do
   [ -f "deploy/k8s/$f" ] || { echo "kustomization.yaml lists missing $f" >&2; exit 1; }

@@ -5,7 +5,7 @@
 use sea_orm::DatabaseTransaction;
 use studio_bot_ui::screens::avatars::{self as screen, AvatarView, Position};
 use studio_bot_ui::{AvatarAction, Dialog};
-use studio_domain::{AvatarId, AvatarName, Gender, UserId};
+use studio_domain::{AvatarId, Gender, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::avatars::{self, Avatar};
 use studio_persistence::repos::photos;
@@ -209,13 +209,8 @@ pub async fn rename_to(
     let Some(owner) = cx.user_id() else {
         return Ok(());
     };
-    let name = match AvatarName::parse(text) {
-        Ok(name) => name,
-        Err(err) => {
-            let screen = studio_bot_ui::screens::wizard::name_error(cx.texts(), err);
-            cx.send(screen);
-            return Ok(());
-        }
+    let Some(name) = wizard::parse_name(cx, text) else {
+        return Ok(());
     };
     cx.dialog = Dialog::Idle;
     if !avatars::rename(txn, owner, id, &name).await? {

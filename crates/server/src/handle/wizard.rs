@@ -68,13 +68,8 @@ pub async fn name(
     let Some(owner) = cx.user_id() else {
         return Ok(());
     };
-    let name = match AvatarName::parse(text) {
-        Ok(name) => name,
-        Err(err) => {
-            let screen = screen::name_error(cx.texts(), err);
-            cx.send(screen);
-            return Ok(());
-        }
+    let Some(name) = parse_name(cx, text) else {
+        return Ok(());
     };
     if let Some(draft) = avatars::find_open_draft(txn, owner).await? {
         cx.dialog = Dialog::Idle;
@@ -85,6 +80,36 @@ pub async fn name(
     let draft = avatars::create_draft(txn, owner, &name, gender).await?;
     tracing::info!(avatar_id = draft.id, "draft created");
     start_upload(txn, cx, &draft, false).await
+}
+
+/// The name typed for a new avatar or a rename; an invalid one is answered and asked again.
+pub fn parse_name(cx: &mut Context, text: &str) -> Option<AvatarName> {
+    match AvatarName::parse(text) {
+        Ok(name) => Some(name),
+        Err(err) => {
+            let screen = screen::name_error(cx.texts(), err);
+            cx.send(screen);
+            None
+        }
+    }
+}
+
+/// The presser's draft `id`; anything else (gone, trained, someone else's) is answered as
+/// not found and ends the upload dialog.
+async fn owned_draft(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    id: AvatarId,
+) -> Result<Option<Avatar>, RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(None);
+    };
+    let draft = avatars::find_owned(txn, owner, id).await?.filter(is_draft);
+    if draft.is_none() {
+        cx.dialog = Dialog::Idle;
+        not_found(cx);
+    }
+    Ok(draft)
 }
 
 /// Photos sent from now on belong to `draft`; a fresh progress message will follow them.
@@ -114,12 +139,7 @@ pub async fn photo(
     id: AvatarId,
     outcome: Option<PhotoOutcome>,
 ) -> Result<(), RepoError> {
-    let Some(owner) = cx.user_id() else {
-        return Ok(());
-    };
-    let Some(draft) = avatars::find_owned(txn, owner, id).await?.filter(is_draft) else {
-        cx.dialog = Dialog::Idle;
-        not_found(cx);
+    let Some(draft) = owned_draft(txn, cx, id).await? else {
         return Ok(());
     };
     let t = cx.texts();
@@ -189,12 +209,7 @@ pub async fn need_photo(
     cx: &mut Context,
     id: AvatarId,
 ) -> Result<(), RepoError> {
-    let Some(owner) = cx.user_id() else {
-        return Ok(());
-    };
-    let Some(draft) = avatars::find_owned(txn, owner, id).await?.filter(is_draft) else {
-        cx.dialog = Dialog::Idle;
-        not_found(cx);
+    let Some(draft) = owned_draft(txn, cx, id).await? else {
         return Ok(());
     };
     let count = photos::count(txn, &draft).await?;
