@@ -20,7 +20,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<DatabaseConnecti
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // The queue claims run as prepared statements; a generic plan cached while a queue was
+        // nearly empty turned into a quadratic scan once it held 14,000 rows (measured: one
+        // claim ran for over 25 s). Planning each execution with its parameters and the
+        // table's current size costs microseconds and keeps claims in milliseconds.
+        .map_sqlx_postgres_opts(|opts| opts.options([("plan_cache_mode", "force_custom_plan")]));
     let db = Database::connect(options).await?;
     if db.get_database_backend() == DbBackend::Sqlite {
         // WAL with NORMAL sync: commits survive a crash of the process; a power cut may lose

@@ -96,6 +96,26 @@ impl Queue {
         Ok(result.rows_affected() == 1)
     }
 
+    /// Deletes settled rows (done, not dead: those stay for an operator) settled before
+    /// `before`; returns how many went.
+    pub async fn purge(
+        &self,
+        db: &impl ConnectionTrait,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64, RepoError> {
+        let backend = db.get_database_backend();
+        let sql = format!(
+            "DELETE FROM {t} WHERE state = '{d}' AND {done_at} < $1",
+            t = self.table,
+            d = self.done,
+            done_at = self.done_at,
+        );
+        let result = db
+            .execute_raw(statement(backend, &sql, vec![before.into()]))
+            .await?;
+        Ok(result.rows_affected())
+    }
+
     /// Rows waiting and the age in milliseconds of the oldest one (the lag).
     pub async fn backlog(&self, db: &impl ConnectionTrait) -> Result<(i64, i64), RepoError> {
         let backend = db.get_database_backend();

@@ -50,6 +50,7 @@ on_both_backends!(
     inbox_claims_are_fenced_and_retried,
     inbox_stores_batches_with_duplicates,
     outbox_orders_per_chat_and_drops_for_blocked_chats,
+    settled_queue_rows_are_purged_but_dead_ones_kept,
     users_upsert_and_block,
     avatars_are_found_only_through_their_owner,
     avatar_status_changes_follow_the_domain,
@@ -791,4 +792,51 @@ async fn payments_credit_once_and_refund_once(db: TestDb) {
             .refunded
     );
     assert_eq!(ledger::balance(&conn, owner).await.unwrap(), Credits::ZERO);
+}
+
+async fn settled_queue_rows_are_purged_but_dead_ones_kept(db: TestDb) {
+    let conn = migrated(&db).await;
+    let lease = Duration::from_secs(30);
+    for id in 1..=3 {
+        let new = inbox::NewUpdate {
+            update_id: UpdateId(id),
+            lane: id,
+            payload: "{}",
+        };
+        inbox::accept(&conn, new).await.unwrap();
+    }
+    let claimed = inbox::claim(&conn, 10, lease).await.unwrap();
+    assert!(inbox::complete(&conn, &claimed[0]).await.unwrap());
+    assert!(
+        inbox::dead_letter(&conn, &claimed[1], "kept")
+            .await
+            .unwrap()
+    );
+    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+    assert_eq!(
+        inbox::purge(&conn, later).await.unwrap(),
+        1,
+        "only the done row"
+    );
+    assert!(inbox::find(&conn, UpdateId(1)).await.unwrap().is_none());
+    assert!(
+        inbox::find(&conn, UpdateId(2)).await.unwrap().is_some(),
+        "dead rows stay"
+    );
+    assert!(
+        inbox::find(&conn, UpdateId(3)).await.unwrap().is_some(),
+        "pending rows stay"
+    );
+    let earlier = chrono::Utc::now() - chrono::Duration::days(1);
+    outbox::enqueue(&conn, ChatId(1), "sendMessage", "{}")
+        .await
+        .unwrap();
+    let call = outbox::claim(&conn, 1, lease).await.unwrap().remove(0);
+    outbox::mark_sent(&conn, &call).await.unwrap();
+    assert_eq!(
+        outbox::purge(&conn, earlier).await.unwrap(),
+        0,
+        "recent rows stay"
+    );
+    assert_eq!(outbox::purge(&conn, later).await.unwrap(), 1);
 }

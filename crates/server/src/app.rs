@@ -189,6 +189,11 @@ impl Application {
             lease: self.config.lease() * 2,
         };
         workers.spawn(sender.run(cancel.clone()));
+        let janitor = crate::janitor::Janitor {
+            db: self.state.db.clone(),
+            retention: Duration::from_secs(self.config.queue_retention_days.max(1) * 86_400),
+        };
+        workers.spawn(janitor.run(cancel.clone()));
         if self.config.mode() == Mode::Polling {
             let poller = Poller {
                 db: self.state.db.clone(),

@@ -66,6 +66,9 @@ pub struct Config {
     /// crash). Outgoing calls get twice as long, to cover Telegram's pacing waits.
     #[arg(long, env = "LEASE_SECS", default_value_t = 60)]
     pub lease_secs: u64,
+    /// Days settled inbox and outbox rows are kept (dead ones are kept until an operator acts).
+    #[arg(long, env = "QUEUE_RETENTION_DAYS", default_value_t = 7)]
+    pub queue_retention_days: u64,
     /// Seconds a SIGTERM waits for in-flight work before exiting.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 20)]
     pub shutdown_timeout_secs: u64,

@@ -11,6 +11,7 @@ pub mod config;
 mod dispatcher;
 mod handle;
 mod inbox_writer;
+mod janitor;
 mod metrics;
 mod operator;
 mod outbound;

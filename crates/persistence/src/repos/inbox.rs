@@ -207,3 +207,11 @@ pub async fn find(
         .one(db)
         .await?)
 }
+
+/// Forgets settled rows older than `before` (dead ones stay for an operator).
+pub async fn purge(
+    db: &impl ConnectionTrait,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, RepoError> {
+    QUEUE.purge(db, before).await
+}

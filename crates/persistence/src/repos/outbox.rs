@@ -147,3 +147,11 @@ pub async fn for_chat(
         .all(db)
         .await?)
 }
+
+/// Forgets settled rows older than `before` (dead ones stay for an operator).
+pub async fn purge(
+    db: &impl ConnectionTrait,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, RepoError> {
+    QUEUE.purge(db, before).await
+}

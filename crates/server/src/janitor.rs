@@ -1,0 +1,43 @@
+//! Keeps the queues small: settled inbox and outbox rows older than `QUEUE_RETENTION_DAYS` are
+//! deleted. Telegram re-delivers an update for 24 hours at most, so a week of inbox rows keeps
+//! deduplication safe; dead rows are never deleted here, they wait for an operator.
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use studio_persistence::repos::{inbox, outbox};
+use tokio_util::sync::CancellationToken;
+
+const EVERY: Duration = Duration::from_secs(600);
+
+pub struct Janitor {
+    pub db: DatabaseConnection,
+    pub retention: Duration,
+}
+
+impl Janitor {
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut tick = tokio::time::interval(EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => self.sweep().await,
+                () = cancel.cancelled() => return,
+            }
+        }
+    }
+
+    async fn sweep(&self) {
+        let before = chrono::Utc::now()
+            - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::days(7));
+        match (
+            inbox::purge(&self.db, before).await,
+            outbox::purge(&self.db, before).await,
+        ) {
+            (Ok(updates), Ok(calls)) if updates + calls > 0 => {
+                tracing::info!(updates, calls, "settled queue rows purged");
+            }
+            (Ok(_), Ok(_)) => {}
+            (Err(err), _) | (_, Err(err)) => tracing::warn!(error = %err, "queue purge failed"),
+        }
+    }
+}
