@@ -7,7 +7,6 @@ use studio_domain::{AvatarId, Gender, Language};
 
 /// Bumped when the encoding changes; older buttons then decode to `None`.
 const VERSION: &str = "1";
-pub const MAX_BYTES: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Callback {
@@ -233,7 +232,10 @@ impl Callback {
 
 #[cfg(test)]
 mod tests {
-    use super::{AvatarAction, Callback, MAX_BYTES, Menu};
+    use super::{AvatarAction, Callback, Menu};
+
+    /// Telegram's limit for `callback_data`.
+    const MAX_BYTES: usize = 64;
 
     #[test]
     fn every_variant_round_trips_within_64_bytes() {

@@ -63,10 +63,6 @@ pub async fn find_by_telegram(
         .await?)
 }
 
-pub async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, RepoError> {
-    Ok(Users::find_by_id(id.0).one(db).await?)
-}
-
 /// Marks a person as having blocked (or unblocked) the bot; returns whether a row changed.
 pub async fn set_blocked(
     db: &impl ConnectionTrait,
