@@ -10,7 +10,7 @@ use studio_persistence::repos::{avatars, photos, users};
 use studio_server::app::Workers;
 use studio_testkit::{Backend, FakeTelegram, TestDb, on_both_backends};
 
-use crate::support::{TestApp, fresh};
+use crate::support::{TestApp, fresh, last_text};
 
 static NEXT_UPDATE: AtomicI64 = AtomicI64::new(1_000);
 
@@ -76,26 +76,6 @@ fn document_message(
     )
 }
 
-async fn send(app: &TestApp, update: &Value) {
-    assert_eq!(app.post_update(update).await, 200);
-    app.settle().await;
-}
-
-fn last_text(telegram: &FakeTelegram) -> String {
-    telegram
-        .calls()
-        .iter()
-        .rev()
-        .find_map(|c| {
-            c.body
-                .get("text")
-                .or(c.body.get("caption"))
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
-}
-
 async fn user_id(app: &TestApp, telegram_id: i64) -> UserId {
     UserId(
         users::find_by_telegram(&app.db, studio_domain::TelegramUserId(telegram_id))
@@ -108,19 +88,20 @@ async fn user_id(app: &TestApp, telegram_id: i64) -> UserId {
 
 /// Runs the wizard up to an empty draft named "Anna"; returns its id.
 async fn start_draft(app: &TestApp, telegram: &FakeTelegram, user: i64) -> AvatarId {
-    send(app, &tap(user, "1:a:new")).await;
+    app.send(&tap(user, "1:a:new")).await;
     assert!(last_text(telegram).contains("Who is in the photos?"));
-    send(app, &tap(user, "1:a:g:female")).await;
+    app.send(&tap(user, "1:a:g:female")).await;
     assert!(last_text(telegram).contains("What shall we call"));
-    send(app, &message(user, json!({"text": "x"}))).await;
+    app.send(&message(user, json!({"text": "x"}))).await;
     assert!(
         last_text(telegram).contains("too short"),
         "{}",
         last_text(telegram)
     );
-    send(app, &message(user, json!({"sticker": {"file_id": "s"}}))).await;
+    app.send(&message(user, json!({"sticker": {"file_id": "s"}})))
+        .await;
     assert!(last_text(telegram).contains("as text"));
-    send(app, &message(user, json!({"text": "  Anna  "}))).await;
+    app.send(&message(user, json!({"text": "  Anna  "}))).await;
     assert!(
         last_text(telegram).contains("Photos for «Anna»"),
         "{}",
@@ -175,7 +156,7 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
                 image(WebP, 800, 600, i),
             ),
         };
-        send(&app, &update).await;
+        app.send(&update).await;
     }
     let draft = avatars::find_owned(&app.db, owner, avatar)
         .await
@@ -238,7 +219,7 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
         ),
     ];
     for (update, expected) in refusals {
-        send(&app, &update).await;
+        app.send(&update).await;
         let text = last_text(&telegram);
         assert!(text.contains(expected), "expected {expected:?} in {text:?}");
         assert_eq!(text.lines().count(), 1, "one line: {text}");
@@ -251,21 +232,20 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
     assert_eq!(stored_files(&app, avatar), 10);
 
     for i in 10..20u8 {
-        send(
-            &app,
-            &photo_message(
-                &telegram,
-                user,
-                &format!("more{i}"),
-                image(Jpeg, 600, 800, i),
-            ),
-        )
+        app.send(&photo_message(
+            &telegram,
+            user,
+            &format!("more{i}"),
+            image(Jpeg, 600, 800, i),
+        ))
         .await;
     }
-    send(
-        &app,
-        &photo_message(&telegram, user, "twenty-first", image(Jpeg, 600, 800, 99)),
-    )
+    app.send(&photo_message(
+        &telegram,
+        user,
+        "twenty-first",
+        image(Jpeg, 600, 800, 99),
+    ))
     .await;
     assert!(
         last_text(&telegram).contains("20 photos are uploaded, the maximum"),
@@ -280,7 +260,7 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
     );
 
     // Review shows the missing credits (balance 0, training costs 150).
-    send(&app, &tap(user, &format!("1:a:rev:{avatar}"))).await;
+    app.send(&tap(user, &format!("1:a:rev:{avatar}"))).await;
     assert!(
         last_text(&telegram).contains("150 credits missing"),
         "{}",
@@ -327,9 +307,10 @@ async fn another_users_avatar_behaves_like_a_missing_one() {
     let app = TestApp::spawn(&db, &telegram, Workers::All).await;
     let (alice, mallory) = (902, 903);
     let avatar = start_draft(&app, &telegram, alice).await;
-    send(&app, &message(mallory, json!({"text": "/start"}))).await;
+    app.send(&message(mallory, json!({"text": "/start"}))).await;
     for action in ["ren", "del", "delok", "main", "cont", "rev", "cnlok", "c"] {
-        send(&app, &tap(mallory, &format!("1:a:{action}:{avatar}"))).await;
+        app.send(&tap(mallory, &format!("1:a:{action}:{avatar}")))
+            .await;
         assert!(
             last_text(&telegram).contains("Avatar not found"),
             "{action}: {}",
@@ -337,7 +318,7 @@ async fn another_users_avatar_behaves_like_a_missing_one() {
         );
     }
     // A tampered id that exists nowhere reads the same.
-    send(&app, &tap(mallory, "1:a:c:987654321")).await;
+    app.send(&tap(mallory, "1:a:c:987654321")).await;
     assert!(last_text(&telegram).contains("Avatar not found"));
     let owner = user_id(&app, alice).await;
     let still = avatars::find_owned(&app.db, owner, avatar)
@@ -355,25 +336,22 @@ async fn deleting_an_avatar_removes_its_rows_and_files() {
     let user = 904;
     let avatar = start_draft(&app, &telegram, user).await;
     for i in 0..3u8 {
-        send(
-            &app,
-            &photo_message(
-                &telegram,
-                user,
-                &format!("del{i}"),
-                image(image::ImageFormat::Jpeg, 600, 800, i),
-            ),
-        )
+        app.send(&photo_message(
+            &telegram,
+            user,
+            &format!("del{i}"),
+            image(image::ImageFormat::Jpeg, 600, 800, i),
+        ))
         .await;
     }
     assert_eq!(stored_files(&app, avatar), 3);
-    send(&app, &tap(user, &format!("1:a:del:{avatar}"))).await;
+    app.send(&tap(user, &format!("1:a:del:{avatar}"))).await;
     assert!(
         last_text(&telegram).contains("This deletes its 3 photos, 0 generated images"),
         "{}",
         last_text(&telegram)
     );
-    send(&app, &tap(user, &format!("1:a:delok:{avatar}"))).await;
+    app.send(&tap(user, &format!("1:a:delok:{avatar}"))).await;
     assert!(last_text(&telegram).contains("Avatar deleted"));
     let owner = user_id(&app, user).await;
     assert!(
@@ -392,17 +370,14 @@ async fn the_gallery_pages_by_id_and_renames() {
     let app = TestApp::spawn(&db, &telegram, Workers::All).await;
     let user = 905;
     let avatar = start_draft(&app, &telegram, user).await;
-    send(
-        &app,
-        &photo_message(
-            &telegram,
-            user,
-            "g0",
-            image(image::ImageFormat::Jpeg, 600, 800, 0),
-        ),
-    )
+    app.send(&photo_message(
+        &telegram,
+        user,
+        "g0",
+        image(image::ImageFormat::Jpeg, 600, 800, 0),
+    ))
     .await;
-    send(&app, &tap(user, "1:m:avs")).await;
+    app.send(&tap(user, "1:m:avs")).await;
     let card = telegram.calls().last().unwrap().clone();
     assert_eq!(
         card.method, "sendPhoto",
@@ -415,15 +390,15 @@ async fn the_gallery_pages_by_id_and_renames() {
             .unwrap()
             .contains("Uploading photos")
     );
-    send(&app, &tap(user, &format!("1:a:ren:{avatar}"))).await;
-    send(&app, &message(user, json!({"text": "Anna Two"}))).await;
+    app.send(&tap(user, &format!("1:a:ren:{avatar}"))).await;
+    app.send(&message(user, json!({"text": "Anna Two"}))).await;
     assert!(
         last_text(&telegram).contains("now called «<b>Anna Two</b>»"),
         "{}",
         last_text(&telegram)
     );
     // Photos one by one, then delete the only one: the draft goes back to `draft`.
-    send(&app, &tap(user, &format!("1:a:ph:{avatar}:0"))).await;
+    app.send(&tap(user, &format!("1:a:ph:{avatar}:0"))).await;
     assert!(last_text(&telegram).contains("Photo 1/1"));
     let photo_id = {
         let owner = user_id(&app, user).await;
@@ -433,7 +408,8 @@ async fn the_gallery_pages_by_id_and_renames() {
             .unwrap();
         photos::list(&app.db, &draft).await.unwrap()[0].id
     };
-    send(&app, &tap(user, &format!("1:a:phdel:{avatar}:{photo_id}"))).await;
+    app.send(&tap(user, &format!("1:a:phdel:{avatar}:{photo_id}")))
+        .await;
     assert!(last_text(&telegram).contains("No photos uploaded yet"));
     let owner = user_id(&app, user).await;
     let draft = avatars::find_owned(&app.db, owner, avatar)
@@ -471,10 +447,10 @@ async fn a_completed_avatar_becomes_main_and_generate_keeps_it_main() {
             .await
             .unwrap();
     }
-    send(&app, &tap(user, &format!("1:a:c:{draft}"))).await;
+    app.send(&tap(user, &format!("1:a:c:{draft}"))).await;
     let card = last_text(&telegram);
     assert!(card.contains("Ready") && !card.contains("⭐"), "{card}");
-    send(&app, &tap(user, &format!("1:a:main:{draft}"))).await;
+    app.send(&tap(user, &format!("1:a:main:{draft}"))).await;
     let toast = telegram
         .calls_to("answerCallbackQuery")
         .last()
@@ -487,7 +463,7 @@ async fn a_completed_avatar_becomes_main_and_generate_keeps_it_main() {
         "{}",
         last_text(&telegram)
     );
-    send(&app, &tap(user, &format!("1:a:gen:{draft}"))).await;
+    app.send(&tap(user, &format!("1:a:gen:{draft}"))).await;
     assert!(
         avatars::find_owned(&app.db, owner, draft)
             .await

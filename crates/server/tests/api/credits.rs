@@ -9,7 +9,7 @@ use studio_persistence::repos::{ledger, users};
 use studio_server::app::Workers;
 use studio_testkit::{Backend, FakeTelegram, TestDb};
 
-use crate::support::{TOKEN, TestApp, fresh};
+use crate::support::{TOKEN, TestApp, fresh, last_text};
 
 fn person(user: i64, language: &str) -> Value {
     json!({"id": user, "is_bot": false, "first_name": "Pay", "language_code": language})
@@ -38,25 +38,6 @@ fn paid(id: i64, user: i64, charge: &str, payload: &str, stars: u32) -> Value {
             "telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}}})
 }
 
-async fn send(app: &TestApp, update: &Value) {
-    assert_eq!(app.post_update(update).await, 200);
-    app.settle().await;
-}
-
-fn last_text(telegram: &FakeTelegram) -> String {
-    let calls = telegram.calls();
-    calls
-        .iter()
-        .rev()
-        .find_map(|c| {
-            c.body
-                .get("text")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .unwrap_or_default()
-}
-
 async fn balance(app: &TestApp, telegram_id: i64) -> Credits {
     let user = users::find_by_telegram(&app.db, TelegramUserId(telegram_id))
         .await
@@ -70,23 +51,23 @@ async fn stars_top_up_credits_once_and_declines_removed_packages() {
     let (db, telegram) = fresh(Backend::Sqlite).await;
     let app = TestApp::spawn(&db, &telegram, Workers::All).await;
     let user = 950;
-    send(&app, &text(1, user, "en", "/start")).await;
-    send(&app, &tap(2, user, "1:m:prof")).await;
+    app.send(&text(1, user, "en", "/start")).await;
+    app.send(&tap(2, user, "1:m:prof")).await;
     assert!(
         last_text(&telegram).contains("Balance: <b>0</b>"),
         "{}",
         last_text(&telegram)
     );
-    send(&app, &tap(3, user, "1:p:top")).await;
-    send(&app, &tap(4, user, "1:p:buy:0")).await;
+    app.send(&tap(3, user, "1:p:top")).await;
+    app.send(&tap(4, user, "1:p:buy:0")).await;
     let invoice = telegram.calls_to("sendInvoice").pop().expect("an invoice");
     assert_eq!(invoice.body["currency"], "XTR");
     assert_eq!(invoice.body["provider_token"], "");
     assert_eq!(invoice.body["prices"][0]["amount"], 50);
     let payload = invoice.body["payload"].as_str().unwrap().to_owned();
 
-    send(&app, &pre_checkout(5, user, &payload, 50)).await;
-    send(&app, &pre_checkout(6, user, "topup:999:1", 1)).await;
+    app.send(&pre_checkout(5, user, &payload, 50)).await;
+    app.send(&pre_checkout(6, user, "topup:999:1", 1)).await;
     let answers = telegram.calls_to("answerPreCheckoutQuery");
     assert_eq!(answers[0].body["ok"], true);
     assert_eq!(
@@ -101,8 +82,8 @@ async fn stars_top_up_credits_once_and_declines_removed_packages() {
     );
 
     // Telegram redelivers the payment (another update id, the same charge): credited once.
-    send(&app, &paid(7, user, "charge-1", &payload, 50)).await;
-    send(&app, &paid(8, user, "charge-1", &payload, 50)).await;
+    app.send(&paid(7, user, "charge-1", &payload, 50)).await;
+    app.send(&paid(8, user, "charge-1", &payload, 50)).await;
     assert_eq!(balance(&app, user).await, Credits::new(100));
     let receipts = telegram
         .calls_to("sendMessage")
@@ -115,7 +96,7 @@ async fn stars_top_up_credits_once_and_declines_removed_packages() {
         })
         .count();
     assert_eq!(receipts, 1);
-    send(&app, &tap(9, user, "1:p:h:0")).await;
+    app.send(&tap(9, user, "1:p:h:0")).await;
     assert!(
         last_text(&telegram).contains("Top-up · +100 → 100"),
         "{}",
@@ -129,16 +110,16 @@ async fn the_chosen_language_wins_over_telegrams() {
     let (db, telegram) = fresh(Backend::Sqlite).await;
     let app = TestApp::spawn(&db, &telegram, Workers::All).await;
     let user = 951;
-    send(&app, &text(1, user, "ru", "/start")).await;
+    app.send(&text(1, user, "ru", "/start")).await;
     assert!(last_text(&telegram).contains("Привет"));
-    send(&app, &tap(2, user, "1:p:set")).await;
-    send(&app, &tap(3, user, "1:p:lang:en")).await;
+    app.send(&tap(2, user, "1:p:set")).await;
+    app.send(&tap(3, user, "1:p:lang:en")).await;
     let settings = telegram.calls().last().unwrap().body.clone();
     assert_eq!(
         settings["reply_markup"]["inline_keyboard"][0][1]["text"], "✓ English",
         "{settings}"
     );
-    send(&app, &text(4, user, "ru", "/start")).await;
+    app.send(&text(4, user, "ru", "/start")).await;
     assert!(
         last_text(&telegram).contains("Hi, <b>Pay</b>"),
         "{}",
@@ -181,7 +162,7 @@ async fn operator_commands_change_what_the_bot_shows() {
     let telegram = FakeTelegram::start().await;
     let app = TestApp::spawn(&db, &telegram, Workers::All).await;
     let user = 952;
-    send(&app, &text(1, user, "en", "/start")).await;
+    app.send(&text(1, user, "en", "/start")).await;
 
     let (ok, out) = run(
         &db,
@@ -198,7 +179,7 @@ async fn operator_commands_change_what_the_bot_shows() {
     )
     .await;
     assert!(!ok && out.contains("lacks 10 credits"), "{out}");
-    send(&app, &tap(2, user, "1:m:prof")).await;
+    app.send(&tap(2, user, "1:m:prof")).await;
     assert!(
         last_text(&telegram).contains("Balance: <b>40</b>"),
         "{}",
@@ -220,15 +201,15 @@ async fn operator_commands_change_what_the_bot_shows() {
     )
     .await;
     assert!(ok, "{out}");
-    send(&app, &tap(3, user, "1:p:promo")).await;
-    send(&app, &text(4, user, "en", "winter")).await;
+    app.send(&tap(3, user, "1:p:promo")).await;
+    app.send(&text(4, user, "en", "winter")).await;
     assert!(
         last_text(&telegram).contains("+15 credits"),
         "{}",
         last_text(&telegram)
     );
-    send(&app, &tap(5, user, "1:p:promo")).await;
-    send(&app, &text(6, user, "en", "WINTER")).await;
+    app.send(&tap(5, user, "1:p:promo")).await;
+    app.send(&text(6, user, "en", "WINTER")).await;
     assert!(
         last_text(&telegram).contains("already used"),
         "{}",
@@ -238,7 +219,8 @@ async fn operator_commands_change_what_the_bot_shows() {
     assert!(ok && out.contains("WINTER: 15 credits, 1/2 used"), "{out}");
 
     // A payment, then its refund through Telegram's refundStarPayment.
-    send(&app, &paid(7, user, "charge-9", "topup:100:50", 50)).await;
+    app.send(&paid(7, user, "charge-9", "topup:100:50", 50))
+        .await;
     let (ok, out) = run(&db, &telegram, &["user", "show", "952"]).await;
     assert!(ok && out.contains("balance: 155 credits"), "{out}");
     let (ok, out) = run(&db, &telegram, &["refund", "charge-9"]).await;
@@ -260,8 +242,8 @@ async fn the_welcome_bonus_is_booked_once() {
     let mut config = crate::support::config(&db.url, &telegram.url);
     config.welcome_bonus = 25;
     let app = TestApp::spawn_with(config, Workers::All).await;
-    send(&app, &text(1, 953, "en", "/start")).await;
-    send(&app, &text(2, 953, "en", "/start")).await;
+    app.send(&text(1, 953, "en", "/start")).await;
+    app.send(&text(2, 953, "en", "/start")).await;
     assert_eq!(balance(&app, 953).await, Credits::new(25));
     app.stop().await;
 }

@@ -131,6 +131,12 @@ impl TestApp {
         (status, response.text().await.unwrap_or_default())
     }
 
+    /// Posts an update (expecting 200) and waits until it and its replies are done.
+    pub async fn send(&self, update: &Value) {
+        assert_eq!(self.post_update(update).await, 200);
+        self.settle().await;
+    }
+
     /// Waits until every stored update is processed and every decided call is sent.
     pub async fn settle(&self) {
         let deadline = tokio::time::Instant::now() + PATIENCE;
@@ -204,4 +210,20 @@ pub fn text_update(update_id: i64, user: i64, text: &str) -> Value {
     update["message"]["from"]["id"] = user.into();
     update["message"]["chat"]["id"] = user.into();
     update
+}
+
+/// The text (or photo caption) of the last call that had one.
+pub fn last_text(telegram: &FakeTelegram) -> String {
+    telegram
+        .calls()
+        .iter()
+        .rev()
+        .find_map(|c| {
+            c.body
+                .get("text")
+                .or(c.body.get("caption"))
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
 }
