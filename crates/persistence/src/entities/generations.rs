@@ -26,6 +26,8 @@ pub struct Model {
     pub attempts: i32,
     pub lease_until_ms: Option<i64>,
     pub deadline_ms: i64,
+    pub next_attempt_ms: i64,
+    pub failure: Option<String>,
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,

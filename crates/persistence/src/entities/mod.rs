@@ -4,6 +4,7 @@ pub mod active_enums;
 pub mod avatar_photos;
 pub mod avatars;
 pub mod chat_state;
+pub mod fal_callbacks;
 pub mod generations;
 pub mod inbox;
 pub mod ledger;

@@ -64,6 +64,20 @@ pub async fn find_owned(
         .await?)
 }
 
+/// The avatar images are generated with: the main one, or else the newest, whatever its
+/// status (so the person hears why it cannot generate yet).
+pub async fn for_generation(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+) -> Result<Option<Avatar>, RepoError> {
+    Ok(Avatars::find()
+        .filter(avatars::Column::UserId.eq(owner.0))
+        .order_by_desc(avatars::Column::IsMain)
+        .order_by_desc(avatars::Column::Id)
+        .one(db)
+        .await?)
+}
+
 pub async fn list_owned(
     db: &impl ConnectionTrait,
     owner: UserId,

@@ -79,24 +79,35 @@ pub enum Debit {
     Missing(Credits),
 }
 
-/// Books a debit only if the balance covers it. Call it inside a transaction: on PostgreSQL
-/// the user's row is locked first, so concurrent debits of one user queue up and the balance
-/// can never go below zero; SQLite runs one writer at a time anyway.
+/// Books a debit only if the balance covers it. Call it inside a transaction: see
+/// `ensure_covers`.
 pub async fn debit(db: &impl ConnectionTrait, entry: Entry<'_>) -> Result<Debit, RepoError> {
-    let backend = db.get_database_backend();
-    if backend == sea_orm::DbBackend::Postgres {
-        let lock = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
-        db.query_one_raw(statement(backend, lock, vec![entry.user.0.into()]))
-            .await?;
-    }
-    let balance = balance(db, entry.user).await?;
-    if let Err(missing) = balance.debit(entry.amount) {
-        return Ok(Debit::Missing(missing.0));
+    if let Err(missing) = ensure_covers(db, entry.user, entry.amount).await? {
+        return Ok(Debit::Missing(missing));
     }
     Ok(match book(db, entry).await? {
         Booked::Booked => Debit::Booked,
         Booked::AlreadyBooked => Debit::AlreadyBooked,
     })
+}
+
+/// Checks that the balance covers `amount`, or says how much is missing. On PostgreSQL the
+/// user's row is locked first and stays locked until the caller's transaction ends, so
+/// concurrent debits of one user queue up and the balance can never go below zero; SQLite
+/// runs one writer at a time anyway.
+pub async fn ensure_covers(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    amount: Credits,
+) -> Result<Result<(), Credits>, RepoError> {
+    let backend = db.get_database_backend();
+    if backend == sea_orm::DbBackend::Postgres {
+        let lock = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
+        db.query_one_raw(statement(backend, lock, vec![user.0.into()]))
+            .await?;
+    }
+    let balance = balance(db, user).await?;
+    Ok(balance.debit(amount).map(drop).map_err(|missing| missing.0))
 }
 
 /// Credits spent on training and images, net of refunds.
@@ -175,4 +186,14 @@ pub async fn history(
             line
         })
         .collect())
+}
+
+/// The sum of every entry, per kind, for the operators' dashboards.
+pub async fn totals(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, RepoError> {
+    let backend = db.get_database_backend();
+    let sql = "SELECT kind, CAST(SUM(amount) AS BIGINT) AS total FROM ledger GROUP BY kind";
+    let rows = db.query_all_raw(statement(backend, sql, vec![])).await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("", "kind")?, row.try_get("", "total")?)))
+        .collect()
 }

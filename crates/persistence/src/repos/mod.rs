@@ -3,12 +3,15 @@
 
 pub mod avatars;
 pub mod chat_state;
+pub mod fal_callbacks;
 pub mod generations;
 pub mod inbox;
+pub mod jobs;
 pub mod ledger;
 pub mod outbox;
 pub mod payments;
 pub mod photos;
 pub mod promos;
 pub mod sent_messages;
+pub mod settings;
 pub mod users;

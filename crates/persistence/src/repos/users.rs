@@ -53,6 +53,10 @@ pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<Us
         .await?)
 }
 
+pub async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, RepoError> {
+    Ok(Users::find_by_id(id.0).one(db).await?)
+}
+
 pub async fn find_by_telegram(
     db: &impl ConnectionTrait,
     telegram_id: TelegramUserId,

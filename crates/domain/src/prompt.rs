@@ -1,0 +1,86 @@
+use std::fmt;
+
+/// What a person asks an image of: 3–1000 characters after trimming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt(String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PromptError {
+    #[error("prompt is shorter than 3 characters")]
+    TooShort,
+    #[error("prompt is longer than 1000 characters")]
+    TooLong,
+}
+
+impl Prompt {
+    pub const MIN_CHARS: usize = 3;
+    pub const MAX_CHARS: usize = 1000;
+
+    pub fn parse(raw: &str) -> Result<Self, PromptError> {
+        let trimmed = raw.trim();
+        match trimmed.chars().count() {
+            0..Self::MIN_CHARS => Err(PromptError::TooShort),
+            Self::MIN_CHARS..=Self::MAX_CHARS => Ok(Self(trimmed.to_owned())),
+            _ => Err(PromptError::TooLong),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text the model gets: the avatar's trigger phrase first, so the LoRA applies.
+    pub fn for_model(english: &str, trigger_phrase: &str) -> String {
+        let english = english.trim();
+        if english.starts_with(trigger_phrase) {
+            english.to_owned()
+        } else {
+            format!("{trigger_phrase}, {english}")
+        }
+    }
+}
+
+impl fmt::Display for Prompt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Shortens text to at most `max` characters, ending with `…` when it was cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Prompt, PromptError, shorten};
+
+    #[test]
+    fn bounds_count_characters_after_trimming() {
+        assert_eq!(Prompt::parse("  ab "), Err(PromptError::TooShort));
+        assert_eq!(Prompt::parse(" кот ").unwrap().as_str(), "кот");
+        assert!(Prompt::parse(&"ж".repeat(1000)).is_ok());
+        assert_eq!(Prompt::parse(&"ж".repeat(1001)), Err(PromptError::TooLong));
+    }
+
+    #[test]
+    fn model_prompt_starts_with_the_trigger_phrase_once() {
+        assert_eq!(Prompt::for_model("a knight", "ohwx7"), "ohwx7, a knight");
+        assert_eq!(
+            Prompt::for_model("ohwx7 as a knight", "ohwx7"),
+            "ohwx7 as a knight"
+        );
+    }
+
+    #[test]
+    fn shorten_cuts_on_characters() {
+        assert_eq!(shorten("привет", 10), "привет");
+        assert_eq!(shorten("привет", 4), "при…");
+        assert_eq!(shorten("привет", 4).chars().count(), 4);
+    }
+}

@@ -1,0 +1,56 @@
+//! Verified FAL webhooks, stored before they are answered; FAL's retries dedupe on the key.
+
+use chrono::Utc;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TryInsertResult,
+};
+
+use crate::RepoError;
+use crate::entities::fal_callbacks::{self, Entity as Callbacks};
+
+/// Stores a callback; `false` when one with this request id was stored before.
+pub async fn store(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+    body: &str,
+) -> Result<bool, RepoError> {
+    let row = fal_callbacks::ActiveModel {
+        request_id: Set(request_id.to_owned()),
+        body: Set(body.to_owned()),
+        received_at: Set(Utc::now()),
+    };
+    let result = Callbacks::insert(row)
+        .on_conflict(
+            OnConflict::column(fal_callbacks::Column::RequestId)
+                .do_nothing()
+                .to_owned(),
+        )
+        .try_insert()
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(result, TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// The stored body of the callback for `request_id`, if it came.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+) -> Result<Option<String>, RepoError> {
+    Ok(Callbacks::find_by_id(request_id.to_owned())
+        .one(db)
+        .await?
+        .map(|row| row.body))
+}
+
+/// Forgets callbacks received before `before` (their jobs ended long ago).
+pub async fn purge(
+    db: &impl ConnectionTrait,
+    before: chrono::DateTime<Utc>,
+) -> Result<u64, RepoError> {
+    let result = Callbacks::delete_many()
+        .filter(fal_callbacks::Column::ReceivedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
+}

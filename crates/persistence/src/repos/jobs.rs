@@ -1,0 +1,263 @@
+//! The generation queue as workers see it. A job is claimed for one step (submit, poll,
+//! fetch the result) under a lease; the step settles it fenced by the attempt number of its
+//! claim, so a job whose lease expired and was claimed elsewhere cannot be settled twice.
+//! A job held by a dead replica is claimed again once its lease expires.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    TransactionTrait, UpdateMany,
+};
+use studio_domain::{Credits, GenerationFailure, GenerationStatus, LedgerKind, UserId};
+
+use crate::RepoError;
+use crate::entities::active_enums::DbGenerationStatus;
+use crate::entities::generations::{self, Entity as Generations};
+use crate::queue::millis;
+use crate::repos::generations::{Generation, refund_key};
+use crate::repos::ledger;
+use crate::sql::{now_ms, skip_locked, statement};
+
+fn db_status(status: GenerationStatus) -> DbGenerationStatus {
+    status.into()
+}
+
+/// Claims up to `limit` due jobs: queued ones whose owner runs fewer than `per_user` jobs
+/// (they become `running`), and running ones whose next step is due and whose lease expired.
+pub async fn claim(
+    db: &DatabaseConnection,
+    limit: u32,
+    lease: Duration,
+    per_user: u32,
+) -> Result<Vec<Generation>, RepoError> {
+    let txn = db.begin().await?;
+    let backend = txn.get_database_backend();
+    let now = now_ms();
+    let (queued, running) = (
+        GenerationStatus::Queued.label(),
+        GenerationStatus::Running.label(),
+    );
+    // The owner check here is a cheap filter; the one under the owner's lock below is exact.
+    let sql = format!(
+        "SELECT g.id, g.user_id, CASE WHEN g.status = '{queued}' THEN 1 ELSE 0 END AS is_queued \
+         FROM generations g \
+         WHERE g.status IN ('{queued}', '{running}') AND g.next_attempt_ms <= $1 \
+           AND (g.lease_until_ms IS NULL OR g.lease_until_ms < $1) \
+           AND (g.status = '{running}' OR (SELECT COUNT(*) FROM generations r \
+                WHERE r.user_id = g.user_id AND r.status = '{running}') < $2) \
+         ORDER BY g.id LIMIT $3 {lock}",
+        lock = skip_locked(backend),
+    );
+    let values = vec![
+        now.into(),
+        i64::from(per_user).into(),
+        i64::from(limit).into(),
+    ];
+    let candidates = txn.query_all_raw(statement(backend, &sql, values)).await?;
+    let lease_until = now + millis(lease);
+    let mut claimed = Vec::new();
+    for row in candidates {
+        let id: i64 = row.try_get("", "id")?;
+        let user = UserId(row.try_get("", "user_id")?);
+        let is_queued = row.try_get::<i32>("", "is_queued")? == 1;
+        if is_queued && !may_start(&txn, user, per_user).await? {
+            continue;
+        }
+        Generations::update_many()
+            .col_expr(
+                generations::Column::Status,
+                Expr::value(db_status(GenerationStatus::Running)),
+            )
+            .col_expr(generations::Column::LeaseUntilMs, Expr::value(lease_until))
+            .col_expr(
+                generations::Column::Attempts,
+                Expr::col(generations::Column::Attempts).add(1),
+            )
+            .col_expr(
+                generations::Column::StartedAt,
+                Expr::col(generations::Column::StartedAt).if_null(Utc::now()),
+            )
+            .filter(generations::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        claimed.extend(Generations::find_by_id(id).one(&txn).await?);
+    }
+    txn.commit().await?;
+    Ok(claimed)
+}
+
+/// Whether the owner may start one more job. On PostgreSQL the owner's row is locked (skipped
+/// if another transaction holds it: a debit or another replica's claim), so two replicas
+/// cannot both start a job for the same person past the limit.
+async fn may_start(
+    txn: &impl ConnectionTrait,
+    user: UserId,
+    per_user: u32,
+) -> Result<bool, RepoError> {
+    let backend = txn.get_database_backend();
+    if backend == sea_orm::DbBackend::Postgres {
+        let lock = "SELECT id FROM users WHERE id = $1 FOR UPDATE SKIP LOCKED";
+        let locked = txn
+            .query_one_raw(statement(backend, lock, vec![user.0.into()]))
+            .await?;
+        if locked.is_none() {
+            return Ok(false);
+        }
+    }
+    let running = Generations::find()
+        .filter(generations::Column::UserId.eq(user.0))
+        .filter(generations::Column::Status.eq(db_status(GenerationStatus::Running)))
+        .count(txn)
+        .await?;
+    Ok(running < u64::from(per_user))
+}
+
+/// An update of the claimed job, applied only while the claim is still ours.
+fn fenced(job: &Generation) -> UpdateMany<Generations> {
+    Generations::update_many()
+        .col_expr(
+            generations::Column::LeaseUntilMs,
+            Expr::value(Option::<i64>::None),
+        )
+        .filter(generations::Column::Id.eq(job.id))
+        .filter(generations::Column::Attempts.eq(job.attempts))
+        .filter(generations::Column::Status.eq(db_status(GenerationStatus::Running)))
+}
+
+/// Where FAL put the request, returned by its queue.
+#[derive(Debug, Clone, Copy)]
+pub struct Submission<'a> {
+    pub request_id: &'a str,
+    pub status_url: &'a str,
+    pub response_url: &'a str,
+    pub cancel_url: &'a str,
+}
+
+/// Records the provider's request; the next step (a poll) is due at `next_at_ms`.
+pub async fn record_submission(
+    db: &impl ConnectionTrait,
+    job: &Generation,
+    submission: Submission<'_>,
+    next_at_ms: i64,
+) -> Result<bool, RepoError> {
+    let result = fenced(job)
+        .col_expr(
+            generations::Column::FalRequestId,
+            Expr::value(submission.request_id),
+        )
+        .col_expr(
+            generations::Column::StatusUrl,
+            Expr::value(submission.status_url),
+        )
+        .col_expr(
+            generations::Column::ResponseUrl,
+            Expr::value(submission.response_url),
+        )
+        .col_expr(
+            generations::Column::CancelUrl,
+            Expr::value(submission.cancel_url),
+        )
+        .col_expr(generations::Column::NextAttemptMs, Expr::value(next_at_ms))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Releases the job until its next step is due; `error` notes why, if a step failed.
+pub async fn reschedule(
+    db: &impl ConnectionTrait,
+    job: &Generation,
+    at_ms: i64,
+    error: Option<&str>,
+) -> Result<bool, RepoError> {
+    let mut update = fenced(job).col_expr(generations::Column::NextAttemptMs, Expr::value(at_ms));
+    if let Some(error) = error {
+        update = update.col_expr(generations::Column::Error, Expr::value(error));
+    }
+    Ok(update.exec(db).await?.rows_affected == 1)
+}
+
+/// Marks the job done with its stored image. Call it in the transaction that queues the
+/// delivery, so the photo is sent exactly when the job completes.
+pub async fn complete(
+    db: &impl ConnectionTrait,
+    job: &Generation,
+    result_key: &str,
+    seed: Option<i64>,
+) -> Result<bool, RepoError> {
+    let result = fenced(job)
+        .col_expr(
+            generations::Column::Status,
+            Expr::value(db_status(GenerationStatus::Completed)),
+        )
+        .col_expr(generations::Column::ResultKey, Expr::value(result_key))
+        .col_expr(generations::Column::Seed, Expr::value(seed))
+        .col_expr(generations::Column::FinishedAt, Expr::value(Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Fails the job and refunds its cost, once: the fence stops a second settle and the refund's
+/// key a second booking. Call it in the transaction that tells the person.
+pub async fn fail(
+    db: &impl ConnectionTrait,
+    job: &Generation,
+    failure: GenerationFailure,
+    detail: &str,
+) -> Result<bool, RepoError> {
+    let result = fenced(job)
+        .col_expr(
+            generations::Column::Status,
+            Expr::value(db_status(GenerationStatus::Failed)),
+        )
+        .col_expr(generations::Column::Failure, Expr::value(failure.label()))
+        .col_expr(generations::Column::Error, Expr::value(detail))
+        .col_expr(generations::Column::FinishedAt, Expr::value(Utc::now()))
+        .exec(db)
+        .await?;
+    if result.rows_affected != 1 {
+        return Ok(false);
+    }
+    let cost = Credits::new(u32::try_from(job.cost).unwrap_or(0));
+    if cost.get() > 0 {
+        let key = refund_key(job.generation_id());
+        let entry = ledger::Entry {
+            user: UserId(job.user_id),
+            kind: LedgerKind::GenerationRefund,
+            amount: cost,
+            key: &key,
+            note: Some(failure.label()),
+        };
+        ledger::book(db, entry).await?;
+    }
+    Ok(true)
+}
+
+/// A result for `request_id` arrived: its job's next step is due now. Returns whether a
+/// running job waits for it.
+pub async fn wake(db: &impl ConnectionTrait, request_id: &str) -> Result<bool, RepoError> {
+    let result = Generations::update_many()
+        .col_expr(generations::Column::NextAttemptMs, Expr::value(0_i64))
+        .filter(generations::Column::FalRequestId.eq(request_id))
+        .filter(generations::Column::Status.eq(db_status(GenerationStatus::Running)))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Jobs per status, for the queue-depth gauge.
+pub async fn depth(db: &impl ConnectionTrait) -> Result<Vec<(GenerationStatus, u64)>, RepoError> {
+    let mut out = Vec::new();
+    for status in [GenerationStatus::Queued, GenerationStatus::Running] {
+        let n = Generations::find()
+            .filter(generations::Column::Status.eq(db_status(status)))
+            .count(db)
+            .await?;
+        out.push((status, n));
+    }
+    Ok(out)
+}
