@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -137,11 +137,51 @@ impl FakeTelegram {
     }
 }
 
+/// Reads a call's parameters: a JSON body, or a `multipart/form-data` upload whose file parts
+/// are recorded as `"upload:<bytes>"` (other fields holding JSON are parsed).
+async fn parameters(request: Request) -> Result<Value, Response> {
+    let multipart = request
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Json(body) = Json::<Value>::from_request(request, &())
+            .await
+            .map_err(IntoResponse::into_response)?;
+        return Ok(body);
+    }
+    let mut form = Multipart::from_request(request, &())
+        .await
+        .map_err(IntoResponse::into_response)?;
+    let mut body = serde_json::Map::new();
+    while let Ok(Some(field)) = form.next_field().await {
+        let name = field.name().unwrap_or_default().to_owned();
+        let is_file = field.file_name().is_some();
+        let bytes = field.bytes().await.unwrap_or_default();
+        let value = if is_file {
+            json!(format!("upload:{}", bytes.len()))
+        } else {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .filter(|v| v.is_object() || v.is_array())
+                .unwrap_or(Value::String(text))
+        };
+        body.insert(name, value);
+    }
+    Ok(Value::Object(body))
+}
+
 async fn answer(
     State(shared): State<Shared>,
     Path((bot, method)): Path<(String, String)>,
-    Json(body): Json<Value>,
+    request: Request,
 ) -> Response {
+    let body = match parameters(request).await {
+        Ok(body) => body,
+        Err(rejection) => return rejection,
+    };
     if method == "getUpdates" {
         return get_updates(&shared, &body).await;
     }
@@ -210,11 +250,21 @@ fn success(method: &str, body: &Value, message_id: i64) -> Value {
             json!({"id": 1, "is_bot": true, "first_name": "Avatar Studio", "username": "AvatarStudioBot"})
         }
         "getWebhookInfo" => json!({"url": "", "pending_update_count": 0}),
-        "sendMessage" | "editMessageText" | "sendPhoto" => json!({
+        "sendMessage" | "editMessageText" => json!({
             "message_id": message_id,
             "date": 1_700_000_000,
             "chat": {"id": body.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"},
             "text": body.get("text").cloned().unwrap_or(Value::Null),
+        }),
+        "sendPhoto" => json!({
+            "message_id": message_id,
+            "date": 1_700_000_000,
+            "chat": {"id": body.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"},
+            "caption": body.get("caption").cloned().unwrap_or(Value::Null),
+            "photo": [
+                {"file_id": format!("photo-{message_id}-small"), "file_unique_id": format!("u{message_id}s"), "width": 90, "height": 90},
+                {"file_id": format!("photo-{message_id}"), "file_unique_id": format!("u{message_id}"), "width": 1024, "height": 1024},
+            ],
         }),
         _ => json!(true),
     }

@@ -4,8 +4,10 @@
 //!
 //! A PostgreSQL test whose server cannot be reached fails with the reason: it never skips.
 
+mod fake_fal;
 mod fake_telegram;
 
+pub use fake_fal::{FAL_USER_ID, FakeFal, FalOutcome, FalSubmission};
 pub use fake_telegram::{Call, FakeTelegram};
 use sea_orm::{ConnectionTrait, Database};
 

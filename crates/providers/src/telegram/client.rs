@@ -153,6 +153,35 @@ impl TelegramClient {
 }
 
 impl TelegramClient {
+    /// `sendPhoto` or `editMessageMedia` with the image uploaded as the `multipart/form-data`
+    /// part `photo` (`editMessageMedia`'s media names it `attach://photo`): `fields` are the
+    /// call's other parameters (objects as JSON text). Returns the sent `Message`.
+    pub async fn upload_photo(
+        &self,
+        method: &str,
+        fields: Vec<(String, String)>,
+        photo: bytes::Bytes,
+        file_name: &str,
+    ) -> Result<Value, TelegramError> {
+        let url = format!("{}{method}", self.base.expose_secret());
+        let part = reqwest::multipart::Part::bytes(photo.to_vec())
+            .file_name(file_name.to_owned())
+            .mime_str("image/jpeg")
+            .map_err(TelegramError::from)?;
+        let form = fields
+            .into_iter()
+            .fold(reqwest::multipart::Form::new(), |form, (k, v)| {
+                form.text(k, v)
+            })
+            .part("photo", part);
+        let response = self.http.post(url).multipart(form).send().await?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await?;
+        interpret(status, &bytes)
+    }
+}
+
+impl TelegramClient {
     pub async fn get_file(&self, file_id: &str) -> Result<TelegramFile, TelegramError> {
         self.call("getFile", &json!({"file_id": file_id})).await
     }

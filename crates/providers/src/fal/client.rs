@@ -1,0 +1,124 @@
+use bytes::Bytes;
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::FalError;
+use super::types::{QueuedRequest, RequestStatus, StatusBody};
+
+/// FAL queue client. Cheap to clone. The key goes only to the queue's own URLs, never to the
+/// CDN links of results.
+#[derive(Clone)]
+pub struct FalClient {
+    http: reqwest::Client,
+    queue_url: String,
+    /// `None` when FAL_KEY is not configured: every submission is then refused.
+    key: Option<SecretString>,
+}
+
+impl std::fmt::Debug for FalClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FalClient")
+            .field("queue_url", &self.queue_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FalClient {
+    pub fn new(http: reqwest::Client, queue_url: &str, key: Option<SecretString>) -> Self {
+        Self {
+            http,
+            queue_url: queue_url.trim_end_matches('/').to_owned(),
+            key,
+        }
+    }
+
+    fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.key {
+            Some(key) => request.header(
+                reqwest::header::AUTHORIZATION,
+                format!("Key {}", key.expose_secret()),
+            ),
+            None => request,
+        }
+    }
+
+    /// Queues `input` for `model` (`owner/alias[/subpath]`); FAL posts the result to
+    /// `webhook` when given.
+    pub async fn submit(
+        &self,
+        model: &str,
+        input: &Value,
+        webhook: Option<&str>,
+    ) -> Result<QueuedRequest, FalError> {
+        if self.key.is_none() {
+            return Err(FalError::Rejected {
+                status: 401,
+                detail: "FAL_KEY is not set".into(),
+            });
+        }
+        let url = format!("{}/{}", self.queue_url, model.trim_matches('/'));
+        let mut request = self.authorised(self.http.post(url)).json(input);
+        if let Some(webhook) = webhook {
+            request = request.query(&[("fal_webhook", webhook)]);
+        }
+        read_json(request.send().await?).await
+    }
+
+    pub async fn status(&self, status_url: &str) -> Result<RequestStatus, FalError> {
+        let body: StatusBody =
+            read_json(self.authorised(self.http.get(status_url)).send().await?).await?;
+        match body.status.as_str() {
+            "IN_QUEUE" => Ok(RequestStatus::InQueue {
+                position: body.queue_position,
+            }),
+            "IN_PROGRESS" => Ok(RequestStatus::InProgress),
+            "COMPLETED" => Ok(RequestStatus::Completed),
+            other => Err(FalError::Malformed(format!("unknown status {other:?}"))),
+        }
+    }
+
+    /// The output of a completed request; a failed request answers with its error status.
+    pub async fn result(&self, response_url: &str) -> Result<Value, FalError> {
+        read_json(self.authorised(self.http.get(response_url)).send().await?).await
+    }
+
+    /// Asks FAL to cancel; a request already finished cannot be, which is not an error here.
+    pub async fn cancel(&self, cancel_url: &str) -> Result<(), FalError> {
+        let response = self.authorised(self.http.put(cancel_url)).send().await?;
+        let status = response.status().as_u16();
+        match status {
+            200..=299 | 400 => Ok(()),
+            _ => Err(FalError::from_status(status, &response.bytes().await?)),
+        }
+    }
+
+    /// Downloads a result file from its (public, expiring) URL, refusing more than `max_bytes`.
+    pub async fn download(&self, url: &str, max_bytes: u64) -> Result<Bytes, FalError> {
+        let mut response = self.http.get(url).send().await?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(FalError::from_status(status, b"download failed"));
+        }
+        if response.content_length().is_some_and(|n| n > max_bytes) {
+            return Err(FalError::TooLarge(max_bytes));
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await? {
+            if (body.len() + chunk.len()) as u64 > max_bytes {
+                return Err(FalError::TooLarge(max_bytes));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    }
+}
+
+async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, FalError> {
+    let status = response.status().as_u16();
+    let body = response.bytes().await?;
+    if !(200..300).contains(&status) {
+        return Err(FalError::from_status(status, &body));
+    }
+    serde_json::from_slice(&body).map_err(|e| FalError::Malformed(e.to_string()))
+}

@@ -1,0 +1,14 @@
+//! FAL: the queue API (submit, status, result, cancel), result downloads, and the signed
+//! webhooks it sends when a request finishes.
+
+mod client;
+mod error;
+mod types;
+mod webhook;
+
+pub use client::FalClient;
+pub use error::FalError;
+pub use types::{
+    FalImage, FluxLoraOutput, QueuedRequest, RequestStatus, WebhookBody, WebhookStatus,
+};
+pub use webhook::{SignedHeaders, VerifyError, WebhookVerifier};

@@ -1,0 +1,381 @@
+//! A fake FAL on 127.0.0.1: the queue API (submit, status, result, cancel), result files, the
+//! JWKS, and signed webhooks posted back like FAL does. Each submission ends as the next
+//! scripted `FalOutcome` (an image, by default).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use base64::Engine as _;
+use ring::signature::{Ed25519KeyPair, KeyPair};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+/// How the next submission ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FalOutcome {
+    Image,
+    /// The safety checker flags the image.
+    Nsfw,
+    /// The request fails: `ERROR` webhook, and the result URL answers this status.
+    Error(u16),
+    /// Never finishes.
+    Pending,
+}
+
+/// One submission as FAL received it.
+#[derive(Debug, Clone)]
+pub struct FalSubmission {
+    pub request_id: String,
+    pub model: String,
+    pub input: Value,
+    pub webhook: Option<String>,
+    pub authorization: Option<String>,
+}
+
+struct Request {
+    outcome: FalOutcome,
+    ready_at: tokio::time::Instant,
+}
+
+#[derive(Default)]
+struct Inner {
+    submissions: Vec<FalSubmission>,
+    submit_failures: VecDeque<u16>,
+    outcomes: VecDeque<FalOutcome>,
+    requests: HashMap<String, Request>,
+    status_polls: usize,
+    result_fetches: usize,
+    cancels: usize,
+    latency: Duration,
+    webhooks: bool,
+}
+
+#[derive(Clone)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+    key: Arc<Ed25519KeyPair>,
+    url: Arc<str>,
+    http: reqwest::Client,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+pub struct FakeFal {
+    pub url: String,
+    shared: Shared,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+/// The FAL user id the fake signs webhooks for.
+pub const FAL_USER_ID: &str = "fal-user-1";
+
+impl FakeFal {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake FAL");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        // The process's TLS provider, as the application installs it; whoever is first wins.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let shared = Shared {
+            inner: Arc::new(Mutex::new(Inner {
+                webhooks: true,
+                ..Inner::default()
+            })),
+            changed: Arc::new(Notify::new()),
+            key: Arc::new(Ed25519KeyPair::from_seed_unchecked(&[42; 32]).expect("test key")),
+            url: url.as_str().into(),
+            http: reqwest::Client::new(),
+        };
+        let app = Router::new()
+            .route("/.well-known/jwks.json", get(jwks))
+            .route("/files/{name}", get(file))
+            .route("/{owner}/{alias}/requests/{id}/status", get(status))
+            .route("/{owner}/{alias}/requests/{id}", get(result))
+            .route("/{owner}/{alias}/requests/{id}/cancel", put(cancel))
+            .route("/{owner}/{alias}", post(submit))
+            .with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        Self {
+            url,
+            shared,
+            _server: server,
+        }
+    }
+
+    /// Results become ready (and webhooks go out) this long after submission.
+    pub fn set_latency(&self, latency: Duration) {
+        self.shared.lock().latency = latency;
+    }
+
+    /// Off: no webhooks, so only polling finds results.
+    pub fn send_webhooks(&self, on: bool) {
+        self.shared.lock().webhooks = on;
+    }
+
+    /// The next submission answers `status` instead of queuing.
+    pub fn fail_next_submit(&self, status: u16) {
+        self.shared.lock().submit_failures.push_back(status);
+    }
+
+    pub fn push_outcome(&self, outcome: FalOutcome) {
+        self.shared.lock().outcomes.push_back(outcome);
+    }
+
+    pub fn submissions(&self) -> Vec<FalSubmission> {
+        self.shared.lock().submissions.clone()
+    }
+
+    /// (status polls, result fetches, cancels) so far.
+    pub fn counters(&self) -> (usize, usize, usize) {
+        let inner = self.shared.lock();
+        (inner.status_polls, inner.result_fetches, inner.cancels)
+    }
+
+    /// Waits until `n` submissions arrived; panics after `within`.
+    pub async fn wait_for_submissions(&self, n: usize, within: Duration) -> Vec<FalSubmission> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let changed = self.shared.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            let all = self.submissions();
+            if all.len() >= n {
+                return all;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                panic!(
+                    "waited {within:?} for {n} FAL submissions, got {}",
+                    all.len()
+                );
+            }
+        }
+    }
+
+    /// The hex signature FAL would send for these values.
+    pub fn sign(&self, request_id: &str, timestamp: i64, body: &[u8]) -> String {
+        sign(&self.shared.key, request_id, timestamp, body)
+    }
+
+    /// The webhook body FAL sends for a finished request.
+    pub fn webhook_body(&self, request_id: &str) -> Option<String> {
+        let inner = self.shared.lock();
+        let request = inner.requests.get(request_id)?;
+        webhook_body(&self.shared.url, request_id, request.outcome).map(|v| v.to_string())
+    }
+}
+
+fn sign(key: &Ed25519KeyPair, request_id: &str, timestamp: i64, body: &[u8]) -> String {
+    let digest = hex::encode(Sha256::digest(body));
+    let message = format!("{request_id}\n{FAL_USER_ID}\n{timestamp}\n{digest}");
+    hex::encode(key.sign(message.as_bytes()).as_ref())
+}
+
+fn output(url: &str, request_id: &str, nsfw: bool) -> Value {
+    json!({
+        "images": [{"url": format!("{url}/files/{request_id}.jpg"), "width": 64, "height": 64,
+                    "content_type": "image/jpeg"}],
+        "seed": 42,
+        "has_nsfw_concepts": [nsfw],
+        "timings": {"inference": 1.5},
+    })
+}
+
+fn webhook_body(url: &str, request_id: &str, outcome: FalOutcome) -> Option<Value> {
+    let base = |status: &str| json!({"request_id": request_id, "gateway_request_id": request_id, "status": status});
+    match outcome {
+        FalOutcome::Image | FalOutcome::Nsfw => {
+            let mut body = base("OK");
+            body["payload"] = output(url, request_id, outcome == FalOutcome::Nsfw);
+            Some(body)
+        }
+        FalOutcome::Error(status) => {
+            let mut body = base("ERROR");
+            body["error"] = json!(format!("Invalid status code: {status}"));
+            body["payload"] = json!({"detail": [{"msg": "model failed"}]});
+            Some(body)
+        }
+        FalOutcome::Pending => None,
+    }
+}
+
+async fn jwks(State(shared): State<Shared>) -> Json<Value> {
+    let x =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(shared.key.public_key().as_ref());
+    Json(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test"}]}))
+}
+
+/// A small valid JPEG, the same for every request.
+async fn file() -> Response {
+    static JPEG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    let bytes = JPEG.get_or_init(|| {
+        let img =
+            image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8 * 4, y as u8 * 4, 128]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Jpeg)
+            .expect("encode JPEG");
+        out.into_inner()
+    });
+    ([("content-type", "image/jpeg")], bytes.clone()).into_response()
+}
+
+async fn submit(
+    State(shared): State<Shared>,
+    Path((owner, alias)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    Json(input): Json<Value>,
+) -> Response {
+    let (request_id, webhook, outcome, latency, webhooks) = {
+        let mut inner = shared.lock();
+        if let Some(status) = inner.submit_failures.pop_front() {
+            drop(inner);
+            shared.changed.notify_waiters();
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return (code, Json(json!({"detail": "scripted failure"}))).into_response();
+        }
+        let request_id = format!("req-{}", inner.submissions.len() + 1);
+        let outcome = inner.outcomes.pop_front().unwrap_or(FalOutcome::Image);
+        let webhook = query.get("fal_webhook").cloned();
+        inner.submissions.push(FalSubmission {
+            request_id: request_id.clone(),
+            model: format!("{owner}/{alias}"),
+            input,
+            webhook: webhook.clone(),
+            authorization: headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        });
+        let ready_at = tokio::time::Instant::now() + inner.latency;
+        inner
+            .requests
+            .insert(request_id.clone(), Request { outcome, ready_at });
+        (request_id, webhook, outcome, inner.latency, inner.webhooks)
+    };
+    shared.changed.notify_waiters();
+    if let (Some(webhook), true) = (webhook, webhooks) {
+        let shared = shared.clone();
+        let id = request_id.clone();
+        // Simulated provider latency, not test synchronisation: tests wait on what it causes.
+        tokio::spawn(async move {
+            tokio::time::sleep(latency).await;
+            post_webhook(&shared, &webhook, &id, outcome).await;
+        });
+    }
+    let base = format!("{}/{owner}/{alias}/requests/{request_id}", shared.url);
+    Json(json!({
+        "request_id": request_id, "gateway_request_id": request_id,
+        "status_url": format!("{base}/status"), "response_url": base,
+        "cancel_url": format!("{base}/cancel"),
+    }))
+    .into_response()
+}
+
+async fn post_webhook(shared: &Shared, url: &str, request_id: &str, outcome: FalOutcome) {
+    let Some(body) = webhook_body(&shared.url, request_id, outcome) else {
+        return;
+    };
+    let body = body.to_string();
+    let timestamp = chrono_now();
+    let signature = sign(&shared.key, request_id, timestamp, body.as_bytes());
+    let sent = shared
+        .http
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-fal-webhook-request-id", request_id)
+        .header("x-fal-webhook-user-id", FAL_USER_ID)
+        .header("x-fal-webhook-timestamp", timestamp.to_string())
+        .header("x-fal-webhook-signature", signature)
+        .body(body)
+        .send()
+        .await;
+    if let Err(err) = sent {
+        eprintln!("fake FAL: webhook to {url} failed: {err}");
+    }
+}
+
+pub(crate) fn chrono_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
+}
+
+async fn status(
+    State(shared): State<Shared>,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> Response {
+    let mut inner = shared.lock();
+    inner.status_polls += 1;
+    let Some(request) = inner.requests.get(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let done =
+        request.outcome != FalOutcome::Pending && tokio::time::Instant::now() >= request.ready_at;
+    let status = if done { "COMPLETED" } else { "IN_PROGRESS" };
+    Json(json!({"status": status, "request_id": id})).into_response()
+}
+
+async fn result(
+    State(shared): State<Shared>,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> Response {
+    let mut inner = shared.lock();
+    inner.result_fetches += 1;
+    let Some(request) = inner.requests.get(&id) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if request.outcome == FalOutcome::Pending || tokio::time::Instant::now() < request.ready_at {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"detail": "Request is still in progress"})),
+        )
+            .into_response();
+    }
+    match request.outcome {
+        FalOutcome::Image | FalOutcome::Nsfw => Json(output(
+            &shared.url,
+            &id,
+            request.outcome == FalOutcome::Nsfw,
+        ))
+        .into_response(),
+        FalOutcome::Error(status) => (
+            StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
+            Json(json!({"detail": [{"msg": "model failed"}]})),
+        )
+            .into_response(),
+        FalOutcome::Pending => StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
+async fn cancel(
+    State(shared): State<Shared>,
+    Path((_, _, id)): Path<(String, String, String)>,
+) -> Response {
+    let mut inner = shared.lock();
+    inner.cancels += 1;
+    match inner.requests.get_mut(&id) {
+        Some(request) => {
+            request.outcome = FalOutcome::Pending;
+            Json(json!({"status": "CANCELLATION_REQUESTED"})).into_response()
+        }
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
