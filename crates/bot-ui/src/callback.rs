@@ -3,7 +3,7 @@
 //! older version or of another bot, is `None`, which the caller treats as a stale button.
 //! Buttons carry ids, never positions, so a list that changed meanwhile cannot mislead them.
 
-use studio_domain::{AvatarId, Gender, Language};
+use studio_domain::{AspectRatio, AvatarId, GalleryFilter, Gender, GenerationId, Language};
 
 /// Bumped when the encoding changes; older buttons then decode to `None`.
 const VERSION: &str = "1";
@@ -13,6 +13,124 @@ pub enum Callback {
     Menu(Menu),
     Avatar(AvatarAction),
     Profile(ProfileAction),
+    Generate(GenerateAction),
+    Gallery(GalleryAction),
+}
+
+/// The generation menu and a result's buttons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GenerateAction {
+    Menu,
+    CustomPrompt,
+    PromptFromPhoto,
+    ChangeAvatar,
+    /// The ratio for the prompt waiting in the dialog.
+    Ratio(AspectRatio),
+    /// The same prompt, ratio and avatar again (charged again).
+    Again(GenerationId),
+    ShowPrompt(GenerationId),
+}
+
+/// The results gallery. Positions are ids, and the filter travels with them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GalleryAction {
+    Card(GenerationId, GalleryFilter),
+    Favourite(GenerationId, GalleryFilter),
+    Delete(GenerationId, GalleryFilter),
+    DeleteConfirmed(GenerationId, GalleryFilter),
+    /// The newest image under this filter.
+    Open(GalleryFilter),
+    Filters,
+    Stats,
+}
+
+/// Ratios travel as their position (`1:1` holds the separator).
+fn ratio_code(ratio: AspectRatio) -> usize {
+    AspectRatio::ALL
+        .iter()
+        .position(|r| *r == ratio)
+        .unwrap_or(0)
+}
+
+fn ratio_from_code(code: &str) -> Option<AspectRatio> {
+    AspectRatio::ALL.get(code.parse::<usize>().ok()?).copied()
+}
+
+fn filter_code(filter: GalleryFilter) -> String {
+    match filter {
+        GalleryFilter::All => "a".into(),
+        GalleryFilter::Favourites => "f".into(),
+        GalleryFilter::Avatar(id) => format!("v{id}"),
+    }
+}
+
+fn filter_from_code(code: &str) -> Option<GalleryFilter> {
+    match code {
+        "a" => Some(GalleryFilter::All),
+        "f" => Some(GalleryFilter::Favourites),
+        _ => Some(GalleryFilter::Avatar(AvatarId(
+            code.strip_prefix('v')?.parse().ok()?,
+        ))),
+    }
+}
+
+fn generation(code: &str) -> Option<GenerationId> {
+    code.parse().ok().map(GenerationId)
+}
+
+impl GenerateAction {
+    fn encode(self) -> String {
+        match self {
+            Self::Menu => "menu".into(),
+            Self::CustomPrompt => "txt".into(),
+            Self::PromptFromPhoto => "pho".into(),
+            Self::ChangeAvatar => "av".into(),
+            Self::Ratio(r) => format!("r:{}", ratio_code(r)),
+            Self::Again(g) => format!("again:{g}"),
+            Self::ShowPrompt(g) => format!("pr:{g}"),
+        }
+    }
+
+    fn decode(parts: &[&str]) -> Option<Self> {
+        Some(match parts {
+            ["menu"] => Self::Menu,
+            ["txt"] => Self::CustomPrompt,
+            ["pho"] => Self::PromptFromPhoto,
+            ["av"] => Self::ChangeAvatar,
+            ["r", r] => Self::Ratio(ratio_from_code(r)?),
+            ["again", g] => Self::Again(generation(g)?),
+            ["pr", g] => Self::ShowPrompt(generation(g)?),
+            _ => return None,
+        })
+    }
+}
+
+impl GalleryAction {
+    fn encode(self) -> String {
+        match self {
+            Self::Card(g, f) => format!("c:{g}:{}", filter_code(f)),
+            Self::Favourite(g, f) => format!("fav:{g}:{}", filter_code(f)),
+            Self::Delete(g, f) => format!("del:{g}:{}", filter_code(f)),
+            Self::DeleteConfirmed(g, f) => format!("delok:{g}:{}", filter_code(f)),
+            Self::Open(f) => format!("o:{}", filter_code(f)),
+            Self::Filters => "flt".into(),
+            Self::Stats => "st".into(),
+        }
+    }
+
+    fn decode(parts: &[&str]) -> Option<Self> {
+        let pair = |g: &str, f: &str| Some((generation(g)?, filter_from_code(f)?));
+        Some(match parts {
+            ["c", g, f] => pair(g, f).map(|(g, f)| Self::Card(g, f))?,
+            ["fav", g, f] => pair(g, f).map(|(g, f)| Self::Favourite(g, f))?,
+            ["del", g, f] => pair(g, f).map(|(g, f)| Self::Delete(g, f))?,
+            ["delok", g, f] => pair(g, f).map(|(g, f)| Self::DeleteConfirmed(g, f))?,
+            ["o", f] => Self::Open(filter_from_code(f)?),
+            ["flt"] => Self::Filters,
+            ["st"] => Self::Stats,
+            _ => return None,
+        })
+    }
 }
 
 /// The profile's screens and actions.
@@ -26,6 +144,8 @@ pub enum ProfileAction {
     Promo,
     Settings,
     Language(Language),
+    DefaultRatio(AspectRatio),
+    QuickMode(bool),
 }
 
 impl ProfileAction {
@@ -37,6 +157,8 @@ impl ProfileAction {
             Self::Promo => "promo".into(),
             Self::Settings => "set".into(),
             Self::Language(l) => format!("lang:{}", l.code()),
+            Self::DefaultRatio(r) => format!("ratio:{}", ratio_code(r)),
+            Self::QuickMode(on) => format!("quick:{}", u8::from(on)),
         }
     }
 
@@ -48,6 +170,9 @@ impl ProfileAction {
             ["promo"] => Self::Promo,
             ["set"] => Self::Settings,
             ["lang", code] => Self::Language(Language::from_code(code)?),
+            ["ratio", r] => Self::DefaultRatio(ratio_from_code(r)?),
+            ["quick", "1"] => Self::QuickMode(true),
+            ["quick", "0"] => Self::QuickMode(false),
             _ => return None,
         })
     }
@@ -170,6 +295,8 @@ impl Callback {
             Self::Menu(menu) => format!("{VERSION}:m:{}", menu.code()),
             Self::Avatar(action) => format!("{VERSION}:a:{}", action.encode()),
             Self::Profile(action) => format!("{VERSION}:p:{}", action.encode()),
+            Self::Generate(action) => format!("{VERSION}:g:{}", action.encode()),
+            Self::Gallery(action) => format!("{VERSION}:r:{}", action.encode()),
         }
     }
 
@@ -179,6 +306,8 @@ impl Callback {
             [VERSION, "m", code] => Menu::from_code(code).map(Self::Menu),
             [VERSION, "a", rest @ ..] => AvatarAction::decode(rest).map(Self::Avatar),
             [VERSION, "p", rest @ ..] => ProfileAction::decode(rest).map(Self::Profile),
+            [VERSION, "g", rest @ ..] => GenerateAction::decode(rest).map(Self::Generate),
+            [VERSION, "r", rest @ ..] => GalleryAction::decode(rest).map(Self::Gallery),
             _ => None,
         }
     }
@@ -197,9 +326,51 @@ impl Callback {
             ProfileAction::Settings,
             ProfileAction::Language(studio_domain::Language::Ru),
             ProfileAction::Language(studio_domain::Language::En),
+            ProfileAction::QuickMode(true),
+            ProfileAction::QuickMode(false),
         ] {
             all.push(Self::Profile(action));
         }
+        for ratio in AspectRatio::ALL {
+            all.push(Self::Profile(ProfileAction::DefaultRatio(ratio)));
+            all.push(Self::Generate(GenerateAction::Ratio(ratio)));
+        }
+        for g in [
+            GenerationId(i64::MAX),
+            GenerationId(i64::MIN),
+            GenerationId(0),
+        ] {
+            all.extend(
+                [GenerateAction::Again(g), GenerateAction::ShowPrompt(g)].map(Self::Generate),
+            );
+            for f in [
+                GalleryFilter::All,
+                GalleryFilter::Favourites,
+                GalleryFilter::Avatar(AvatarId(i64::MIN)),
+                GalleryFilter::Avatar(AvatarId(i64::MAX)),
+            ] {
+                all.extend(
+                    [
+                        GalleryAction::Card(g, f),
+                        GalleryAction::Favourite(g, f),
+                        GalleryAction::Delete(g, f),
+                        GalleryAction::DeleteConfirmed(g, f),
+                        GalleryAction::Open(f),
+                    ]
+                    .map(Self::Gallery),
+                );
+            }
+        }
+        all.extend(
+            [
+                GenerateAction::Menu,
+                GenerateAction::CustomPrompt,
+                GenerateAction::PromptFromPhoto,
+                GenerateAction::ChangeAvatar,
+            ]
+            .map(Self::Generate),
+        );
+        all.extend([GalleryAction::Filters, GalleryAction::Stats].map(Self::Gallery));
         for a in [AvatarId(i64::MAX), AvatarId(i64::MIN), AvatarId(0)] {
             for p in [i64::MAX, i64::MIN, 0] {
                 all.extend(

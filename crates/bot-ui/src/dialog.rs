@@ -16,6 +16,10 @@ pub enum Dialog {
     AwaitingRename { avatar: AvatarId },
     /// The next text is a promo code.
     AwaitingPromo,
+    /// The next text is a prompt for this avatar.
+    AwaitingPrompt { avatar: AvatarId },
+    /// The prompt waits for its aspect ratio.
+    ChoosingRatio { avatar: AvatarId, prompt: String },
 }
 
 impl Dialog {

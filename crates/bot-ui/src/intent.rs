@@ -44,6 +44,10 @@ pub enum Intent {
     NeedPhoto { avatar: AvatarId },
     /// Text while a promo code is expected.
     PromoCode(String),
+    /// Text while a prompt is expected (or a new one while its ratio is being chosen).
+    PromptText { avatar: AvatarId, text: String },
+    /// Something else than text while a prompt is expected.
+    NeedPromptText,
     /// Telegram asks whether this payment may go through.
     PreCheckout {
         query_id: String,
@@ -133,6 +137,15 @@ fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
         (Dialog::UploadingPhotos { avatar }, _) => upload_intent(*avatar, message),
         (Dialog::AwaitingPromo, Some(text)) => Intent::PromoCode(text),
         (Dialog::AwaitingPromo, None) => Intent::Unrecognised,
+        (Dialog::AwaitingPrompt { avatar } | Dialog::ChoosingRatio { avatar, .. }, Some(text)) => {
+            Intent::PromptText {
+                avatar: *avatar,
+                text,
+            }
+        }
+        (Dialog::AwaitingPrompt { .. } | Dialog::ChoosingRatio { .. }, None) => {
+            Intent::NeedPromptText
+        }
     }
 }
 

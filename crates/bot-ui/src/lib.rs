@@ -15,11 +15,11 @@ pub mod screens;
 mod text;
 pub mod update;
 
-pub use callback::{AvatarAction, Callback, Menu, ProfileAction};
+pub use callback::{AvatarAction, Callback, GalleryAction, GenerateAction, Menu, ProfileAction};
 pub use dialog::Dialog;
 pub use i18n::{Texts, fill, texts};
 pub use intent::{Intent, UploadedFile, intent};
 pub use keyboard::{Button, InlineKeyboard};
-pub use outgoing::{Outgoing, Screen};
+pub use outgoing::{Outgoing, Photo, Screen, UPLOAD_FIELD, Upload};
 pub use text::escape;
 pub use update::Update;

@@ -1,17 +1,60 @@
 //! Bot API calls the bot decides to make, as data. The server stores them in the outbox and
 //! one sender makes them; this is the only place their JSON shape is written.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use studio_domain::GenerationId;
 
 use crate::keyboard::InlineKeyboard;
 
-/// A message to show: HTML text and an optional inline keyboard; with `photo` (a Telegram
-/// `file_id`) it is a photo whose caption is the text.
+/// A message to show: HTML text and an optional inline keyboard; with `photo` it is a photo
+/// whose caption is the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Screen {
     pub html: String,
     pub keyboard: Option<InlineKeyboard>,
-    pub photo: Option<String>,
+    pub photo: Option<Photo>,
+}
+
+/// Where a photo comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Photo {
+    /// A file Telegram already has: sent by its `file_id`, nothing uploaded.
+    Telegram(String),
+    /// A file in our storage, uploaded by the sender; the sent photo's `file_id` is recorded
+    /// on the generation, if any, so the next time is a `Telegram` one.
+    Stored {
+        key: String,
+        generation: Option<GenerationId>,
+    },
+}
+
+/// The field of an outgoing call's payload that asks the sender to upload a stored file (as
+/// the multipart part `photo`) instead of posting JSON. Only `outgoing` writes it and only the
+/// sender reads it.
+pub const UPLOAD_FIELD: &str = "upload";
+
+/// What `UPLOAD_FIELD` holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    pub key: String,
+    pub generation: Option<GenerationId>,
+}
+
+impl Photo {
+    /// The value of `photo` / `media`, and the upload the sender must attach, if any.
+    fn reference(&self) -> (String, Option<Upload>) {
+        match self {
+            Self::Telegram(file_id) => (file_id.clone(), None),
+            Self::Stored { key, generation } => (
+                "attach://photo".into(),
+                Some(Upload {
+                    key: key.clone(),
+                    generation: *generation,
+                }),
+            ),
+        }
+    }
 }
 
 impl Screen {
@@ -111,9 +154,16 @@ impl Outgoing {
     pub fn payload(&self) -> Value {
         match self {
             Self::Send { chat, screen } | Self::SendTagged { chat, screen, .. } => {
-                let body = match &screen.photo {
-                    Some(photo) => {
-                        json!({"chat_id": chat, "photo": photo, "caption": screen.html, "parse_mode": "HTML"})
+                let body = match screen.photo.as_ref().map(Photo::reference) {
+                    Some((photo, upload)) => {
+                        let mut body =
+                            json!({"chat_id": chat, "caption": screen.html, "parse_mode": "HTML"});
+                        match upload {
+                            // The multipart part named `photo` is the file itself.
+                            Some(upload) => body[UPLOAD_FIELD] = json!(upload),
+                            None => body["photo"] = json!(photo),
+                        }
+                        body
                     }
                     None => json!({"chat_id": chat, "text": screen.html, "parse_mode": "HTML"}),
                 };
@@ -124,9 +174,15 @@ impl Outgoing {
                 message_id,
                 screen,
             } => {
-                let body = match &screen.photo {
-                    Some(photo) => json!({"chat_id": chat, "message_id": message_id, "media": {
-                        "type": "photo", "media": photo, "caption": screen.html, "parse_mode": "HTML"}}),
+                let body = match screen.photo.as_ref().map(Photo::reference) {
+                    Some((media, upload)) => {
+                        let mut body = json!({"chat_id": chat, "message_id": message_id, "media": {
+                            "type": "photo", "media": media, "caption": screen.html, "parse_mode": "HTML"}});
+                        if let Some(upload) = upload {
+                            body[UPLOAD_FIELD] = json!(upload);
+                        }
+                        body
+                    }
                     None => {
                         json!({"chat_id": chat, "message_id": message_id, "text": screen.html, "parse_mode": "HTML"})
                     }
@@ -195,7 +251,7 @@ mod tests {
     #[test]
     fn photo_screens_become_photo_calls() {
         let screen = Screen {
-            photo: Some("file-1".into()),
+            photo: Some(super::Photo::Telegram("file-1".into())),
             ..Screen::text("card".into(), keyboard())
         };
         let send = Outgoing::Send {
@@ -213,5 +269,22 @@ mod tests {
         };
         assert_eq!(edit.method(), "editMessageMedia");
         assert_eq!(edit.payload()["media"]["caption"], "card");
+    }
+
+    #[test]
+    fn stored_photos_ask_the_sender_to_upload() {
+        let screen = Screen {
+            photo: Some(super::Photo::Stored {
+                key: "generations/7.jpg".into(),
+                generation: Some(studio_domain::GenerationId(7)),
+            }),
+            ..Screen::text("result".into(), keyboard())
+        };
+        let send = Outgoing::Send { chat: 5, screen };
+        let payload = send.payload();
+        assert_eq!(send.method(), "sendPhoto");
+        assert_eq!(payload.get("photo"), None);
+        assert_eq!(payload[super::UPLOAD_FIELD]["key"], "generations/7.jpg");
+        assert_eq!(payload[super::UPLOAD_FIELD]["generation"], 7);
     }
 }

@@ -91,7 +91,7 @@ pub fn card(t: &Texts, avatar: &AvatarView, position: Position) -> Screen {
     Screen {
         html,
         keyboard: Some(keyboard),
-        photo: avatar.preview.clone(),
+        photo: avatar.preview.clone().map(crate::Photo::Telegram),
     }
 }
 
@@ -267,7 +267,7 @@ mod tests {
             position,
         );
         assert!(screen.html.contains("&lt;Me&gt;"));
-        assert_eq!(screen.photo.as_deref(), Some("file"));
+        assert_eq!(screen.photo, Some(crate::Photo::Telegram("file".into())));
         let nav = &screen.keyboard.unwrap().inline_keyboard[2];
         assert_eq!(nav[1].text, "2/3");
         assert_eq!(nav[0].callback_data, "1:a:c:1");

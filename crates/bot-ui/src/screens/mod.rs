@@ -1,13 +1,15 @@
 //! Screens: what a person sees, one function per screen, in their language.
 
 pub mod avatars;
+pub mod gallery;
+pub mod generation;
 mod main_menu;
 mod notices;
 pub mod profile;
 pub mod wizard;
 
 pub use main_menu::{greeting, main_menu};
-pub use notices::{coming_soon, help, unknown_input};
+pub use notices::{help, unknown_input};
 
 use crate::keyboard::{Button, InlineKeyboard};
 use crate::{Callback, Menu, Texts};

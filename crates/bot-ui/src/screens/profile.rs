@@ -1,6 +1,6 @@
 //! Profile, history, top-up packages, promo codes and settings.
 
-use studio_domain::{Credits, Language, LedgerKind, TopUpPackage};
+use studio_domain::{AspectRatio, Credits, Language, LedgerKind, TopUpPackage};
 
 use crate::callback::{Callback, Menu, ProfileAction};
 use crate::i18n::fill;
@@ -143,17 +143,31 @@ pub fn notice(t: &Texts, html: String) -> Screen {
     Screen::text(html, back_to_profile(t))
 }
 
-pub fn settings(t: &Texts, current: Language) -> Screen {
-    let option = |language: Language| {
-        let name = &texts(language).language_name;
-        let label = if language == current {
-            format!("✓ {name}")
+pub fn settings(t: &Texts, current: Language, ratio: AspectRatio, quick: bool) -> Screen {
+    let mark = |on: bool, label: &str| {
+        if on {
+            format!("✓ {label}")
         } else {
-            name.clone()
-        };
+            label.to_owned()
+        }
+    };
+    let language = |language: Language| {
+        let label = mark(language == current, &texts(language).language_name);
         button(&label, ProfileAction::Language(language))
     };
-    let keyboard = InlineKeyboard::default().row(Language::ALL.map(option));
+    let mut keyboard = InlineKeyboard::default().row(Language::ALL.map(language));
+    for pair in AspectRatio::ALL.chunks(2) {
+        keyboard = keyboard.row(pair.iter().map(|r| {
+            let label = mark(*r == ratio, super::generation::ratio_name(t, *r));
+            button(&label, ProfileAction::DefaultRatio(*r))
+        }));
+    }
+    let quick_label = if quick {
+        &t.button_quick_on
+    } else {
+        &t.button_quick_off
+    };
+    let keyboard = keyboard.row([button(quick_label, ProfileAction::QuickMode(!quick))]);
     let keyboard = InlineKeyboard {
         inline_keyboard: [keyboard.inline_keyboard, back_to_profile(t).inline_keyboard].concat(),
     };
@@ -162,7 +176,7 @@ pub fn settings(t: &Texts, current: Language) -> Screen {
 
 #[cfg(test)]
 mod tests {
-    use studio_domain::{Credits, Language, LedgerKind};
+    use studio_domain::{AspectRatio, Credits, Language, LedgerKind};
 
     use super::{HistoryRow, ProfileView, history, profile, settings};
     use crate::texts;
@@ -211,9 +225,22 @@ mod tests {
 
     #[test]
     fn settings_mark_the_current_language() {
-        let screen = settings(texts(Language::Ru), Language::Ru);
-        let row = &screen.keyboard.unwrap().inline_keyboard[0];
-        assert_eq!(row[0].text, "✓ Русский");
-        assert_eq!(row[1].callback_data, "1:p:lang:en");
+        let screen = settings(
+            texts(Language::Ru),
+            Language::Ru,
+            AspectRatio::Stories,
+            true,
+        );
+        let rows = screen.keyboard.unwrap().inline_keyboard;
+        assert_eq!(rows[0][0].text, "✓ Русский");
+        assert_eq!(rows[0][1].callback_data, "1:p:lang:en");
+        let marked: Vec<String> = rows
+            .concat()
+            .into_iter()
+            .filter(|b| b.text.starts_with('✓'))
+            .map(|b| b.callback_data)
+            .collect();
+        assert_eq!(marked, ["1:p:lang:ru", "1:p:ratio:3"]);
+        assert_eq!(rows[4][0].callback_data, "1:p:quick:0");
     }
 }

@@ -146,7 +146,7 @@ pub fn photo(t: &Texts, draft: &AvatarView, page: &PhotoPage) -> Screen {
     Screen {
         html,
         keyboard: Some(keyboard),
-        photo: Some(page.file_id.clone()),
+        photo: Some(crate::Photo::Telegram(page.file_id.clone())),
     }
 }
 
