@@ -16,12 +16,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, Mode};
 use crate::dispatcher::Dispatcher;
+use crate::generation::{GenerationWorker, JobSettings};
 use crate::handle::Services;
 use crate::inbox_writer::InboxWriterTask;
 use crate::outbound::Sender;
 use crate::polling::Poller;
-use crate::state::AppState;
+use crate::state::{AppState, FalWebhook};
 use studio_domain::Credits;
+use studio_providers::fal::{FalClient, WebhookVerifier};
 use studio_providers::storage::BlobStore;
 
 /// Which background workers run in this process. Everything, normally; tests stop a server
@@ -43,6 +45,8 @@ pub struct Application {
     telegram: TelegramClient,
     services: Arc<Services>,
     outbox_stored: Arc<Notify>,
+    jobs_wake: Arc<Notify>,
+    fal: FalClient,
     shutdown: CancellationToken,
 }
 
@@ -56,6 +60,7 @@ impl Application {
             config.bot_token()?,
         );
         let inbox_stored = Arc::new(Notify::new());
+        let jobs_wake = Arc::new(Notify::new());
         let (inbox, inbox_writer) =
             crate::inbox_writer::inbox_writer(db.clone(), Arc::clone(&inbox_stored));
         let state = AppState {
@@ -67,6 +72,10 @@ impl Application {
             },
             metrics: crate::metrics::handle(),
             draining: Arc::new(AtomicBool::new(false)),
+            fal: FalWebhook {
+                verifier: Arc::new(WebhookVerifier::new(http_client()?, &config.fal_rest_url)),
+                jobs_wake: Arc::clone(&jobs_wake),
+            },
         };
         let router = crate::routes::router(state.clone(), &config.webhook_path);
         let services = Arc::new(Services {
@@ -75,7 +84,14 @@ impl Application {
             training_cost: Credits::new(config.training_cost),
             packages: config.topup_packages.clone(),
             welcome_bonus: Credits::new(config.welcome_bonus),
+            generation_cost: Credits::new(config.generation_cost),
+            generation_deadline: Duration::from_secs(config.generation_deadline_secs),
         });
+        let fal = FalClient::new(
+            http_client()?,
+            &config.fal_queue_url,
+            config.fal_key.clone(),
+        );
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("LISTEN_ADDR: cannot listen on {}", config.listen_addr))?;
@@ -90,6 +106,8 @@ impl Application {
             telegram,
             services,
             outbox_stored: Arc::new(Notify::new()),
+            jobs_wake,
+            fal,
             shutdown: CancellationToken::new(),
         })
     }
@@ -174,8 +192,26 @@ impl Application {
             batch: self.config.dispatch_batch,
             lease: self.config.lease(),
             services: Arc::clone(&self.services),
+            jobs_queued: Arc::clone(&self.jobs_wake),
         };
         workers.spawn(dispatcher.run(cancel.clone()));
+        let generation = GenerationWorker {
+            db: self.state.db.clone(),
+            fal: self.fal.clone(),
+            storage: self.services.storage.clone(),
+            settings: Arc::new(JobSettings {
+                concurrency: usize::try_from(self.config.worker_concurrency).unwrap_or(8),
+                per_user: self.config.generations_per_user,
+                lease: self.config.lease() * 2,
+                model: self.config.generation_model.clone(),
+                lora_scale: self.config.lora_scale,
+                webhook_url: self.config.fal_webhook_url(),
+                first_poll: Duration::from_secs(self.config.fal_poll_secs.max(1)),
+            }),
+            wake: Arc::clone(&self.jobs_wake),
+            outbox_stored: Arc::clone(&self.outbox_stored),
+        };
+        workers.spawn(generation.run(cancel.clone()));
         let limits = SendLimits {
             global_per_second: self.config.telegram_global_rate,
             ..SendLimits::default()
@@ -185,6 +221,7 @@ impl Application {
             telegram: self.telegram.clone(),
             throttle: Arc::new(Throttle::new(limits)),
             outbox_stored: Arc::clone(&self.outbox_stored),
+            storage: self.services.storage.clone(),
             concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),
             lease: self.config.lease() * 2,
         };

@@ -113,6 +113,24 @@ pub struct Config {
     /// Credits one avatar training costs.
     #[arg(long, env = "TRAINING_COST", default_value_t = 150)]
     pub training_cost: u32,
+    /// Generation job steps run at once by this replica (a job waiting on FAL takes none).
+    #[arg(long, env = "WORKER_CONCURRENCY", default_value_t = 8)]
+    pub worker_concurrency: u32,
+    /// Generations one person may have running at once; more wait in the queue.
+    #[arg(long, env = "GENERATIONS_PER_USER", default_value_t = 2)]
+    pub generations_per_user: u32,
+    /// Seconds a generation may take from queueing before it fails and is refunded.
+    #[arg(long, env = "GENERATION_DEADLINE_SECS", default_value_t = 600)]
+    pub generation_deadline_secs: u64,
+    /// FAL model for images.
+    #[arg(long, env = "GENERATION_MODEL", default_value = "fal-ai/flux-lora")]
+    pub generation_model: String,
+    /// Weight of the avatar's LoRA.
+    #[arg(long, env = "LORA_SCALE", default_value_t = 1.0)]
+    pub lora_scale: f64,
+    /// Seconds from submission to the first status poll (the webhook usually comes first).
+    #[arg(long, env = "FAL_POLL_SECS", default_value_t = 10)]
+    pub fal_poll_secs: u64,
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
 }
@@ -170,10 +188,18 @@ impl Config {
             ("DISPATCH_CONCURRENCY", self.dispatch_concurrency),
             ("DISPATCH_BATCH", self.dispatch_batch),
             ("SEND_CONCURRENCY", self.send_concurrency),
+            ("WORKER_CONCURRENCY", self.worker_concurrency),
+            ("GENERATIONS_PER_USER", self.generations_per_user),
         ] {
             if value == 0 {
                 return Err(invalid(variable, "must be at least 1"));
             }
+        }
+        if !(self.lora_scale.is_finite() && (0.0..=4.0).contains(&self.lora_scale)) {
+            return Err(invalid("LORA_SCALE", "must be between 0 and 4"));
+        }
+        if self.generation_deadline_secs < 60 {
+            return Err(invalid("GENERATION_DEADLINE_SECS", "must be at least 60"));
         }
         Ok(())
     }
@@ -191,6 +217,17 @@ impl Config {
             },
             None => Mode::Polling,
         }
+    }
+
+    /// Where FAL posts results: under `PUBLIC_URL`, so in webhook mode only.
+    pub fn fal_webhook_url(&self) -> Option<String> {
+        self.public_url.as_ref().map(|base| {
+            format!(
+                "{}{}",
+                base.trim_end_matches('/'),
+                crate::routes::FAL_WEBHOOK_PATH
+            )
+        })
     }
 
     pub fn lease(&self) -> Duration {

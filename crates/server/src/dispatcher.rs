@@ -31,6 +31,8 @@ pub struct Dispatcher {
     pub db: DatabaseConnection,
     pub inbox_stored: Arc<Notify>,
     pub outbox_stored: Arc<Notify>,
+    /// Wakes this replica's generation workers when a job was queued.
+    pub jobs_queued: Arc<Notify>,
     /// Batches in flight at once (each holds one database connection).
     pub concurrency: u32,
     /// Updates per batch.
@@ -150,6 +152,7 @@ impl Dispatcher {
                 .instrument(span)
                 .await?;
             after.delete_keys.extend(done.delete_keys);
+            after.jobs_queued |= done.jobs_queued;
         }
         txn.commit().await.map_err(RepoError::from)?;
         Ok(after)
@@ -201,6 +204,9 @@ impl Dispatcher {
     /// Removes stored files whose rows are gone. A failure leaves an orphaned file, never a
     /// row without its file, so it is logged and not retried.
     async fn after_commit(&self, after: AfterCommit) {
+        if after.jobs_queued {
+            self.jobs_queued.notify_one();
+        }
         for key in after.delete_keys {
             if let Err(err) = self.services.storage.delete(&key).await {
                 tracing::warn!(key, error = %err, "stored file not deleted");

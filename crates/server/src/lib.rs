@@ -3,12 +3,14 @@
 //!
 //! Flow: Telegram → `routes::webhook` (or `polling`) stores the raw update in the inbox →
 //! `dispatcher` claims it, `handle` decides in one transaction (user, dialog, outbox rows) →
-//! `outbound` sends the outbox within Telegram's limits.
+//! `outbound` sends the outbox within Telegram's limits. Generation jobs queued by `handle` are
+//! run by `generation` workers against FAL; `routes::fal_webhook` stores FAL's callbacks.
 
 pub mod app;
 pub mod cli;
 pub mod config;
 mod dispatcher;
+mod generation;
 mod handle;
 mod inbox_writer;
 mod janitor;

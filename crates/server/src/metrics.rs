@@ -17,6 +17,13 @@ pub const OUTBOX_PENDING: &str = "outbox_pending";
 pub const OUTBOUND_SENT: &str = "telegram_calls_total";
 pub const OUTBOUND_ERRORS: &str = "telegram_errors_total";
 pub const OUTBOUND_429: &str = "telegram_429_total";
+pub const JOBS_DEPTH: &str = "generation_jobs";
+pub const JOB_STEPS: &str = "generation_steps_total";
+pub const JOBS_FINISHED: &str = "generation_jobs_finished_total";
+pub const JOB_DURATION: &str = "generation_job_seconds";
+pub const PROVIDER_ERRORS: &str = "provider_errors_total";
+pub const FAL_WEBHOOKS: &str = "fal_webhooks_total";
+pub const LEDGER_TOTAL: &str = "ledger_credits";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -56,4 +63,14 @@ fn describe() {
     describe_counter!(OUTBOUND_SENT, "Bot API calls made, by method and outcome");
     describe_counter!(OUTBOUND_ERRORS, "Bot API call failures, by kind");
     describe_counter!(OUTBOUND_429, "429 Too Many Requests answers from Telegram");
+    describe_gauge!(JOBS_DEPTH, "Generation jobs queued or running, by status");
+    describe_counter!(JOB_STEPS, "Generation job steps, by outcome");
+    describe_counter!(JOBS_FINISHED, "Generation jobs finished, by outcome");
+    metrics::describe_histogram!(JOB_DURATION, "Seconds from queueing to a delivered image");
+    describe_counter!(
+        PROVIDER_ERRORS,
+        "Failed provider calls, by provider and kind"
+    );
+    describe_counter!(FAL_WEBHOOKS, "FAL webhooks received, by outcome");
+    describe_gauge!(LEDGER_TOTAL, "Sum of ledger amounts, by entry kind");
 }

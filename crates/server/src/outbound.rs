@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
+use studio_bot_ui::{UPLOAD_FIELD, Upload};
 use studio_domain::{ChatId, TelegramUserId};
 use studio_persistence::repos::outbox::{self, ClaimedCall};
-use studio_persistence::repos::{sent_messages, users};
+use studio_persistence::repos::{generations, sent_messages, users};
+use studio_providers::storage::BlobStore;
 use studio_providers::telegram::{TelegramClient, TelegramError, Throttle};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
@@ -30,6 +32,8 @@ pub struct Sender {
     pub telegram: TelegramClient,
     pub throttle: Arc<Throttle>,
     pub outbox_stored: Arc<Notify>,
+    /// Where photos to upload are read from.
+    pub storage: BlobStore,
     pub concurrency: usize,
     /// Longer than any throttle wait plus a call's timeout.
     pub lease: Duration,
@@ -128,6 +132,13 @@ impl Sender {
     /// Makes the call. A tagged message whose earlier copy we know is edited in place instead;
     /// if that copy is gone (deleted by the person), a new one is sent and remembered.
     async fn call(&self, call: &ClaimedCall) -> Result<(), TelegramError> {
+        if call.payload.contains(UPLOAD_FIELD) {
+            let payload: serde_json::Value =
+                serde_json::from_str(&call.payload).unwrap_or_default();
+            if payload.get(UPLOAD_FIELD).is_some() {
+                return self.upload(call, payload).await;
+            }
+        }
         let Some(tag) = call.tag.as_deref() else {
             return self
                 .telegram
@@ -165,6 +176,49 @@ impl Sender {
             && let Err(err) = sent_messages::remember(&self.db, call.chat_id, tag, message_id).await
         {
             tracing::warn!(error = %err, "tagged message id not remembered; the next one is new");
+        }
+        Ok(())
+    }
+
+    /// A photo from our storage, sent as `multipart/form-data`; the `file_id` Telegram gives
+    /// it is remembered on its generation, so showing it again uploads nothing.
+    async fn upload(
+        &self,
+        call: &ClaimedCall,
+        mut payload: serde_json::Value,
+    ) -> Result<(), TelegramError> {
+        let upload = payload
+            .as_object_mut()
+            .and_then(|o| o.remove(UPLOAD_FIELD))
+            .and_then(|u| serde_json::from_value::<Upload>(u).ok())
+            .ok_or_else(|| rejected("malformed upload"))?;
+        let bytes = self.storage.get(&upload.key).await.map_err(|err| {
+            tracing::warn!(key = upload.key, error = %err, "photo to upload is not in storage");
+            rejected("stored photo is missing")
+        })?;
+        let fields = payload
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(text) => (k.clone(), text.clone()),
+                other => (k.clone(), other.to_string()),
+            })
+            .collect();
+        let sent = self
+            .telegram
+            .upload_photo(&call.method, fields, bytes, "image.jpg")
+            .await?;
+        let file_id = sent
+            .get("photo")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|sizes| sizes.last())
+            .and_then(|size| size.get("file_id"))
+            .and_then(serde_json::Value::as_str);
+        if let (Some(generation), Some(file_id)) = (upload.generation, file_id)
+            && let Err(err) = generations::set_file_id(&self.db, generation, file_id).await
+        {
+            tracing::warn!(error = %err, "photo's file_id not remembered; the next view uploads");
         }
         Ok(())
     }
@@ -214,5 +268,12 @@ impl Sender {
         if let Err(err) = outbox::drop_pending(&self.db, chat, "user blocked the bot").await {
             tracing::error!(error = %err, "cannot drop calls to a blocked chat");
         }
+    }
+}
+
+fn rejected(description: &str) -> TelegramError {
+    TelegramError::Rejected {
+        code: 400,
+        description: description.to_owned(),
     }
 }

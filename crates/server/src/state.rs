@@ -4,6 +4,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
+use studio_providers::fal::WebhookVerifier;
+use tokio::sync::Notify;
 
 use crate::inbox_writer::InboxWriter;
 
@@ -17,6 +19,14 @@ pub struct AppState {
     pub webhook_secret: Option<Arc<SecretString>>,
     pub metrics: PrometheusHandle,
     pub draining: Arc<AtomicBool>,
+    pub fal: FalWebhook,
+}
+
+/// What the FAL webhook needs: the signature check and the workers to wake.
+#[derive(Clone)]
+pub struct FalWebhook {
+    pub verifier: Arc<WebhookVerifier>,
+    pub jobs_wake: Arc<Notify>,
 }
 
 impl AppState {

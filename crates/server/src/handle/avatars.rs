@@ -113,10 +113,7 @@ pub async fn act(
             if !avatars::set_main(txn, owner, id).await? {
                 return show_card(txn, cx, owner, id).await;
             }
-            // The generation menu lands with its own issue; until then the menu comes back.
-            let screen = studio_bot_ui::screens::coming_soon(cx.texts());
-            cx.show(screen);
-            Ok(())
+            super::generate::menu(txn, services, cx).await
         }
         AvatarAction::Rename(_) => {
             cx.dialog = Dialog::AwaitingRename { avatar: id };

@@ -18,7 +18,12 @@ pub fn help(cx: &mut Context) {
 }
 
 /// A main-menu destination. Leaving a screen for the menu also leaves its dialog.
-pub async fn tap(txn: &DatabaseTransaction, cx: &mut Context, menu: Menu) -> Result<(), RepoError> {
+pub async fn tap(
+    txn: &DatabaseTransaction,
+    services: &super::Services,
+    cx: &mut Context,
+    menu: Menu,
+) -> Result<(), RepoError> {
     cx.answer_callback(None);
     cx.dialog = Dialog::Idle;
     let t = cx.texts();
@@ -27,8 +32,13 @@ pub async fn tap(txn: &DatabaseTransaction, cx: &mut Context, menu: Menu) -> Res
         Menu::Help => screens::help(t),
         Menu::MyAvatars => return super::avatars::list(txn, cx).await,
         Menu::Profile => return super::profile::show(txn, cx).await,
-        // Their own issues open these; until then the person gets the menu back.
-        Menu::CreateImage | Menu::MyGallery => screens::coming_soon(t),
+        Menu::CreateImage => return super::generate::menu(txn, services, cx).await,
+        Menu::MyGallery => {
+            let Some(owner) = cx.user_id() else {
+                return Ok(());
+            };
+            return super::gallery::open(txn, cx, owner, Default::default()).await;
+        }
     };
     cx.show(screen);
     Ok(())

@@ -3,6 +3,8 @@
 
 mod avatars;
 mod context;
+mod gallery;
+mod generate;
 mod membership;
 mod menu;
 mod prepare;
@@ -24,10 +26,12 @@ pub enum HandleError {
     Repo(#[from] RepoError),
 }
 
-/// What must happen after the transaction commits: stored files of deleted rows to remove.
+/// What must happen after the transaction commits: stored files of deleted rows to remove,
+/// and whether generation workers should look for new jobs.
 #[derive(Debug, Default)]
 pub struct AfterCommit {
     pub delete_keys: Vec<String>,
+    pub jobs_queued: bool,
 }
 
 pub async fn update(
@@ -52,7 +56,7 @@ pub async fn update(
             menu::start(&mut cx);
         }
         Intent::Help => menu::help(&mut cx),
-        Intent::Tap(Callback::Menu(menu)) => menu::tap(txn, &mut cx, menu).await?,
+        Intent::Tap(Callback::Menu(menu)) => menu::tap(txn, services, &mut cx, menu).await?,
         Intent::Tap(Callback::Avatar(action)) => {
             avatars::act(txn, services, &mut cx, action).await?
         }
@@ -60,6 +64,14 @@ pub async fn update(
             profile::act(txn, services, &mut cx, action).await?
         }
         Intent::PromoCode(code) => profile::promo_code(txn, &mut cx, &code).await?,
+        Intent::Tap(Callback::Generate(action)) => {
+            generate::act(txn, services, &mut cx, action).await?
+        }
+        Intent::Tap(Callback::Gallery(action)) => gallery::act(txn, &mut cx, action).await?,
+        Intent::PromptText { avatar, text } => {
+            generate::prompt_text(txn, services, &mut cx, avatar, &text).await?
+        }
+        Intent::NeedPromptText => generate::need_prompt_text(&mut cx),
         Intent::PreCheckout {
             query_id,
             payload,

@@ -6,7 +6,7 @@ use studio_bot_ui::{Dialog, Outgoing, ProfileAction, fill};
 use studio_domain::{AvatarStatus, Credits, TopUpPackage, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::promos::{self, Redeemed};
-use studio_persistence::repos::{avatars, generations, ledger, payments, users};
+use studio_persistence::repos::{avatars, generations, ledger, payments, settings, users};
 
 use super::Services;
 use super::context::Context;
@@ -70,19 +70,47 @@ pub async fn act(
             cx.show(screen);
             Ok(())
         }
-        ProfileAction::Settings => {
-            let screen = screen::settings(cx.texts(), cx.language);
-            cx.show(screen);
-            Ok(())
-        }
+        ProfileAction::Settings => show_settings(txn, cx, owner).await,
         ProfileAction::Language(language) => {
             users::set_language(txn, owner, Some(language.code())).await?;
             cx.language = language;
-            let screen = screen::settings(cx.texts(), language);
-            cx.show(screen);
-            Ok(())
+            show_settings(txn, cx, owner).await
+        }
+        ProfileAction::DefaultRatio(ratio) => {
+            let current = settings::get(txn, owner).await?;
+            let changed = settings::Settings {
+                default_ratio: ratio,
+                ..current
+            };
+            settings::save(txn, owner, changed).await?;
+            show_settings(txn, cx, owner).await
+        }
+        ProfileAction::QuickMode(on) => {
+            let current = settings::get(txn, owner).await?;
+            let changed = settings::Settings {
+                quick_mode: on,
+                ..current
+            };
+            settings::save(txn, owner, changed).await?;
+            show_settings(txn, cx, owner).await
         }
     }
+}
+
+async fn show_settings(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    owner: UserId,
+) -> Result<(), RepoError> {
+    let current = settings::get(txn, owner).await?;
+    let screen = screen::settings(
+        cx.texts(),
+        cx.language,
+        current.default_ratio,
+        current.quick_mode,
+    );
+    cx.show(screen);
+    Ok(())
 }
 
 async fn history(

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use studio_domain::{Credits, TopUpPackages};
 use studio_providers::storage::BlobStore;
 use studio_providers::telegram::TelegramClient;
@@ -9,4 +11,7 @@ pub struct Services {
     pub training_cost: Credits,
     pub packages: TopUpPackages,
     pub welcome_bonus: Credits,
+    pub generation_cost: Credits,
+    /// How long a queued image may take before it fails and is refunded.
+    pub generation_deadline: Duration,
 }

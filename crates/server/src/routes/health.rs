@@ -1,9 +1,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use studio_persistence::repos::{inbox, outbox};
+use studio_persistence::repos::{inbox, jobs, ledger, outbox};
 
-use crate::metrics::{INBOX_LAG, INBOX_PENDING, OUTBOX_PENDING};
+use crate::metrics::{INBOX_LAG, INBOX_PENDING, JOBS_DEPTH, LEDGER_TOTAL, OUTBOX_PENDING};
 use crate::state::AppState;
 
 /// Liveness: the process answers.
@@ -33,6 +33,16 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     }
     if let Ok((pending, _)) = outbox::backlog(&app.db).await {
         metrics::gauge!(OUTBOX_PENDING).set(pending as f64);
+    }
+    if let Ok(depth) = jobs::depth(&app.db).await {
+        for (status, n) in depth {
+            metrics::gauge!(JOBS_DEPTH, "status" => status.label()).set(n as f64);
+        }
+    }
+    if let Ok(totals) = ledger::totals(&app.db).await {
+        for (kind, sum) in totals {
+            metrics::gauge!(LEDGER_TOTAL, "kind" => kind).set(sum as f64);
+        }
     }
     (
         [(

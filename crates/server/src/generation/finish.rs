@@ -1,0 +1,104 @@
+//! A job's end: completed with its photo queued for delivery, or failed with its refund and a
+//! plain-words message. Each is one transaction, fenced by the claim, so it happens once.
+
+use sea_orm::TransactionTrait;
+use studio_bot_ui::screens::generation::{self as screen, ResultView};
+use studio_bot_ui::{Outgoing, Screen, texts};
+use studio_domain::{AvatarId, ChatId, Credits, GenerationFailure, Language, UserId};
+use studio_persistence::repos::generations::Generation;
+use studio_persistence::repos::{avatars, jobs, outbox, users};
+
+use super::GenerationWorker;
+use crate::metrics::{JOB_DURATION, JOBS_FINISHED};
+
+impl GenerationWorker {
+    pub(super) async fn complete(
+        &self,
+        job: &Generation,
+        key: &str,
+        seed: Option<i64>,
+    ) -> anyhow::Result<()> {
+        let txn = self.db.begin().await?;
+        if !jobs::complete(&txn, job, key, seed).await? {
+            tracing::warn!("claim lost before completing; another step owns the job");
+            return Ok(());
+        }
+        let avatar = avatars::find_owned(&txn, UserId(job.user_id), AvatarId(job.avatar_id))
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let seconds = (chrono::Utc::now() - job.created_at).num_seconds().max(0);
+        let view = ResultView {
+            generation: job.generation_id(),
+            key: key.to_owned(),
+            avatar,
+            ratio: job.ratio(),
+            seconds,
+            prompt: job.prompt_original.clone(),
+        };
+        let notified = self
+            .notify(&txn, job, |language| screen::result(texts(language), &view))
+            .await?;
+        txn.commit().await?;
+        tracing::info!(seconds, notified, "generation completed");
+        metrics::counter!(JOBS_FINISHED, "outcome" => "completed").increment(1);
+        metrics::histogram!(JOB_DURATION).record(seconds as f64);
+        self.outbox_stored.notify_one();
+        Ok(())
+    }
+
+    pub(super) async fn fail(
+        &self,
+        job: &Generation,
+        failure: GenerationFailure,
+        detail: &str,
+    ) -> anyhow::Result<()> {
+        let txn = self.db.begin().await?;
+        if !jobs::fail(&txn, job, failure, detail).await? {
+            tracing::warn!("claim lost before failing; another step owns the job");
+            return Ok(());
+        }
+        let refunded = Credits::new(u32::try_from(job.cost).unwrap_or(0));
+        self.notify(&txn, job, |language| {
+            screen::failed(texts(language), failure, refunded)
+        })
+        .await?;
+        txn.commit().await?;
+        tracing::warn!(
+            failure = failure.label(),
+            detail,
+            "generation failed and refunded"
+        );
+        metrics::counter!(JOBS_FINISHED, "outcome" => failure.label()).increment(1);
+        self.outbox_stored.notify_one();
+        Ok(())
+    }
+
+    /// Queues a message to the job's owner in their language; not for people who blocked us.
+    async fn notify(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        job: &Generation,
+        screen: impl FnOnce(Language) -> Screen,
+    ) -> anyhow::Result<bool> {
+        let Some(user) = users::find(txn, UserId(job.user_id)).await? else {
+            return Ok(false);
+        };
+        if user.is_blocked {
+            return Ok(false);
+        }
+        let language = user
+            .ui_language
+            .as_deref()
+            .and_then(Language::from_code)
+            .unwrap_or_else(|| Language::from_telegram(user.language_code.as_deref()));
+        // A person's private chat has their user id.
+        let call = Outgoing::Send {
+            chat: user.telegram_id,
+            screen: screen(language),
+        };
+        let payload = call.payload().to_string();
+        outbox::enqueue(txn, ChatId(call.chat()), call.method(), &payload).await?;
+        Ok(true)
+    }
+}

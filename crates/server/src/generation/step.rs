@@ -1,0 +1,240 @@
+//! One step of a claimed job, decided by what the row already holds: no FAL request yet →
+//! submit; a request → read its result (webhook first, then FAL's status); past the deadline
+//! → fail. Each step ends by settling the row.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use studio_domain::{AvatarId, AvatarStatus, GenerationFailure, Prompt, UserId};
+use studio_persistence::repos::generations::Generation;
+use studio_persistence::repos::jobs::{self, Submission};
+use studio_persistence::repos::{avatars, fal_callbacks};
+use studio_providers::fal::{FalError, FluxLoraOutput, RequestStatus, WebhookBody, WebhookStatus};
+
+use super::GenerationWorker;
+use crate::dispatcher::backoff;
+use crate::metrics::{JOB_STEPS, PROVIDER_ERRORS};
+
+/// Polls back off to this.
+const MAX_POLL: Duration = Duration::from_secs(60);
+/// Largest result image we accept from FAL.
+const MAX_IMAGE_BYTES: u64 = 20 * 1024 * 1024;
+
+/// How a step ends.
+pub(super) enum Next {
+    /// Check again after this long.
+    Later(Duration, Option<String>),
+    Failed(GenerationFailure, String),
+    /// The provider's output for the job.
+    Output(Value),
+    /// The step settled the row itself.
+    Settled,
+}
+
+impl GenerationWorker {
+    pub(super) async fn step(&self, job: Generation) {
+        let next = if now_ms() > job.deadline_ms {
+            self.cancel_at_fal(&job).await;
+            Next::Failed(GenerationFailure::Timeout, "deadline passed".into())
+        } else {
+            match job.fal_request_id.clone() {
+                None => self.submit(&job).await,
+                Some(request_id) => self.check(&job, &request_id).await,
+            }
+        };
+        let kind = match &next {
+            Next::Later(..) => "later",
+            Next::Failed(..) => "failed",
+            Next::Output(_) => "output",
+            Next::Settled => "submitted",
+        };
+        metrics::counter!(JOB_STEPS, "outcome" => kind).increment(1);
+        let settled = match next {
+            Next::Later(after, error) => {
+                let at = now_ms() + i64::try_from(after.as_millis()).unwrap_or(60_000);
+                jobs::reschedule(&self.db, &job, at, error.as_deref())
+                    .await
+                    .map(drop)
+                    .map_err(anyhow::Error::from)
+            }
+            Next::Failed(failure, detail) => self.fail(&job, failure, &detail).await,
+            Next::Output(output) => self.deliver(&job, output).await,
+            Next::Settled => Ok(()),
+        };
+        if let Err(err) = settled {
+            // The lease expires and the step runs again; nothing was charged or sent twice.
+            tracing::error!(error = %err, "cannot settle a generation step");
+        }
+    }
+
+    async fn submit(&self, job: &Generation) -> Next {
+        let owner = UserId(job.user_id);
+        let avatar = match avatars::find_owned(&self.db, owner, AvatarId(job.avatar_id)).await {
+            Ok(avatar) => avatar,
+            Err(err) => return Next::Later(backoff(job.attempts), Some(err.to_string())),
+        };
+        let usable = avatar.filter(|a| a.status() == AvatarStatus::Completed);
+        let Some((lora, trigger)) = usable.and_then(|a| a.lora_url.zip(a.trigger_phrase)) else {
+            return Next::Failed(
+                GenerationFailure::AvatarUnavailable,
+                "avatar not usable".into(),
+            );
+        };
+        let input = json!({
+            "prompt": Prompt::for_model(&job.prompt_english, &trigger),
+            "loras": [{"path": lora, "scale": self.settings.lora_scale}],
+            "image_size": job.ratio().fal_image_size(),
+            "num_images": 1,
+            "num_inference_steps": 28,
+            "guidance_scale": 3.5,
+            "enable_safety_checker": true,
+            "output_format": "jpeg",
+        });
+        let webhook = self.settings.webhook_url.as_deref();
+        match self.fal.submit(&self.settings.model, &input, webhook).await {
+            Ok(queued) => {
+                tracing::info!(request_id = %queued.request_id, "submitted to FAL");
+                let submission = Submission {
+                    request_id: &queued.request_id,
+                    status_url: &queued.status_url,
+                    response_url: &queued.response_url,
+                    cancel_url: &queued.cancel_url,
+                };
+                let next_at = now_ms() + millis(self.settings.first_poll);
+                match jobs::record_submission(&self.db, job, submission, next_at).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!("claim lost while submitting"),
+                    Err(err) => tracing::error!(error = %err, "submission not recorded"),
+                }
+                Next::Settled
+            }
+            Err(err) => provider_error(job, err),
+        }
+    }
+
+    /// Reads the result: a stored webhook if one came, else FAL's status and result URLs.
+    async fn check(&self, job: &Generation, request_id: &str) -> Next {
+        match fal_callbacks::find(&self.db, request_id).await {
+            Ok(Some(body)) => return from_webhook(&body),
+            Ok(None) => {}
+            Err(err) => return Next::Later(backoff(job.attempts), Some(err.to_string())),
+        }
+        let (Some(status_url), Some(response_url)) = (&job.status_url, &job.response_url) else {
+            return Next::Failed(GenerationFailure::Provider, "request without URLs".into());
+        };
+        match self.fal.status(status_url).await {
+            Ok(RequestStatus::Completed) => match self.fal.result(response_url).await {
+                Ok(output) => Next::Output(output),
+                Err(err) => provider_error(job, err),
+            },
+            Ok(RequestStatus::InQueue { .. } | RequestStatus::InProgress) => {
+                Next::Later(self.poll_delay(job), None)
+            }
+            Err(err) => provider_error(job, err),
+        }
+    }
+
+    fn poll_delay(&self, job: &Generation) -> Duration {
+        let doublings = u32::try_from(job.attempts.clamp(2, 8) - 2).unwrap_or(0);
+        (self.settings.first_poll * 2u32.pow(doublings)).min(MAX_POLL)
+    }
+
+    async fn cancel_at_fal(&self, job: &Generation) {
+        if let Some(url) = &job.cancel_url
+            && let Err(err) = self.fal.cancel(url).await
+        {
+            tracing::warn!(error = %err, "FAL cancel failed");
+        }
+    }
+
+    /// Parses the output, refuses flagged images, and stores the image before completing.
+    async fn deliver(&self, job: &Generation, output: Value) -> Result<(), anyhow::Error> {
+        let output: FluxLoraOutput = match serde_json::from_value(output) {
+            Ok(output) => output,
+            Err(err) => {
+                let detail = format!("unreadable output: {err}");
+                return self.fail(job, GenerationFailure::Provider, &detail).await;
+            }
+        };
+        if output.is_nsfw() {
+            return self
+                .fail(
+                    job,
+                    GenerationFailure::Nsfw,
+                    "flagged by the safety checker",
+                )
+                .await;
+        }
+        let Some(image) = output.images.first() else {
+            return self
+                .fail(job, GenerationFailure::Provider, "no image in the output")
+                .await;
+        };
+        let bytes = match self.fal.download(&image.url, MAX_IMAGE_BYTES).await {
+            Ok(bytes) => bytes,
+            Err(err) if err.is_transient() => {
+                let at = now_ms() + millis(backoff(job.attempts));
+                jobs::reschedule(&self.db, job, at, Some(&err.to_string())).await?;
+                return Ok(());
+            }
+            Err(err) => {
+                return self
+                    .fail(job, GenerationFailure::Provider, &err.to_string())
+                    .await;
+            }
+        };
+        // Keyed by the job: a retried step overwrites, never duplicates.
+        let key = format!("generations/{}.jpg", job.id);
+        self.storage.put(&key, bytes).await?;
+        let seed = output.seed.and_then(|s| i64::try_from(s).ok());
+        self.complete(job, &key, seed).await
+    }
+}
+
+fn from_webhook(body: &str) -> Next {
+    let parsed: WebhookBody = match serde_json::from_str(body) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            return Next::Failed(GenerationFailure::Provider, format!("bad webhook: {err}"));
+        }
+    };
+    match (parsed.status, parsed.payload) {
+        (WebhookStatus::Ok, Some(payload)) => Next::Output(payload),
+        (WebhookStatus::Ok, None) => Next::Failed(
+            GenerationFailure::Provider,
+            parsed.payload_error.unwrap_or_else(|| "no payload".into()),
+        ),
+        (WebhookStatus::Error, payload) => {
+            let detail = parsed.error.unwrap_or_default();
+            let rejected = payload.is_some_and(|p| p.get("detail").is_some());
+            let failure = match rejected {
+                true => GenerationFailure::Rejected,
+                false => GenerationFailure::Provider,
+            };
+            Next::Failed(failure, detail)
+        }
+    }
+}
+
+/// Transient errors are retried with backoff until the deadline; others fail the job now.
+fn provider_error(job: &Generation, err: FalError) -> Next {
+    metrics::counter!(PROVIDER_ERRORS, "provider" => "fal", "kind" => err.kind()).increment(1);
+    tracing::warn!(error = %err, attempts = job.attempts, "FAL call failed");
+    match err {
+        FalError::Transient(detail) => Next::Later(backoff(job.attempts), Some(detail)),
+        FalError::Rejected { status, detail } => {
+            Next::Failed(GenerationFailure::Rejected, format!("{status}: {detail}"))
+        }
+        err @ (FalError::Malformed(_) | FalError::TooLarge(_)) => {
+            Next::Failed(GenerationFailure::Provider, err.to_string())
+        }
+    }
+}
+
+pub(super) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
+}
