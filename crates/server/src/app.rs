@@ -214,6 +214,7 @@ impl Application {
         workers.spawn(generation.run(cancel.clone()));
         let limits = SendLimits {
             global_per_second: self.config.telegram_global_rate,
+            chat_per_second: self.config.telegram_chat_rate,
             ..SendLimits::default()
         };
         let sender = Sender {

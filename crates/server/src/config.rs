@@ -53,6 +53,9 @@ pub struct Config {
     /// Messages per second the bot sends in total (Telegram allows about 30).
     #[arg(long, env = "TELEGRAM_GLOBAL_RATE", default_value = "30")]
     pub telegram_global_rate: NonZeroU32,
+    /// Messages per second the bot sends to one chat (Telegram asks for about 1).
+    #[arg(long, env = "TELEGRAM_CHAT_RATE", default_value = "1")]
+    pub telegram_chat_rate: NonZeroU32,
     /// Batches of updates the dispatcher works on at once (each batch holds a connection).
     #[arg(long, env = "DISPATCH_CONCURRENCY", default_value_t = 4)]
     pub dispatch_concurrency: u32,
@@ -198,8 +201,8 @@ impl Config {
         if !(self.lora_scale.is_finite() && (0.0..=4.0).contains(&self.lora_scale)) {
             return Err(invalid("LORA_SCALE", "must be between 0 and 4"));
         }
-        if self.generation_deadline_secs < 60 {
-            return Err(invalid("GENERATION_DEADLINE_SECS", "must be at least 60"));
+        if self.generation_deadline_secs == 0 {
+            return Err(invalid("GENERATION_DEADLINE_SECS", "must be at least 1"));
         }
         Ok(())
     }

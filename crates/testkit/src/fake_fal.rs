@@ -55,7 +55,9 @@ struct Inner {
     result_fetches: usize,
     cancels: usize,
     latency: Duration,
-    webhooks: bool,
+    /// Where webhooks go: the origin replacing the one in `fal_webhook` (the app behind its
+    /// proxy). `None`: no webhooks, so nothing ever leaves 127.0.0.1.
+    webhook_origin: Option<String>,
 }
 
 #[derive(Clone)]
@@ -93,10 +95,7 @@ impl FakeFal {
         // The process's TLS provider, as the application installs it; whoever is first wins.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let shared = Shared {
-            inner: Arc::new(Mutex::new(Inner {
-                webhooks: true,
-                ..Inner::default()
-            })),
+            inner: Arc::new(Mutex::new(Inner::default())),
             changed: Arc::new(Notify::new()),
             key: Arc::new(Ed25519KeyPair::from_seed_unchecked(&[42; 32]).expect("test key")),
             url: url.as_str().into(),
@@ -125,9 +124,10 @@ impl FakeFal {
         self.shared.lock().latency = latency;
     }
 
-    /// Off: no webhooks, so only polling finds results.
-    pub fn send_webhooks(&self, on: bool) {
-        self.shared.lock().webhooks = on;
+    /// Posts webhooks to `origin` (e.g. `http://127.0.0.1:1234`) with the path of the
+    /// submission's `fal_webhook`; `None` stops them, so only polling finds results.
+    pub fn route_webhooks_to(&self, origin: Option<&str>) {
+        self.shared.lock().webhook_origin = origin.map(str::to_owned);
     }
 
     /// The next submission answers `status` instead of queuing.
@@ -243,7 +243,7 @@ async fn submit(
     headers: HeaderMap,
     Json(input): Json<Value>,
 ) -> Response {
-    let (request_id, webhook, outcome, latency, webhooks) = {
+    let (request_id, webhook, outcome, latency) = {
         let mut inner = shared.lock();
         if let Some(status) = inner.submit_failures.pop_front() {
             drop(inner);
@@ -268,10 +268,17 @@ async fn submit(
         inner
             .requests
             .insert(request_id.clone(), Request { outcome, ready_at });
-        (request_id, webhook, outcome, inner.latency, inner.webhooks)
+        let target = webhook
+            .zip(inner.webhook_origin.clone())
+            .map(|(url, origin)| {
+                let path = url.split_once("://").map_or("", |(_, rest)| rest);
+                let path = path.find('/').map_or("/", |i| &path[i..]);
+                format!("{}{path}", origin.trim_end_matches('/'))
+            });
+        (request_id, target, outcome, inner.latency)
     };
     shared.changed.notify_waiters();
-    if let (Some(webhook), true) = (webhook, webhooks) {
+    if let Some(webhook) = webhook {
         let shared = shared.clone();
         let id = request_id.clone();
         // Simulated provider latency, not test synchronisation: tests wait on what it causes.

@@ -165,7 +165,7 @@ async fn parameters(request: Request) -> Result<Value, Response> {
             let text = String::from_utf8_lossy(&bytes).into_owned();
             serde_json::from_str::<Value>(&text)
                 .ok()
-                .filter(|v| v.is_object() || v.is_array())
+                .filter(|v| v.is_object() || v.is_array() || v.is_number())
                 .unwrap_or(Value::String(text))
         };
         body.insert(name, value);

@@ -8,8 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait, UpdateMany,
+    ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
+    QueryFilter, TransactionTrait, UpdateMany,
 };
 use studio_domain::{Credits, GenerationFailure, GenerationStatus, LedgerKind, UserId};
 
@@ -23,6 +23,12 @@ use crate::sql::{now_ms, skip_locked, statement};
 
 fn db_status(status: GenerationStatus) -> DbGenerationStatus {
     status.into()
+}
+
+/// A status as an assignable expression: `as_enum` casts the label to the native type; a bare
+/// value fails on PostgreSQL.
+fn status_value(status: GenerationStatus) -> sea_orm::sea_query::SimpleExpr {
+    ActiveEnum::as_enum(&db_status(status))
 }
 
 /// Claims up to `limit` due jobs: queued ones whose owner runs fewer than `per_user` jobs
@@ -69,7 +75,7 @@ pub async fn claim(
         Generations::update_many()
             .col_expr(
                 generations::Column::Status,
-                Expr::value(db_status(GenerationStatus::Running)),
+                status_value(GenerationStatus::Running),
             )
             .col_expr(generations::Column::LeaseUntilMs, Expr::value(lease_until))
             .col_expr(
@@ -191,7 +197,7 @@ pub async fn complete(
     let result = fenced(job)
         .col_expr(
             generations::Column::Status,
-            Expr::value(db_status(GenerationStatus::Completed)),
+            status_value(GenerationStatus::Completed),
         )
         .col_expr(generations::Column::ResultKey, Expr::value(result_key))
         .col_expr(generations::Column::Seed, Expr::value(seed))
@@ -212,7 +218,7 @@ pub async fn fail(
     let result = fenced(job)
         .col_expr(
             generations::Column::Status,
-            Expr::value(db_status(GenerationStatus::Failed)),
+            status_value(GenerationStatus::Failed),
         )
         .col_expr(generations::Column::Failure, Expr::value(failure.label()))
         .col_expr(generations::Column::Error, Expr::value(detail))

@@ -51,7 +51,8 @@ impl GenerationWorker {
         metrics::counter!(JOB_STEPS, "outcome" => kind).increment(1);
         let settled = match next {
             Next::Later(after, error) => {
-                let at = now_ms() + i64::try_from(after.as_millis()).unwrap_or(60_000);
+                // Never past the deadline: the job is failed then, not polled later.
+                let at = (now_ms() + millis(after)).min(job.deadline_ms + 1);
                 jobs::reschedule(&self.db, &job, at, error.as_deref())
                     .await
                     .map(drop)

@@ -9,22 +9,7 @@ use studio_persistence::repos::{ledger, users};
 use studio_server::app::Workers;
 use studio_testkit::{Backend, FakeTelegram, TestDb};
 
-use crate::support::{TOKEN, TestApp, fresh, last_text};
-
-fn person(user: i64, language: &str) -> Value {
-    json!({"id": user, "is_bot": false, "first_name": "Pay", "language_code": language})
-}
-
-fn tap(id: i64, user: i64, data: &str) -> Value {
-    json!({"update_id": id, "callback_query": {"id": format!("q{id}"), "from": person(user, "en"),
-        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
-        "chat_instance": "1", "data": data}})
-}
-
-fn text(id: i64, user: i64, language: &str, text: &str) -> Value {
-    json!({"update_id": id, "message": {"message_id": id, "date": 1_700_000_000, "text": text,
-        "from": person(user, language), "chat": {"id": user, "type": "private"}}})
-}
+use crate::support::{TOKEN, TestApp, fresh, last_text, person, tap, text};
 
 fn pre_checkout(id: i64, user: i64, payload: &str, stars: u32) -> Value {
     json!({"update_id": id, "pre_checkout_query": {"id": format!("pc{id}"), "from": person(user, "en"),

@@ -4,6 +4,9 @@
 mod avatars;
 mod credits;
 mod dispatch;
+mod fal;
+mod gallery;
+mod generation;
 mod ingress;
 mod outbound;
 mod support;

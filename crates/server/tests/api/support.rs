@@ -45,6 +45,9 @@ pub fn config(db_url: &str, telegram_url: &str) -> Config {
         "8",
         "--shutdown-timeout-secs",
         "10",
+        // The fake Bot API has no per-chat limit; one person's burst should not slow tests.
+        "--telegram-chat-rate",
+        "100",
     ])
     .expect("test config parses")
     .config
@@ -226,4 +229,20 @@ pub fn last_text(telegram: &FakeTelegram) -> String {
                 .map(str::to_owned)
         })
         .unwrap_or_default()
+}
+
+pub fn person(user: i64, language: &str) -> Value {
+    serde_json::json!({"id": user, "is_bot": false, "first_name": "Pay", "language_code": language})
+}
+
+/// A button press on a text message of the bot's.
+pub fn tap(id: i64, user: i64, data: &str) -> Value {
+    serde_json::json!({"update_id": id, "callback_query": {"id": format!("q{id}"), "from": person(user, "en"),
+        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
+        "chat_instance": "1", "data": data}})
+}
+
+pub fn text(id: i64, user: i64, language: &str, text: &str) -> Value {
+    serde_json::json!({"update_id": id, "message": {"message_id": id, "date": 1_700_000_000, "text": text,
+        "from": person(user, language), "chat": {"id": user, "type": "private"}}})
 }

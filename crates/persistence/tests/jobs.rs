@@ -1,0 +1,258 @@
+//! The generation queue on SQLite and PostgreSQL: debits, claims, the per-user limit, fenced
+//! settles and refunds.
+#![allow(clippy::unwrap_used)] // integration tests: a panic is the failure report
+
+use std::time::Duration;
+
+use sea_orm::DatabaseConnection;
+use studio_domain::{
+    AspectRatio, AvatarId, AvatarName, AvatarStatus, Credits, Gender, GenerationFailure,
+    GenerationStatus, LedgerKind, TelegramUserId, UserId,
+};
+use studio_persistence::repos::generations::{self, NewGeneration, Queued};
+use studio_persistence::repos::jobs::{self, Submission};
+use studio_persistence::repos::{avatars, fal_callbacks, ledger, users};
+use studio_testkit::{TestDb, on_both_backends};
+
+const LEASE: Duration = Duration::from_secs(60);
+
+async fn migrated(db: &TestDb) -> DatabaseConnection {
+    let conn = studio_persistence::connect(&db.url, 4).await.unwrap();
+    studio_persistence::migrate_up(&conn).await.unwrap();
+    conn
+}
+
+/// A user with a trained avatar and `credits`.
+async fn member(conn: &DatabaseConnection, telegram_id: i64, credits: u32) -> (UserId, AvatarId) {
+    let profile = users::TelegramProfile {
+        telegram_id: TelegramUserId(telegram_id),
+        first_name: "Jo".into(),
+        last_name: None,
+        username: None,
+        language_code: None,
+        is_premium: false,
+    };
+    let owner = UserId(users::upsert(conn, &profile).await.unwrap().id);
+    let name = AvatarName::parse("Jo").unwrap();
+    let avatar = AvatarId(
+        avatars::create_draft(conn, owner, &name, Gender::Male)
+            .await
+            .unwrap()
+            .id,
+    );
+    for status in [
+        AvatarStatus::PhotosUploading,
+        AvatarStatus::ReadyForTraining,
+        AvatarStatus::Training,
+        AvatarStatus::Completed,
+    ] {
+        avatars::change_status(conn, owner, avatar, status)
+            .await
+            .unwrap();
+    }
+    if credits > 0 {
+        let key = format!("credit:{telegram_id}");
+        let entry = ledger::Entry {
+            user: owner,
+            kind: LedgerKind::AdminCredit,
+            amount: Credits::new(credits),
+            key: &key,
+            note: None,
+        };
+        ledger::book(conn, entry).await.unwrap();
+    }
+    (owner, avatar)
+}
+
+async fn queue(conn: &DatabaseConnection, owner: UserId, avatar: AvatarId) -> Queued {
+    let new = NewGeneration {
+        user: owner,
+        avatar,
+        prompt_original: "a knight",
+        prompt_english: "a knight",
+        ratio: AspectRatio::Square,
+        cost: Credits::new(5),
+        deadline: Duration::from_secs(600),
+    };
+    generations::queue(conn, new).await.unwrap()
+}
+
+on_both_backends!(
+    queueing_debits_or_refuses_without_writing,
+    claims_respect_the_per_user_limit_and_leases,
+    settles_are_fenced_and_refund_once,
+    callbacks_are_stored_once_and_wake_their_job,
+);
+
+async fn queueing_debits_or_refuses_without_writing(db: TestDb) {
+    let conn = migrated(&db).await;
+    let (owner, avatar) = member(&conn, 1, 7).await;
+    let Queued::Queued { position, .. } = queue(&conn, owner, avatar).await else {
+        panic!("7 credits cover 5");
+    };
+    assert_eq!(position, 1);
+    assert_eq!(
+        queue(&conn, owner, avatar).await,
+        Queued::Missing(Credits::new(3))
+    );
+    assert_eq!(
+        ledger::balance(&conn, owner).await.unwrap(),
+        Credits::new(2)
+    );
+    let ids = generations::gallery_ids(&conn, owner, Default::default())
+        .await
+        .unwrap();
+    assert!(ids.is_empty(), "queued jobs are not in the gallery");
+}
+
+async fn claims_respect_the_per_user_limit_and_leases(db: TestDb) {
+    let conn = migrated(&db).await;
+    let (busy, busy_avatar) = member(&conn, 1, 100).await;
+    let (other, other_avatar) = member(&conn, 2, 100).await;
+    for _ in 0..3 {
+        queue(&conn, busy, busy_avatar).await;
+    }
+    queue(&conn, other, other_avatar).await;
+    let claimed = jobs::claim(&conn, 10, LEASE, 2).await.unwrap();
+    let of = |user: UserId| claimed.iter().filter(|j| j.user_id == user.0).count();
+    assert_eq!(
+        (of(busy), of(other)),
+        (2, 1),
+        "two running per person at most"
+    );
+    assert!(
+        claimed
+            .iter()
+            .all(|j| j.status() == GenerationStatus::Running && j.attempts == 1)
+    );
+    assert!(
+        jobs::claim(&conn, 10, LEASE, 2).await.unwrap().is_empty(),
+        "leased and limited"
+    );
+
+    // Releasing a step due now makes it claimable again; its owner is still at the limit.
+    let first = &claimed[0];
+    assert!(jobs::reschedule(&conn, first, 0, None).await.unwrap());
+    let again = jobs::claim(&conn, 10, LEASE, 2).await.unwrap();
+    assert_eq!(again.iter().map(|j| j.id).collect::<Vec<_>>(), [first.id]);
+    assert_eq!(again[0].attempts, 2);
+
+    // A lease that expired (its replica died) is claimed by someone else.
+    let stale = jobs::claim(&conn, 10, Duration::ZERO, 2).await.unwrap();
+    assert!(stale.is_empty(), "leases of 60 s still hold");
+}
+
+async fn settles_are_fenced_and_refund_once(db: TestDb) {
+    let conn = migrated(&db).await;
+    let (owner, avatar) = member(&conn, 1, 10).await;
+    queue(&conn, owner, avatar).await;
+    queue(&conn, owner, avatar).await;
+    assert_eq!(ledger::balance(&conn, owner).await.unwrap(), Credits::ZERO);
+    let mut claimed = jobs::claim(&conn, 10, Duration::ZERO, 2).await.unwrap();
+    let (failing, completing) = (claimed.remove(0), claimed.remove(0));
+    // The zero lease expired at once: another worker takes the first job over.
+    let taken_over = jobs::claim(&conn, 10, LEASE, 2).await.unwrap();
+    assert_eq!(taken_over.len(), 2);
+    let failing_now = taken_over.iter().find(|j| j.id == failing.id).unwrap();
+    assert!(
+        !jobs::fail(&conn, &failing, GenerationFailure::Provider, "x")
+            .await
+            .unwrap(),
+        "the old claim is fenced off"
+    );
+    assert!(
+        jobs::fail(&conn, failing_now, GenerationFailure::Nsfw, "flagged")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jobs::fail(&conn, failing_now, GenerationFailure::Nsfw, "again")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ledger::balance(&conn, owner).await.unwrap(),
+        Credits::new(5),
+        "one refund"
+    );
+
+    let completing_now = taken_over.iter().find(|j| j.id == completing.id).unwrap();
+    let submission = Submission {
+        request_id: "req-1",
+        status_url: "http://fal/status",
+        response_url: "http://fal/result",
+        cancel_url: "http://fal/cancel",
+    };
+    assert!(
+        jobs::record_submission(&conn, completing_now, submission, 0)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::complete(&conn, completing_now, "generations/1.jpg", Some(42))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !jobs::fail(&conn, completing_now, GenerationFailure::Timeout, "late")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        ledger::balance(&conn, owner).await.unwrap(),
+        Credits::new(5)
+    );
+    let done = generations::find_owned(&conn, owner, completing_now.generation_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status(), GenerationStatus::Completed);
+    assert_eq!(done.fal_request_id.as_deref(), Some("req-1"));
+    let failed = generations::find_owned(&conn, owner, failing.generation_id())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.failure(), Some(GenerationFailure::Nsfw));
+    let stats = generations::stats(&conn, owner).await.unwrap();
+    assert_eq!((stats.images, stats.spent), (1, Credits::new(5)));
+}
+
+async fn callbacks_are_stored_once_and_wake_their_job(db: TestDb) {
+    let conn = migrated(&db).await;
+    let (owner, avatar) = member(&conn, 1, 10).await;
+    queue(&conn, owner, avatar).await;
+    let job = jobs::claim(&conn, 1, LEASE, 2).await.unwrap().remove(0);
+    let submission = Submission {
+        request_id: "req-9",
+        status_url: "s",
+        response_url: "r",
+        cancel_url: "c",
+    };
+    let far = chrono::Utc::now().timestamp_millis() + 3_600_000;
+    assert!(
+        jobs::record_submission(&conn, &job, submission, far)
+            .await
+            .unwrap()
+    );
+    assert!(
+        jobs::claim(&conn, 1, LEASE, 2).await.unwrap().is_empty(),
+        "not due"
+    );
+    assert!(fal_callbacks::store(&conn, "req-9", "{}").await.unwrap());
+    assert!(
+        !fal_callbacks::store(&conn, "req-9", "{\"again\":1}")
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        fal_callbacks::find(&conn, "req-9")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("{}")
+    );
+    assert!(jobs::wake(&conn, "req-9").await.unwrap());
+    assert!(!jobs::wake(&conn, "req-unknown").await.unwrap());
+    let woken = jobs::claim(&conn, 1, LEASE, 2).await.unwrap();
+    assert_eq!(woken.len(), 1, "due once woken");
+}

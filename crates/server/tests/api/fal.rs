@@ -1,0 +1,224 @@
+//! FAL's failure paths and its webhook: retries, refusals, flagged images, timeouts, signed
+//! callbacks and their replays. Each ends with one debit and at most one refund.
+
+use serde_json::json;
+use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind};
+use studio_testkit::{FalOutcome, TestDb};
+
+use crate::generation::{
+    balance, entries, generate, member, settle_jobs, studio, texts_to, user_id,
+};
+use crate::support::{PATIENCE, TestApp};
+
+/// Posts a FAL webhook as FAL would, signed at `timestamp` (or with `signature` instead).
+async fn post_webhook(
+    app: &TestApp,
+    request_id: &str,
+    body: &str,
+    timestamp: i64,
+    signature: &str,
+) -> u16 {
+    app.http
+        .post(app.url("/webhooks/fal"))
+        .header("content-type", "application/json")
+        .header("x-fal-webhook-request-id", request_id)
+        .header("x-fal-webhook-user-id", studio_testkit::FAL_USER_ID)
+        .header("x-fal-webhook-timestamp", timestamp.to_string())
+        .header("x-fal-webhook-signature", signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+#[tokio::test]
+async fn a_500_is_retried_and_the_image_delivered_once() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7301;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    s.fal.fail_next_submit(500);
+    generate(&s.app, user, "a portrait by the sea", AspectRatio::Portrait).await;
+    s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
+    settle_jobs(&s.app).await;
+    assert_eq!(s.fal.submissions().len(), 1, "the retry went through once");
+    assert_eq!(balance(&s.app, owner).await, Credits::new(5));
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        0
+    );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_422_fails_at_once_and_refunds() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7302;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    s.fal.fail_next_submit(422);
+    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    assert!(
+        texts_to(&s.telegram, user)
+            .iter()
+            .any(|t| t.contains("refused this request"))
+    );
+    assert_eq!(s.telegram.count("sendPhoto"), 0);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        1
+    );
+    s.app.stop().await;
+}
+
+studio_testkit::on_both_backends!(a_flagged_image_is_not_sent_and_is_refunded);
+
+async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
+    let s = studio(db, |_| {}).await;
+    let user = 7303;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    s.fal.push_outcome(FalOutcome::Nsfw);
+    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    assert!(
+        texts_to(&s.telegram, user)
+            .iter()
+            .any(|t| t.contains("safety filter"))
+    );
+    assert_eq!(s.telegram.count("sendPhoto"), 0);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        1
+    );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_past_its_deadline_is_cancelled_and_refunded() {
+    let s = studio(TestDb::sqlite(), |c| c.generation_deadline_secs = 2).await;
+    let user = 7304;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    s.fal.push_outcome(FalOutcome::Pending);
+    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    assert!(
+        texts_to(&s.telegram, user)
+            .iter()
+            .any(|t| t.contains("took too long"))
+    );
+    assert_eq!(s.fal.counters().2, 1, "FAL was asked to cancel");
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    assert_eq!(entries(&s.app, owner, LedgerKind::GenerationDebit).await, 1);
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        1
+    );
+    s.app.stop().await;
+}
+
+studio_testkit::on_both_backends!(poll_and_webhook_reporting_one_result_deliver_it_once);
+
+async fn poll_and_webhook_reporting_one_result_deliver_it_once(db: TestDb) {
+    let s = studio(db, |_| {}).await;
+    // No automatic webhooks: polling finds the result, then the webhook comes late.
+    s.fal.route_webhooks_to(None);
+    let user = 7305;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    generate(&s.app, user, "a portrait", AspectRatio::Cinema).await;
+    let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
+        .request_id
+        .clone();
+    s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
+    assert!(s.fal.counters().0 >= 1, "the poll found it");
+    let body = s.fal.webhook_body(&request).unwrap();
+    let signature = s.fal.sign(&request, now(), body.as_bytes());
+    assert_eq!(
+        post_webhook(&s.app, &request, &body, now(), &signature).await,
+        200
+    );
+    assert_eq!(
+        post_webhook(&s.app, &request, &body, now(), &signature).await,
+        200
+    );
+    settle_jobs(&s.app).await;
+    assert_eq!(s.telegram.count("sendPhoto"), 1);
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn webhooks_must_be_signed_fresh_and_well_formed() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    s.fal.route_webhooks_to(None);
+    s.fal.push_outcome(FalOutcome::Pending);
+    let user = 7306;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
+        .request_id
+        .clone();
+    let ok = json!({"request_id": request, "status": "OK", "payload": {
+        "images": [{"url": format!("{}/files/x.jpg", s.fal.url)}], "has_nsfw_concepts": [false]}})
+    .to_string();
+
+    let forged = s.fal.sign("another-request", now(), ok.as_bytes());
+    assert_eq!(
+        post_webhook(&s.app, &request, &ok, now(), &forged).await,
+        401
+    );
+    assert_eq!(post_webhook(&s.app, &request, &ok, now(), "zz").await, 401);
+    let old = now() - 600;
+    let stale = s.fal.sign(&request, old, ok.as_bytes());
+    assert_eq!(post_webhook(&s.app, &request, &ok, old, &stale).await, 401);
+    let tampered = ok.replace("false", "true");
+    let signed_ok = s.fal.sign(&request, now(), ok.as_bytes());
+    assert_eq!(
+        post_webhook(&s.app, &request, &tampered, now(), &signed_ok).await,
+        401
+    );
+    let garbage = "not json";
+    let signed_garbage = s.fal.sign(&request, now(), garbage.as_bytes());
+    assert_eq!(
+        post_webhook(&s.app, &request, garbage, now(), &signed_garbage).await,
+        400
+    );
+    let unknown = json!({"request_id": "req-unknown", "status": "OK", "payload": null}).to_string();
+    let signed_unknown = s.fal.sign("req-unknown", now(), unknown.as_bytes());
+    assert_eq!(
+        post_webhook(&s.app, "req-unknown", &unknown, now(), &signed_unknown).await,
+        200
+    );
+    s.app.settle().await;
+    assert_eq!(
+        s.telegram.count("sendPhoto"),
+        0,
+        "nothing refused changed the job"
+    );
+    assert_eq!(balance(&s.app, owner).await, Credits::new(5));
+
+    // The genuine callback completes the job; its replay changes nothing.
+    assert_eq!(
+        post_webhook(&s.app, &request, &ok, now(), &signed_ok).await,
+        200
+    );
+    s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
+    assert_eq!(
+        post_webhook(&s.app, &request, &ok, now(), &signed_ok).await,
+        200
+    );
+    settle_jobs(&s.app).await;
+    assert_eq!(s.telegram.count("sendPhoto"), 1);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(5));
+    s.app.stop().await;
+}
