@@ -329,3 +329,206 @@ async fn two_replicas_share_the_work_and_survive_one_being_killed() {
     );
     drop(b);
 }
+
+/// Trained avatars, credits and quick mode for `users`, written as the training issue and
+/// the operators would.
+async fn ready_to_generate(conn: &sea_orm::DatabaseConnection, users: &[i64]) {
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    use studio_domain::{AspectRatio, Credits, LedgerKind, TelegramUserId, UserId};
+    use studio_persistence::entities::avatars;
+    use studio_persistence::repos::{ledger, settings, users as user_rows};
+    for telegram_id in users {
+        let owner = user_rows::find_by_telegram(conn, TelegramUserId(*telegram_id))
+            .await
+            .unwrap()
+            .expect("registered by /start");
+        let owner = UserId(owner.id);
+        let now = chrono::Utc::now();
+        let row = avatars::ActiveModel {
+            user_id: Set(owner.0),
+            name: Set("Kim".into()),
+            gender: Set("male".into()),
+            status: Set(studio_domain::AvatarStatus::Completed.into()),
+            is_main: Set(true),
+            trigger_phrase: Set(Some(format!("tok{telegram_id}"))),
+            lora_url: Set(Some("https://lora.invalid/kim.safetensors".into())),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        avatars::Entity::insert(row).exec(conn).await.unwrap();
+        let key = format!("credit:{telegram_id}");
+        let entry = ledger::Entry {
+            user: owner,
+            kind: LedgerKind::AdminCredit,
+            amount: Credits::new(10),
+            key: &key,
+            note: None,
+        };
+        ledger::book(conn, entry).await.unwrap();
+        let quick = settings::Settings {
+            default_ratio: AspectRatio::Portrait,
+            quick_mode: true,
+        };
+        settings::save(conn, owner, quick).await.unwrap();
+    }
+}
+
+fn tap_update(update_id: i64, user: i64, data: &str) -> Value {
+    json!({"update_id": update_id, "callback_query": {"id": format!("q{update_id}"),
+        "from": {"id": user, "is_bot": false, "first_name": "P", "language_code": "en"},
+        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
+        "chat_instance": "1", "data": data}})
+}
+
+fn text_update(update_id: i64, user: i64, text: &str) -> Value {
+    let mut update = start(update_id, user);
+    update["message"]["text"] = text.into();
+    update
+}
+
+/// Generation across two replicas, one killed while jobs run: every job ends exactly once,
+/// nothing is charged twice, and every person gets their images.
+#[tokio::test]
+async fn generation_jobs_survive_a_killed_replica() {
+    use sea_orm::ConnectionTrait;
+    let db = TestDb::postgres().await;
+    let telegram = FakeTelegram::start().await;
+    let fal = studio_testkit::FakeFal::start().await;
+    // Slow enough that the kill lands while jobs wait on FAL.
+    fal.set_latency(Duration::from_millis(1500));
+    let migrated = Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
+        .args(["migrate"])
+        .env_clear()
+        .env("DATABASE_URL", &db.url)
+        .output()
+        .unwrap();
+    assert!(migrated.status.success());
+    let settings = [
+        ("TELEGRAM_GLOBAL_RATE", "100000"),
+        ("TELEGRAM_CHAT_RATE", "100"),
+        ("RUST_LOG", "warn"),
+        ("LEASE_SECS", "2"),
+        ("RUN_MIGRATIONS", "false"),
+        ("FAL_QUEUE_URL", fal.url.as_str()),
+        ("FAL_REST_URL", fal.url.as_str()),
+        ("FAL_POLL_SECS", "1"),
+    ];
+    let mut a = spawn(&db.url, &telegram.url, &settings);
+    let b = spawn(&db.url, &telegram.url, &settings);
+    let http = client();
+    wait_ready(&http, &a).await;
+    wait_ready(&http, &b).await;
+    // FAL's webhooks reach the surviving replica, as through the load balancer.
+    fal.route_webhooks_to(Some(&b.base));
+
+    let users: Vec<i64> = (0..20).map(|i| 3_000_000 + i).collect();
+    let mut id = 50_000;
+    for user in &users {
+        id += 1;
+        assert_eq!(post(&http, &b.base, &start(id, *user)).await.unwrap(), 200);
+    }
+    let deadline = Instant::now() + PATIENCE;
+    while telegram.count("sendMessage") < users.len() {
+        assert!(Instant::now() < deadline, "greetings not sent");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+    ready_to_generate(&conn, &users).await;
+
+    // Two images per person, half of the requests through A.
+    for round in 0..2 {
+        for (i, user) in users.iter().enumerate() {
+            let target = if i % 2 == 0 { &a.base } else { &b.base };
+            for update in [
+                tap_update(id + 1, *user, "1:g:txt"),
+                text_update(id + 2, *user, &format!("portrait {round} of {user}")),
+            ] {
+                assert_eq!(post(&http, target, &update).await.unwrap(), 200);
+            }
+            id += 2;
+        }
+    }
+    fal.wait_for_submissions(8, PATIENCE).await;
+    a.child.kill().unwrap();
+    a.child.wait().unwrap();
+    // What A had accepted but not handled is redone once its leases expire, by B or by A
+    // started again.
+    let restarted = spawn(&db.url, &telegram.url, &settings);
+    wait_ready(&http, &restarted).await;
+
+    let count = |sql: String| {
+        let conn = &conn;
+        async move {
+            let statement = sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, sql);
+            let row = conn.query_one_raw(statement).await.unwrap().unwrap();
+            row.try_get::<i64>("", "n").unwrap()
+        }
+    };
+    let deadline = Instant::now() + PATIENCE * 2;
+    loop {
+        let done =
+            count("SELECT COUNT(*) AS n FROM generations WHERE status = 'completed'".into()).await;
+        if done == 40 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{done} of 40 images done");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM generations".into()).await,
+        40
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'generation_debit'".into()).await,
+        40
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) AS n FROM ledger WHERE kind = 'generation_refund'".into()).await,
+        0
+    );
+    assert_eq!(
+        count("SELECT CAST(SUM(amount) AS BIGINT) AS n FROM ledger".into()).await,
+        20 * 10 - 40 * 5
+    );
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let per_user = photos_per_chat(&telegram);
+        if users
+            .iter()
+            .all(|u| per_user.get(u).copied().unwrap_or(0) >= 2)
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "photos missing: {per_user:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A submission A made but had not recorded is made again; a photo A sent but had not
+    // recorded as sent goes out again. Both are bounded by what A had in flight.
+    assert!(
+        fal.submissions().len() <= 40 + 8,
+        "{} submissions",
+        fal.submissions().len()
+    );
+    assert!(
+        telegram.count("sendPhoto") <= 40 + 8,
+        "{} photos",
+        telegram.count("sendPhoto")
+    );
+    for server in [&a, &b, &restarted] {
+        let log = std::fs::read_to_string(&server.log).unwrap();
+        for secret in [TOKEN, FAL_KEY, WEBHOOK_SECRET] {
+            assert!(!log.contains(secret), "a secret in the logs");
+        }
+    }
+    drop((b, restarted));
+}
+
+fn photos_per_chat(telegram: &FakeTelegram) -> std::collections::HashMap<i64, usize> {
+    let mut per_chat = std::collections::HashMap::new();
+    for call in telegram.calls_to("sendPhoto") {
+        let chat = call.body["chat_id"].as_i64().unwrap_or_default();
+        *per_chat.entry(chat).or_default() += 1;
+    }
+    per_chat
+}
