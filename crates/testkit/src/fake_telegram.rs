@@ -31,6 +31,58 @@ struct Inner {
     updates: VecDeque<Value>,
     files: std::collections::HashMap<String, Vec<u8>>,
     next_message_id: i64,
+    limits: Option<Limits>,
+    /// When recent messages went out, globally and per chat (for `Limits`).
+    recent: VecDeque<std::time::Instant>,
+    last_in_chat: std::collections::HashMap<i64, std::time::Instant>,
+    rate_limited: usize,
+}
+
+/// Telegram's sending limits, enforced with 429 `retry_after` like Telegram does.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Messages in any one-second window, across chats.
+    pub per_second: usize,
+    /// Least time between two messages to one chat.
+    pub chat_gap: Duration,
+}
+
+/// Calls that send or change a message, which Telegram's limits count.
+fn is_message(method: &str) -> bool {
+    matches!(
+        method,
+        "sendMessage" | "sendPhoto" | "editMessageText" | "editMessageMedia" | "sendInvoice"
+    )
+}
+
+impl Inner {
+    /// `Some(retry_after)` if this call breaks a limit; records it otherwise.
+    fn over_limit(&mut self, method: &str, body: &Value) -> Option<u64> {
+        let limits = self.limits?;
+        if !is_message(method) {
+            return None;
+        }
+        let now = std::time::Instant::now();
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            self.recent.pop_front();
+        }
+        let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+        let too_soon = self
+            .last_in_chat
+            .get(&chat)
+            .is_some_and(|t| now.duration_since(*t) < limits.chat_gap);
+        if too_soon || self.recent.len() >= limits.per_second {
+            self.rate_limited += 1;
+            return Some(1);
+        }
+        self.recent.push_back(now);
+        self.last_in_chat.insert(chat, now);
+        None
+    }
 }
 
 #[derive(Clone, Default)]
@@ -106,6 +158,16 @@ impl FakeTelegram {
     /// Makes `bytes` downloadable as the file `file_id` (`getFile`, then `/file/bot…/path`).
     pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
         self.shared.lock().files.insert(file_id.to_owned(), bytes);
+    }
+
+    /// From now on, messages beyond `limits` get 429 with `retry_after`, as Telegram's do.
+    pub fn enforce(&self, limits: Limits) {
+        self.shared.lock().limits = Some(limits);
+    }
+
+    /// 429s answered because of `enforce`d limits.
+    pub fn rate_limited(&self) -> usize {
+        self.shared.lock().rate_limited
     }
 
     /// Queues an update for `getUpdates` (polling mode).
@@ -196,6 +258,12 @@ async fn answer(
         });
         if method == "getFile" {
             return get_file(&inner, &body);
+        }
+        if let Some(retry_after) = inner.over_limit(&method, &body) {
+            let body = json!({"ok": false, "error_code": 429,
+                "description": format!("Too Many Requests: retry after {retry_after}"),
+                "parameters": {"retry_after": retry_after}});
+            return (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
         }
         let failure = inner.failures.iter().position(|(m, _, _)| *m == method);
         match failure.and_then(|i| inner.failures.remove(i)) {

@@ -8,7 +8,7 @@ mod fake_fal;
 mod fake_telegram;
 
 pub use fake_fal::{FAL_USER_ID, FakeFal, FalOutcome, FalSubmission};
-pub use fake_telegram::{Call, FakeTelegram};
+pub use fake_telegram::{Call, FakeTelegram, Limits};
 use sea_orm::{ConnectionTrait, Database};
 
 /// Where PostgreSQL tests create their databases when `TEST_DATABASE_URL` is not set: the
