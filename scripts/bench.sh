@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Ingress benchmark on a release build, SQLite and PostgreSQL. Tune with BENCH_UPDATES and
-# BENCH_BACKENDS (see crates/server/benches/ingress.rs).
+# Benchmarks on a release build: `scripts/bench.sh` (ingress, SQLite and PostgreSQL; tune with
+# BENCH_UPDATES and BENCH_BACKENDS) or `scripts/bench.sh generation` (1,000 images against
+# Telegram's limits; tune with BENCH_PEOPLE and BENCH_IMAGES_EACH). See crates/server/benches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEST_DATABASE_URL="$(scripts/postgres-up.sh)"
 export TEST_DATABASE_URL
-exec cargo bench --locked -p studio-server --bench ingress
+exec cargo bench --locked -p studio-server --bench "${1:-ingress}"

@@ -6,11 +6,14 @@
 //! replies delivered per second end to end, drain time, idle and peak RSS, start-up time.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod support;
+
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use studio_testkit::{Backend, FakeTelegram, TestDb};
+use support::{KillOnDrop, free_port, ms, rss_kib, stop, wait_ready};
 use tokio::sync::Mutex;
 
 const CONNECTIONS: usize = 64;
@@ -135,10 +138,6 @@ async fn run(backend: Backend, updates: usize) {
     );
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
 fn start_update(i: usize) -> String {
     let user = 10_000_000 + i;
     format!(
@@ -163,53 +162,4 @@ fn spawn_server(db_url: &str, telegram_url: &str, port: u16) -> Child {
         .stdout(Stdio::null())
         .spawn()
         .expect("release binary starts")
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        assert!(Instant::now() < deadline, "server never became ready");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-}
-
-/// A panicking benchmark must not leave a server running.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn stop(server: &mut Child) {
-    let _ = Command::new("kill")
-        .arg("-TERM")
-        .arg(server.id().to_string())
-        .status();
-    let _ = server.wait();
-}
-
-fn rss_kib(pid: u32, field: &str) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with(field))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }

@@ -104,9 +104,16 @@ impl Sender {
             call.method.as_str(),
             "answerCallbackQuery" | "deleteMessage"
         );
-        self.throttle.until_ready(call.chat_id.0, is_message).await;
-        let outcome = match self.call(&call).await {
-            Ok(()) => Outcome::Sent,
+        // A photo to upload is read before the wait, so it leaves the moment its slot comes and
+        // the next message to the chat cannot catch up with it.
+        let outcome = match self.load_upload(&call).await {
+            Ok(upload) => {
+                self.throttle.until_ready(call.chat_id.0, is_message).await;
+                match self.call(&call, upload).await {
+                    Ok(()) => Outcome::Sent,
+                    Err(err) => self.on_error(&call, err).await,
+                }
+            }
             Err(err) => self.on_error(&call, err).await,
         };
         let method = call.method.clone();
@@ -131,13 +138,13 @@ impl Sender {
 
     /// Makes the call. A tagged message whose earlier copy we know is edited in place instead;
     /// if that copy is gone (deleted by the person), a new one is sent and remembered.
-    async fn call(&self, call: &ClaimedCall) -> Result<(), TelegramError> {
-        if call.payload.contains(UPLOAD_FIELD) {
-            let payload: serde_json::Value =
-                serde_json::from_str(&call.payload).unwrap_or_default();
-            if payload.get(UPLOAD_FIELD).is_some() {
-                return self.upload(call, payload).await;
-            }
+    async fn call(
+        &self,
+        call: &ClaimedCall,
+        upload: Option<LoadedUpload>,
+    ) -> Result<(), TelegramError> {
+        if let Some(upload) = upload {
+            return self.upload(call, upload).await;
         }
         let Some(tag) = call.tag.as_deref() else {
             return self
@@ -180,18 +187,18 @@ impl Sender {
         Ok(())
     }
 
-    /// A photo from our storage, sent as `multipart/form-data`; the `file_id` Telegram gives
-    /// it is remembered on its generation, so showing it again uploads nothing.
-    async fn upload(
-        &self,
-        call: &ClaimedCall,
-        mut payload: serde_json::Value,
-    ) -> Result<(), TelegramError> {
-        let upload = payload
-            .as_object_mut()
-            .and_then(|o| o.remove(UPLOAD_FIELD))
-            .and_then(|u| serde_json::from_value::<Upload>(u).ok())
-            .ok_or_else(|| rejected("malformed upload"))?;
+    /// The stored photo a call uploads, if it is such a call.
+    async fn load_upload(&self, call: &ClaimedCall) -> Result<Option<LoadedUpload>, TelegramError> {
+        if !call.payload.contains(UPLOAD_FIELD) {
+            return Ok(None);
+        }
+        let mut payload: serde_json::Value =
+            serde_json::from_str(&call.payload).unwrap_or_default();
+        let Some(upload) = payload.as_object_mut().and_then(|o| o.remove(UPLOAD_FIELD)) else {
+            return Ok(None);
+        };
+        let upload: Upload =
+            serde_json::from_value(upload).map_err(|_| rejected("malformed upload"))?;
         let bytes = self.storage.get(&upload.key).await.map_err(|err| {
             tracing::warn!(key = upload.key, error = %err, "photo to upload is not in storage");
             rejected("stored photo is missing")
@@ -205,9 +212,19 @@ impl Sender {
                 other => (k.clone(), other.to_string()),
             })
             .collect();
+        Ok(Some(LoadedUpload {
+            fields,
+            bytes,
+            generation: upload.generation,
+        }))
+    }
+
+    /// A photo from our storage, sent as `multipart/form-data`; the `file_id` Telegram gives
+    /// it is remembered on its generation, so showing it again uploads nothing.
+    async fn upload(&self, call: &ClaimedCall, upload: LoadedUpload) -> Result<(), TelegramError> {
         let sent = self
             .telegram
-            .upload_photo(&call.method, fields, bytes, "image.jpg")
+            .upload_photo(&call.method, upload.fields, upload.bytes, "image.jpg")
             .await?;
         let file_id = sent
             .get("photo")
@@ -276,4 +293,11 @@ fn rejected(description: &str) -> TelegramError {
         code: 400,
         description: description.to_owned(),
     }
+}
+
+/// A stored photo read and ready to upload with the call's other parameters.
+struct LoadedUpload {
+    fields: Vec<(String, String)>,
+    bytes: bytes::Bytes,
+    generation: Option<studio_domain::GenerationId>,
 }

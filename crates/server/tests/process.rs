@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use studio_testkit::{FakeTelegram, TestDb};
 
+#[path = "common/seed.rs"]
+mod seed;
+
 const TOKEN: &str = "777001:SECRET-token-must-not-leak";
 const WEBHOOK_SECRET: &str = "webhook-secret-must-not-leak";
 const FAL_KEY: &str = "fal-key-must-not-leak";
@@ -330,50 +333,6 @@ async fn two_replicas_share_the_work_and_survive_one_being_killed() {
     drop(b);
 }
 
-/// Trained avatars, credits and quick mode for `users`, written as the training issue and
-/// the operators would.
-async fn ready_to_generate(conn: &sea_orm::DatabaseConnection, users: &[i64]) {
-    use sea_orm::{ActiveValue::Set, EntityTrait};
-    use studio_domain::{AspectRatio, Credits, LedgerKind, TelegramUserId, UserId};
-    use studio_persistence::entities::avatars;
-    use studio_persistence::repos::{ledger, settings, users as user_rows};
-    for telegram_id in users {
-        let owner = user_rows::find_by_telegram(conn, TelegramUserId(*telegram_id))
-            .await
-            .unwrap()
-            .expect("registered by /start");
-        let owner = UserId(owner.id);
-        let now = chrono::Utc::now();
-        let row = avatars::ActiveModel {
-            user_id: Set(owner.0),
-            name: Set("Kim".into()),
-            gender: Set("male".into()),
-            status: Set(studio_domain::AvatarStatus::Completed.into()),
-            is_main: Set(true),
-            trigger_phrase: Set(Some(format!("tok{telegram_id}"))),
-            lora_url: Set(Some("https://lora.invalid/kim.safetensors".into())),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        avatars::Entity::insert(row).exec(conn).await.unwrap();
-        let key = format!("credit:{telegram_id}");
-        let entry = ledger::Entry {
-            user: owner,
-            kind: LedgerKind::AdminCredit,
-            amount: Credits::new(10),
-            key: &key,
-            note: None,
-        };
-        ledger::book(conn, entry).await.unwrap();
-        let quick = settings::Settings {
-            default_ratio: AspectRatio::Portrait,
-            quick_mode: true,
-        };
-        settings::save(conn, owner, quick).await.unwrap();
-    }
-}
-
 fn tap_update(update_id: i64, user: i64, data: &str) -> Value {
     json!({"update_id": update_id, "callback_query": {"id": format!("q{update_id}"),
         "from": {"id": user, "is_bot": false, "first_name": "P", "language_code": "en"},
@@ -434,7 +393,7 @@ async fn generation_jobs_survive_a_killed_replica() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
-    ready_to_generate(&conn, &users).await;
+    seed::ready_to_generate(&conn, &users, 10).await;
 
     // Two images per person, half of the requests through A.
     for round in 0..2 {
