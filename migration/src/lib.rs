@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261125_000001_initial;
 mod m20261125_000002_generation_jobs;
+mod m20261125_000003_training_jobs;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000002_generation_jobs::Migration),
+            Box::new(m20261125_000003_training_jobs::Migration),
         ]
     }
 }

@@ -213,6 +213,8 @@ pub enum AvatarAction {
     CancelDraft(AvatarId),
     CancelDraftConfirmed(AvatarId),
     StartTraining(AvatarId),
+    CancelTraining(AvatarId),
+    CancelTrainingConfirmed(AvatarId),
 }
 
 impl Menu {
@@ -261,6 +263,8 @@ impl AvatarAction {
             CancelDraft(a) => format!("cnl:{a}"),
             CancelDraftConfirmed(a) => format!("cnlok:{a}"),
             StartTraining(a) => format!("train:{a}"),
+            CancelTraining(a) => format!("stop:{a}"),
+            CancelTrainingConfirmed(a) => format!("stopok:{a}"),
         }
     }
 
@@ -284,6 +288,8 @@ impl AvatarAction {
             ["cnl", a] => Self::CancelDraft(id(a)?),
             ["cnlok", a] => Self::CancelDraftConfirmed(id(a)?),
             ["train", a] => Self::StartTraining(id(a)?),
+            ["stop", a] => Self::CancelTraining(id(a)?),
+            ["stopok", a] => Self::CancelTrainingConfirmed(id(a)?),
             _ => return None,
         })
     }
@@ -392,6 +398,8 @@ impl Callback {
                         CancelDraft(a),
                         CancelDraftConfirmed(a),
                         StartTraining(a),
+                        CancelTraining(a),
+                        CancelTrainingConfirmed(a),
                     ]
                     .map(Self::Avatar),
                 );

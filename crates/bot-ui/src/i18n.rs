@@ -113,7 +113,6 @@ pub struct Texts {
     pub review_ready: String,
     pub review_need_photos: String,
     pub review_need_credits: String,
-    pub training_soon: String,
     pub delete_confirm: String,
     pub deleted: String,
     pub cancel_draft_confirm: String,
@@ -179,6 +178,16 @@ pub struct Texts {
     pub gallery_stats: String,
     pub button_quick_on: String,
     pub button_quick_off: String,
+    pub training_started: String,
+    pub training_elapsed: String,
+    pub button_refresh: String,
+    pub button_cancel_training: String,
+    pub button_yes_cancel_training: String,
+    pub cancel_training_confirm: String,
+    pub training_cancelled: String,
+    pub training_ready: String,
+    pub training_failed: String,
+    pub training_failed_timeout: String,
 }
 
 static RU: LazyLock<Texts> = LazyLock::new(|| load(include_str!("../locales/ru.json"), "ru"));

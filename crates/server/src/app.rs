@@ -22,6 +22,7 @@ use crate::inbox_writer::InboxWriterTask;
 use crate::outbound::Sender;
 use crate::polling::Poller;
 use crate::state::{AppState, FalWebhook};
+use crate::training::{TrainingSettings, TrainingWorker};
 use studio_domain::Credits;
 use studio_providers::fal::{FalClient, WebhookVerifier};
 use studio_providers::storage::BlobStore;
@@ -78,7 +79,14 @@ impl Application {
             },
         };
         let router = crate::routes::router(state.clone(), &config.webhook_path);
+        let fal = FalClient::new(
+            http_client()?,
+            &config.fal_queue_url,
+            &config.fal_rest_url,
+            config.fal_key.clone(),
+        );
         let services = Arc::new(Services {
+            fal: fal.clone(),
             telegram: telegram.clone(),
             storage: BlobStore::from_url(&config.storage_url)?,
             training_cost: Credits::new(config.training_cost),
@@ -86,12 +94,9 @@ impl Application {
             welcome_bonus: Credits::new(config.welcome_bonus),
             generation_cost: Credits::new(config.generation_cost),
             generation_deadline: Duration::from_secs(config.generation_deadline_secs),
+            training_deadline: Duration::from_secs(config.training_deadline_secs),
         });
-        let fal = FalClient::new(
-            http_client()?,
-            &config.fal_queue_url,
-            config.fal_key.clone(),
-        );
+
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("LISTEN_ADDR: cannot listen on {}", config.listen_addr))?;
@@ -212,6 +217,24 @@ impl Application {
             outbox_stored: Arc::clone(&self.outbox_stored),
         };
         workers.spawn(generation.run(cancel.clone()));
+        let training = TrainingWorker {
+            db: self.state.db.clone(),
+            fal: self.fal.clone(),
+            storage: self.services.storage.clone(),
+            settings: Arc::new(TrainingSettings {
+                concurrency: 2,
+                lease: self.config.lease() * 2,
+                model: self.config.training_model.clone(),
+                steps: self.config.training_steps,
+                learning_rate: self.config.training_learning_rate,
+                webhook_url: self.config.fal_webhook_url(),
+                first_poll: Duration::from_secs(self.config.fal_poll_secs.max(1)),
+                cost: self.services.training_cost,
+            }),
+            wake: Arc::clone(&self.jobs_wake),
+            outbox_stored: Arc::clone(&self.outbox_stored),
+        };
+        workers.spawn(training.run(cancel.clone()));
         let limits = SendLimits {
             global_per_second: self.config.telegram_global_rate,
             chat_per_second: self.config.telegram_chat_rate,

@@ -50,8 +50,9 @@ pub struct Config {
     /// Path of the Telegram webhook behind the reverse proxy.
     #[arg(long, env = "WEBHOOK_PATH", default_value = "/telegram/webhook")]
     pub webhook_path: String,
-    /// Messages per second the bot sends in total (Telegram allows about 30).
-    #[arg(long, env = "TELEGRAM_GLOBAL_RATE", default_value = "30")]
+    /// Messages per second this replica sends in total. Telegram allows about 30 per bot; the
+    /// pace may catch up 2 late messages, so 28 keeps any second within 30.
+    #[arg(long, env = "TELEGRAM_GLOBAL_RATE", default_value = "28")]
     pub telegram_global_rate: NonZeroU32,
     /// Messages per second the bot sends to one chat (Telegram asks for about 1).
     #[arg(long, env = "TELEGRAM_CHAT_RATE", default_value = "1")]
@@ -134,6 +135,22 @@ pub struct Config {
     /// Seconds from submission to the first status poll (the webhook usually comes first).
     #[arg(long, env = "FAL_POLL_SECS", default_value_t = 10)]
     pub fal_poll_secs: u64,
+    /// FAL model that trains avatars.
+    #[arg(
+        long,
+        env = "TRAINING_MODEL",
+        default_value = "fal-ai/flux-lora-portrait-trainer"
+    )]
+    pub training_model: String,
+    /// Training steps.
+    #[arg(long, env = "TRAINING_STEPS", default_value_t = 2500)]
+    pub training_steps: u32,
+    /// Training learning rate.
+    #[arg(long, env = "TRAINING_LEARNING_RATE", default_value_t = 0.0002)]
+    pub training_learning_rate: f64,
+    /// Seconds a training may take before it fails and is refunded.
+    #[arg(long, env = "TRAINING_DEADLINE_SECS", default_value_t = 3600)]
+    pub training_deadline_secs: u64,
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
 }
@@ -200,6 +217,18 @@ impl Config {
         }
         if !(self.lora_scale.is_finite() && (0.0..=4.0).contains(&self.lora_scale)) {
             return Err(invalid("LORA_SCALE", "must be between 0 and 4"));
+        }
+        if !(self.training_learning_rate.is_finite() && self.training_learning_rate > 0.0) {
+            return Err(invalid(
+                "TRAINING_LEARNING_RATE",
+                "must be a positive number",
+            ));
+        }
+        if self.training_deadline_secs == 0 || self.training_steps == 0 {
+            return Err(invalid(
+                "TRAINING_DEADLINE_SECS",
+                "deadline and TRAINING_STEPS must be at least 1",
+            ));
         }
         if self.generation_deadline_secs == 0 {
             return Err(invalid("GENERATION_DEADLINE_SECS", "must be at least 1"));

@@ -153,6 +153,7 @@ impl Dispatcher {
                 .await?;
             after.delete_keys.extend(done.delete_keys);
             after.jobs_queued |= done.jobs_queued;
+            after.fal_cancels.extend(done.fal_cancels);
         }
         txn.commit().await.map_err(RepoError::from)?;
         Ok(after)
@@ -206,6 +207,12 @@ impl Dispatcher {
     async fn after_commit(&self, after: AfterCommit) {
         if after.jobs_queued {
             self.jobs_queued.notify_one();
+        }
+        // Best effort: the refund is booked already, and a late result changes nothing.
+        for url in after.fal_cancels {
+            if let Err(err) = self.services.fal.cancel(&url).await {
+                tracing::warn!(error = %err, "FAL cancel failed");
+            }
         }
         for key in after.delete_keys {
             if let Err(err) = self.services.storage.delete(&key).await {

@@ -14,7 +14,9 @@ mod generation;
 mod handle;
 mod inbox_writer;
 mod janitor;
+mod job_loop;
 mod metrics;
+mod notify;
 mod operator;
 mod outbound;
 mod polling;
@@ -22,6 +24,7 @@ mod routes;
 mod shutdown;
 mod state;
 pub mod telemetry;
+mod training;
 
 pub use app::Application;
 pub use config::Config;

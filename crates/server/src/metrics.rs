@@ -23,6 +23,7 @@ pub const JOBS_FINISHED: &str = "generation_jobs_finished_total";
 pub const JOB_DURATION: &str = "generation_job_seconds";
 pub const PROVIDER_ERRORS: &str = "provider_errors_total";
 pub const FAL_WEBHOOKS: &str = "fal_webhooks_total";
+pub const TRAININGS_FINISHED: &str = "trainings_finished_total";
 pub const LEDGER_TOTAL: &str = "ledger_credits";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
@@ -72,5 +73,6 @@ fn describe() {
         "Failed provider calls, by provider and kind"
     );
     describe_counter!(FAL_WEBHOOKS, "FAL webhooks received, by outcome");
+    describe_counter!(TRAININGS_FINISHED, "Avatar trainings finished, by outcome");
     describe_gauge!(LEDGER_TOTAL, "Sum of ledger amounts, by entry kind");
 }

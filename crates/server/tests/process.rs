@@ -356,6 +356,7 @@ async fn generation_jobs_survive_a_killed_replica() {
     let fal = studio_testkit::FakeFal::start().await;
     // Slow enough that the kill lands while jobs wait on FAL.
     fal.set_latency(Duration::from_millis(1500));
+    let shared_storage = format!("file://{}", tempfile::tempdir().unwrap().keep().display());
     let migrated = Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
         .args(["migrate"])
         .env_clear()
@@ -372,6 +373,9 @@ async fn generation_jobs_survive_a_killed_replica() {
         ("FAL_QUEUE_URL", fal.url.as_str()),
         ("FAL_REST_URL", fal.url.as_str()),
         ("FAL_POLL_SECS", "1"),
+        // One object store for all replicas, as S3 is in production: the replica that sends a
+        // photo is not always the one that stored it.
+        ("STORAGE_URL", shared_storage.as_str()),
     ];
     let mut a = spawn(&db.url, &telegram.url, &settings);
     let b = spawn(&db.url, &telegram.url, &settings);

@@ -54,6 +54,8 @@ struct Inner {
     status_polls: usize,
     result_fetches: usize,
     cancels: usize,
+    /// Files PUT through the storage upload, by upload number.
+    uploads: Vec<Vec<u8>>,
     latency: Duration,
     /// Where webhooks go: the origin replacing the one in `fal_webhook` (the app behind its
     /// proxy). `None`: no webhooks, so nothing ever leaves 127.0.0.1.
@@ -104,6 +106,8 @@ impl FakeFal {
         let app = Router::new()
             .route("/.well-known/jwks.json", get(jwks))
             .route("/files/{name}", get(file))
+            .route("/storage/upload/initiate", post(initiate))
+            .route("/uploads/{n}", put(upload))
             .route("/{owner}/{alias}/requests/{id}/status", get(status))
             .route("/{owner}/{alias}/requests/{id}", get(result))
             .route("/{owner}/{alias}/requests/{id}/cancel", put(cancel))
@@ -141,6 +145,11 @@ impl FakeFal {
 
     pub fn submissions(&self) -> Vec<FalSubmission> {
         self.shared.lock().submissions.clone()
+    }
+
+    /// Files uploaded through FAL storage so far.
+    pub fn uploads(&self) -> Vec<Vec<u8>> {
+        self.shared.lock().uploads.clone()
     }
 
     /// (status polls, result fetches, cancels) so far.
@@ -189,6 +198,12 @@ fn sign(key: &Ed25519KeyPair, request_id: &str, timestamp: i64, body: &[u8]) -> 
 }
 
 fn output(url: &str, request_id: &str, nsfw: bool) -> Value {
+    if request_id.starts_with("train-") {
+        return json!({
+            "diffusers_lora_file": {"url": format!("{url}/files/{request_id}.safetensors")},
+            "config_file": {"url": format!("{url}/files/{request_id}.json")},
+        });
+    }
     json!({
         "images": [{"url": format!("{url}/files/{request_id}.jpg"), "width": 64, "height": 64,
                     "content_type": "image/jpeg"}],
@@ -251,7 +266,13 @@ async fn submit(
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (code, Json(json!({"detail": "scripted failure"}))).into_response();
         }
-        let request_id = format!("req-{}", inner.submissions.len() + 1);
+        // Trainings and images have different outputs; the id says which this is.
+        let kind = if alias.contains("trainer") {
+            "train"
+        } else {
+            "req"
+        };
+        let request_id = format!("{kind}-{}", inner.submissions.len() + 1);
         let outcome = inner.outcomes.pop_front().unwrap_or(FalOutcome::Image);
         let webhook = query.get("fal_webhook").cloned();
         inner.submissions.push(FalSubmission {
@@ -385,4 +406,22 @@ async fn cancel(
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+async fn initiate(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {
+    if body.get("content_type").and_then(Value::as_str).is_none() {
+        return StatusCode::UNPROCESSABLE_ENTITY.into_response();
+    }
+    let n = shared.lock().uploads.len();
+    Json(json!({
+        "upload_url": format!("{}/uploads/{n}", shared.url),
+        "file_url": format!("{}/files/upload-{n}.zip", shared.url),
+    }))
+    .into_response()
+}
+
+async fn upload(State(shared): State<Shared>, body: axum::body::Bytes) -> StatusCode {
+    shared.lock().uploads.push(body.to_vec());
+    shared.changed.notify_waiters();
+    StatusCode::OK
 }

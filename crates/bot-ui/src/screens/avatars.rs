@@ -20,6 +20,8 @@ pub struct AvatarView {
     pub created: String,
     /// Telegram `file_id` of a photo to show on the card.
     pub preview: Option<String>,
+    /// Minutes since the training started, while it runs.
+    pub training_minutes: Option<i64>,
 }
 
 /// Where a card sits in the list, and its neighbours' ids (the list wraps around).
@@ -74,6 +76,13 @@ pub fn card(t: &Texts, avatar: &AvatarView, position: Position) -> Screen {
         ],
     )
     .replace("{main}", if avatar.is_main { &t.main_badge } else { "" });
+    let html = match avatar.training_minutes {
+        Some(minutes) => {
+            let line = fill(&t.training_elapsed, &[("minutes", &minutes.to_string())]);
+            format!("{html}\n{line}")
+        }
+        None => html,
+    };
     let mut keyboard = actions(t, avatar);
     if position.total > 1 {
         keyboard = keyboard.row([
@@ -123,9 +132,66 @@ fn actions(t: &Texts, avatar: &AvatarView) -> InlineKeyboard {
                 ])
             }
         }
-        AvatarStatus::Training | AvatarStatus::Error | AvatarStatus::Cancelled => keyboard,
+        AvatarStatus::Training => keyboard.row([
+            avatar_button(&t.button_refresh, AvatarAction::Card(id)),
+            avatar_button(&t.button_cancel_training, AvatarAction::CancelTraining(id)),
+        ]),
+        AvatarStatus::Error | AvatarStatus::Cancelled => keyboard,
     };
     keyboard.row(manage)
+}
+
+/// Training started: what happens next, with the way to follow or stop it.
+pub fn training_started(t: &Texts, id: AvatarId, name: &str) -> Screen {
+    let keyboard = InlineKeyboard::default()
+        .row([
+            avatar_button(&t.button_refresh, AvatarAction::Card(id)),
+            avatar_button(&t.button_cancel_training, AvatarAction::CancelTraining(id)),
+        ])
+        .row(super::back_row(t));
+    Screen::text(fill(&t.training_started, &[("name", name)]), keyboard)
+}
+
+pub fn cancel_training_confirm(t: &Texts, id: AvatarId, name: &str, refund: &str) -> Screen {
+    let keyboard = InlineKeyboard::default().row([
+        avatar_button(
+            &t.button_yes_cancel_training,
+            AvatarAction::CancelTrainingConfirmed(id),
+        ),
+        avatar_button(&t.button_no, AvatarAction::Card(id)),
+    ]);
+    let html = fill(
+        &t.cancel_training_confirm,
+        &[("name", name), ("cost", refund)],
+    );
+    Screen::text(html, keyboard)
+}
+
+/// The training finished: the avatar is ready to generate with.
+pub fn training_ready(t: &Texts, id: AvatarId, name: &str) -> Screen {
+    let keyboard = InlineKeyboard::default()
+        .row([avatar_button(
+            &t.button_generate,
+            AvatarAction::Generate(id),
+        )])
+        .row(super::back_row(t));
+    Screen::text(fill(&t.training_ready, &[("name", name)]), keyboard)
+}
+
+/// The training failed (or took too long) and was refunded.
+pub fn training_failed(t: &Texts, name: &str, timed_out: bool, refund: &str) -> Screen {
+    let template = if timed_out {
+        &t.training_failed_timeout
+    } else {
+        &t.training_failed
+    };
+    let keyboard = InlineKeyboard::default()
+        .row([avatar_button(&t.button_create_avatar, AvatarAction::Create)])
+        .row(super::back_row(t));
+    Screen::text(
+        fill(template, &[("name", name), ("cost", refund)]),
+        keyboard,
+    )
 }
 
 pub fn gender_picker(t: &Texts) -> Screen {
@@ -219,6 +285,7 @@ mod tests {
             photos: 12,
             created: "2026-11-25".into(),
             preview: Some("file".into()),
+            training_minutes: None,
         }
     }
 

@@ -243,6 +243,7 @@ mod tests {
             photos,
             created: "2026-11-25".into(),
             preview: None,
+            training_minutes: None,
         }
     }
 

@@ -21,6 +21,13 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub training_started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
+    pub training_attempts: i32,
+    pub training_lease_until_ms: Option<i64>,
+    pub training_next_ms: Option<i64>,
+    pub training_deadline_ms: Option<i64>,
+    pub training_status_url: Option<String>,
+    pub training_response_url: Option<String>,
+    pub training_cancel_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

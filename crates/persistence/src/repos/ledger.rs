@@ -197,3 +197,13 @@ pub async fn totals(db: &impl ConnectionTrait) -> Result<Vec<(String, i64)>, Rep
         .map(|row| Ok((row.try_get("", "kind")?, row.try_get("", "total")?)))
         .collect()
 }
+
+/// The credits an entry moved (unsigned), found by its idempotency key.
+pub async fn amount_of(db: &impl ConnectionTrait, key: &str) -> Result<Option<Credits>, RepoError> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let row = Ledger::find()
+        .filter(ledger::Column::IdempotencyKey.eq(key))
+        .one(db)
+        .await?;
+    Ok(row.map(|r| Credits::from_balance(r.amount.abs())))
+}

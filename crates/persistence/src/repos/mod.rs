@@ -14,4 +14,5 @@ pub mod photos;
 pub mod promos;
 pub mod sent_messages;
 pub mod settings;
+pub mod trainings;
 pub mod users;

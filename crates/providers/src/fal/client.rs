@@ -12,6 +12,7 @@ use super::types::{QueuedRequest, RequestStatus, StatusBody};
 pub struct FalClient {
     http: reqwest::Client,
     queue_url: String,
+    rest_url: String,
     /// `None` when FAL_KEY is not configured: every submission is then refused.
     key: Option<SecretString>,
 }
@@ -25,12 +26,52 @@ impl std::fmt::Debug for FalClient {
 }
 
 impl FalClient {
-    pub fn new(http: reqwest::Client, queue_url: &str, key: Option<SecretString>) -> Self {
+    pub fn new(
+        http: reqwest::Client,
+        queue_url: &str,
+        rest_url: &str,
+        key: Option<SecretString>,
+    ) -> Self {
         Self {
             http,
             queue_url: queue_url.trim_end_matches('/').to_owned(),
+            rest_url: rest_url.trim_end_matches('/').to_owned(),
             key,
         }
+    }
+
+    /// Uploads a file through FAL's storage (`initiate`, then `PUT` to the signed URL it
+    /// returns) and returns the URL models read it from.
+    pub async fn upload(
+        &self,
+        bytes: Bytes,
+        content_type: &str,
+        file_name: &str,
+    ) -> Result<String, FalError> {
+        #[derive(serde::Deserialize)]
+        struct Initiated {
+            upload_url: String,
+            file_url: String,
+        }
+        let url = format!("{}/storage/upload/initiate", self.rest_url);
+        let request = self
+            .authorised(self.http.post(url))
+            .query(&[("storage_type", "fal-cdn-v3")])
+            .json(&serde_json::json!({"content_type": content_type, "file_name": file_name}));
+        let initiated: Initiated = read_json(request.send().await?).await?;
+        // The upload URL is signed: our key does not go there.
+        let response = self
+            .http
+            .put(&initiated.upload_url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .body(bytes)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(FalError::from_status(status, &response.bytes().await?));
+        }
+        Ok(initiated.file_url)
     }
 
     fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {

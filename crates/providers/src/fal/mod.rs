@@ -9,6 +9,7 @@ mod webhook;
 pub use client::FalClient;
 pub use error::FalError;
 pub use types::{
-    FalImage, FluxLoraOutput, QueuedRequest, RequestStatus, WebhookBody, WebhookStatus,
+    FalFile, FalImage, FluxLoraOutput, QueuedRequest, RequestStatus, TrainerOutput, WebhookBody,
+    WebhookStatus,
 };
 pub use webhook::{SignedHeaders, VerifyError, WebhookVerifier};

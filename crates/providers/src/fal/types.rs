@@ -67,3 +67,14 @@ pub struct WebhookBody {
     pub payload: Option<Value>,
     pub payload_error: Option<String>,
 }
+
+/// `fal-ai/flux-lora-portrait-trainer`'s output: the LoRA is all we keep.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TrainerOutput {
+    pub diffusers_lora_file: FalFile,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct FalFile {
+    pub url: String,
+}

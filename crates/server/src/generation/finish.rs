@@ -3,10 +3,10 @@
 
 use sea_orm::TransactionTrait;
 use studio_bot_ui::screens::generation::{self as screen, ResultView};
-use studio_bot_ui::{Outgoing, Screen, texts};
-use studio_domain::{AvatarId, ChatId, Credits, GenerationFailure, Language, UserId};
+use studio_bot_ui::texts;
+use studio_domain::{AvatarId, Credits, GenerationFailure, UserId};
 use studio_persistence::repos::generations::Generation;
-use studio_persistence::repos::{avatars, jobs, outbox, users};
+use studio_persistence::repos::{avatars, jobs};
 
 use super::GenerationWorker;
 use crate::metrics::{JOB_DURATION, JOBS_FINISHED};
@@ -36,9 +36,11 @@ impl GenerationWorker {
             seconds,
             prompt: job.prompt_original.clone(),
         };
-        let notified = self
-            .notify(&txn, job, |language| screen::result(texts(language), &view))
-            .await?;
+        let owner = UserId(job.user_id);
+        let notified = crate::notify::person(&txn, owner, |language| {
+            screen::result(texts(language), &view)
+        })
+        .await?;
         txn.commit().await?;
         tracing::info!(seconds, notified, "generation completed");
         metrics::counter!(JOBS_FINISHED, "outcome" => "completed").increment(1);
@@ -59,7 +61,7 @@ impl GenerationWorker {
             return Ok(());
         }
         let refunded = Credits::new(u32::try_from(job.cost).unwrap_or(0));
-        self.notify(&txn, job, |language| {
+        crate::notify::person(&txn, UserId(job.user_id), |language| {
             screen::failed(texts(language), failure, refunded)
         })
         .await?;
@@ -72,33 +74,5 @@ impl GenerationWorker {
         metrics::counter!(JOBS_FINISHED, "outcome" => failure.label()).increment(1);
         self.outbox_stored.notify_one();
         Ok(())
-    }
-
-    /// Queues a message to the job's owner in their language; not for people who blocked us.
-    async fn notify(
-        &self,
-        txn: &sea_orm::DatabaseTransaction,
-        job: &Generation,
-        screen: impl FnOnce(Language) -> Screen,
-    ) -> anyhow::Result<bool> {
-        let Some(user) = users::find(txn, UserId(job.user_id)).await? else {
-            return Ok(false);
-        };
-        if user.is_blocked {
-            return Ok(false);
-        }
-        let language = user
-            .ui_language
-            .as_deref()
-            .and_then(Language::from_code)
-            .unwrap_or_else(|| Language::from_telegram(user.language_code.as_deref()));
-        // A person's private chat has their user id.
-        let call = Outgoing::Send {
-            chat: user.telegram_id,
-            screen: screen(language),
-        };
-        let payload = call.payload().to_string();
-        outbox::enqueue(txn, ChatId(call.chat()), call.method(), &payload).await?;
-        Ok(true)
     }
 }

@@ -14,13 +14,8 @@ use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::jobs;
 use studio_providers::fal::FalClient;
 use studio_providers::storage::BlobStore;
-use tokio::sync::{Notify, Semaphore};
-use tokio::task::JoinSet;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
-use tracing::Instrument;
-
-/// How often idle workers look for due steps (webhooks and new jobs wake them sooner).
-const TICK: Duration = Duration::from_millis(500);
 
 /// What a job's steps need to know, from configuration.
 #[derive(Debug, Clone)]
@@ -49,53 +44,13 @@ pub struct GenerationWorker {
 
 impl GenerationWorker {
     pub async fn run(self, cancel: CancellationToken) {
-        tracing::info!(
-            concurrency = self.settings.concurrency,
-            "generation workers started"
-        );
-        let slots = Arc::new(Semaphore::new(self.settings.concurrency.max(1)));
-        let mut in_flight = JoinSet::new();
-        while !cancel.is_cancelled() {
-            let free = u32::try_from(slots.available_permits()).unwrap_or(u32::MAX);
-            let claimed = if free == 0 {
-                Vec::new()
-            } else {
-                self.claim(free).await
-            };
-            let idle = claimed.is_empty();
-            for job in claimed {
-                let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
-                    break;
-                };
-                let worker = self.clone();
-                let span = tracing::info_span!(
-                    "job",
-                    generation_id = job.id,
-                    user_id = job.user_id,
-                    request_id = job.fal_request_id.as_deref().unwrap_or("")
-                );
-                in_flight.spawn(
-                    async move {
-                        worker.step(job).await;
-                        drop(permit);
-                    }
-                    .instrument(span),
-                );
-            }
-            if idle {
-                tokio::select! {
-                    () = self.wake.notified() => {}
-                    Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-                    () = tokio::time::sleep(TICK) => {}
-                    () = cancel.cancelled() => {}
-                }
-            }
-            while in_flight.try_join_next().is_some() {}
-        }
-        // Steps in progress finish; an interrupted one is claimed again when its lease ends.
-        while in_flight.join_next().await.is_some() {}
-        tracing::info!("generation workers stopped");
+        let (concurrency, wake) = (self.settings.concurrency, Arc::clone(&self.wake));
+        crate::job_loop::run(self, "generation", concurrency, wake, cancel).await;
     }
+}
+
+impl crate::job_loop::Steps for GenerationWorker {
+    type Job = Generation;
 
     async fn claim(&self, limit: u32) -> Vec<Generation> {
         let settings = &self.settings;
@@ -106,5 +61,18 @@ impl GenerationWorker {
                 Vec::new()
             }
         }
+    }
+
+    async fn step(&self, job: Generation) {
+        self.run_step(job).await;
+    }
+
+    fn span(job: &Generation) -> tracing::Span {
+        tracing::info_span!(
+            "job",
+            generation_id = job.id,
+            user_id = job.user_id,
+            request_id = job.fal_request_id.as_deref().unwrap_or("")
+        )
     }
 }

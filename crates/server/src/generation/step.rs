@@ -32,7 +32,7 @@ pub(super) enum Next {
 }
 
 impl GenerationWorker {
-    pub(super) async fn step(&self, job: Generation) {
+    pub(super) async fn run_step(&self, job: Generation) {
         let next = if now_ms() > job.deadline_ms {
             self.cancel_at_fal(&job).await;
             Next::Failed(GenerationFailure::Timeout, "deadline passed".into())

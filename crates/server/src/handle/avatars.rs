@@ -5,10 +5,10 @@
 use sea_orm::DatabaseTransaction;
 use studio_bot_ui::screens::avatars::{self as screen, AvatarView, Position};
 use studio_bot_ui::{AvatarAction, Dialog};
-use studio_domain::{AvatarId, Gender, UserId};
+use studio_domain::{AvatarId, AvatarStatus, Gender, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::avatars::{self, Avatar};
-use studio_persistence::repos::photos;
+use studio_persistence::repos::{photos, trainings};
 
 use super::context::Context;
 use super::{Services, wizard};
@@ -25,6 +25,17 @@ pub async fn view(txn: &DatabaseTransaction, avatar: &Avatar) -> Result<AvatarVi
         photos: stored.len(),
         created: avatar.created_at.format("%Y-%m-%d").to_string(),
         preview: stored.first().map(|p| p.telegram_file_id.clone()),
+        training_minutes: match avatar.status() {
+            AvatarStatus::Training => avatar
+                .training_started_at
+                .map(|at| (chrono::Utc::now() - at).num_minutes().max(0)),
+            AvatarStatus::Draft
+            | AvatarStatus::PhotosUploading
+            | AvatarStatus::ReadyForTraining
+            | AvatarStatus::Completed
+            | AvatarStatus::Error
+            | AvatarStatus::Cancelled => None,
+        },
     })
 }
 
@@ -44,7 +55,7 @@ pub async fn list(txn: &DatabaseTransaction, cx: &mut Context) -> Result<(), Rep
     }
 }
 
-async fn show_card(
+pub(super) async fn show_card(
     txn: &DatabaseTransaction,
     cx: &mut Context,
     owner: UserId,
@@ -133,6 +144,15 @@ pub async fn act(
             cx.show(screen);
             Ok(())
         }
+        AvatarAction::CancelTraining(_) => {
+            let refund = services.training_cost.to_string();
+            let screen = screen::cancel_training_confirm(cx.texts(), id, &avatar.name, &refund);
+            cx.show(screen);
+            Ok(())
+        }
+        AvatarAction::CancelTrainingConfirmed(_) => {
+            cancel_training(txn, services, cx, owner, id).await
+        }
         AvatarAction::Discard(_)
         | AvatarAction::Continue(_)
         | AvatarAction::Photos(..)
@@ -161,7 +181,9 @@ fn action_avatar(action: AvatarAction) -> AvatarId {
         | AvatarAction::Review(id)
         | AvatarAction::CancelDraft(id)
         | AvatarAction::CancelDraftConfirmed(id)
-        | AvatarAction::StartTraining(id) => id,
+        | AvatarAction::StartTraining(id)
+        | AvatarAction::CancelTraining(id)
+        | AvatarAction::CancelTrainingConfirmed(id) => id,
     }
 }
 
@@ -180,12 +202,43 @@ async fn make_main(
     show_card(txn, cx, owner, id).await
 }
 
-/// Deletes an avatar's rows now and its stored files once the deletion has committed.
+/// Stops a running training: refunded now, FAL asked to cancel after the commit. A worker or
+/// a late webhook afterwards finds the status changed and does nothing.
+async fn cancel_training(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    owner: UserId,
+    id: AvatarId,
+) -> Result<(), RepoError> {
+    let Some(cancelled) = trainings::cancel(txn, owner, id).await? else {
+        return show_card(txn, cx, owner, id).await;
+    };
+    tracing::info!(avatar_id = %id, "training cancelled by its owner");
+    cx.after_commit
+        .fal_cancels
+        .extend(cancelled.training_cancel_url);
+    let refund = services.training_cost.to_string();
+    let html = studio_bot_ui::fill(&cx.texts().training_cancelled, &[("cost", &refund)]);
+    let screen = screen::notice(cx.texts(), html);
+    cx.show(screen);
+    Ok(())
+}
+
+/// Deletes an avatar's rows now and its stored files once the deletion has committed. A
+/// running training is cancelled (and refunded) first.
 pub async fn delete(
     txn: &DatabaseTransaction,
     cx: &mut Context,
     avatar: &Avatar,
 ) -> Result<(), RepoError> {
+    if let Some(cancelled) =
+        trainings::cancel(txn, UserId(avatar.user_id), AvatarId(avatar.id)).await?
+    {
+        cx.after_commit
+            .fal_cancels
+            .extend(cancelled.training_cancel_url);
+    }
     let keys = avatars::storage_keys(txn, avatar).await?;
     avatars::delete_owned(txn, UserId(avatar.user_id), AvatarId(avatar.id)).await?;
     cx.after_commit.delete_keys.extend(keys);

@@ -32,6 +32,8 @@ pub enum HandleError {
 pub struct AfterCommit {
     pub delete_keys: Vec<String>,
     pub jobs_queued: bool,
+    /// FAL requests to cancel (their training was cancelled).
+    pub fal_cancels: Vec<String>,
 }
 
 pub async fn update(

@@ -1,11 +1,13 @@
 use std::time::Duration;
 
 use studio_domain::{Credits, TopUpPackages};
+use studio_providers::fal::FalClient;
 use studio_providers::storage::BlobStore;
 use studio_providers::telegram::TelegramClient;
 
 /// What use cases need from outside the database.
 pub struct Services {
+    pub fal: FalClient,
     pub telegram: TelegramClient,
     pub storage: BlobStore,
     pub training_cost: Credits,
@@ -14,4 +16,6 @@ pub struct Services {
     pub generation_cost: Credits,
     /// How long a queued image may take before it fails and is refunded.
     pub generation_deadline: Duration,
+    /// How long a training may take before it fails and is refunded.
+    pub training_deadline: Duration,
 }

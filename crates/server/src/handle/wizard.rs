@@ -11,6 +11,7 @@ use studio_persistence::RepoError;
 use studio_persistence::repos::avatars::{self, Avatar, StatusChangeError};
 use studio_persistence::repos::ledger;
 use studio_persistence::repos::photos::{self, Added, NewPhoto};
+use studio_persistence::repos::trainings::{self, Started};
 
 use super::Services;
 use super::avatars::{delete, not_found, view};
@@ -269,12 +270,7 @@ pub async fn act(
             cx.show(screen);
             Ok(())
         }
-        // Training arrives with its own issue; until then the draft waits, uncharged.
-        AvatarAction::StartTraining(_) => {
-            let screen = avatar_screens::notice(cx.texts(), cx.texts().training_soon.clone());
-            cx.show(screen);
-            Ok(())
-        }
+        AvatarAction::StartTraining(id) => start_training(txn, services, cx, avatar, id).await,
         AvatarAction::Create
         | AvatarAction::Gender(_)
         | AvatarAction::Card(_)
@@ -282,7 +278,9 @@ pub async fn act(
         | AvatarAction::MakeMain(_)
         | AvatarAction::Rename(_)
         | AvatarAction::Delete(_)
-        | AvatarAction::DeleteConfirmed(_) => Ok(()),
+        | AvatarAction::DeleteConfirmed(_)
+        | AvatarAction::CancelTraining(_)
+        | AvatarAction::CancelTrainingConfirmed(_) => Ok(()),
     }
 }
 
@@ -312,5 +310,34 @@ async fn show_photo(
     };
     let screen = screen::photo(cx.texts(), &draft, &page);
     cx.show(screen);
+    Ok(())
+}
+
+/// Debits the training and hands the avatar to the training workers, in this transaction.
+async fn start_training(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    avatar: &Avatar,
+    id: AvatarId,
+) -> Result<(), RepoError> {
+    let owner = UserId(avatar.user_id);
+    let cost = services.training_cost;
+    match trainings::start(txn, owner, id, cost, services.training_deadline).await? {
+        Started::Started => {
+            tracing::info!(avatar_id = %id, "training started");
+            cx.dialog = Dialog::Idle;
+            cx.after_commit.jobs_queued = true;
+            let screen = avatar_screens::training_started(cx.texts(), id, &avatar.name);
+            cx.show(screen);
+        }
+        Started::Missing(_) => {
+            let balance = ledger::balance(txn, owner).await?;
+            let screen =
+                studio_bot_ui::screens::generation::not_enough_credits(cx.texts(), cost, balance);
+            cx.show(screen);
+        }
+        Started::NotReady => return super::avatars::show_card(txn, cx, owner, id).await,
+    }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use studio_persistence::repos::{fal_callbacks, jobs};
+use studio_persistence::repos::{fal_callbacks, jobs, trainings};
 use studio_providers::fal::{SignedHeaders, VerifyError, WebhookBody};
 
 use crate::metrics::FAL_WEBHOOKS;
@@ -61,9 +61,13 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
         }
         Ok(true) => {
             metrics::counter!(FAL_WEBHOOKS, "outcome" => "stored").increment(1);
-            match jobs::wake(&app.db, &parsed.request_id).await {
+            let woken = match jobs::wake(&app.db, &parsed.request_id).await {
+                Ok(false) => trainings::wake(&app.db, &parsed.request_id).await,
+                other => other,
+            };
+            match woken {
                 Ok(true) => app.fal.jobs_wake.notify_one(),
-                // Not (yet) a known job: kept, in case its submission is being recorded now.
+                // Not (yet) a known job or training: kept, in case its submission is being recorded now.
                 Ok(false) => {
                     tracing::info!(request_id = %parsed.request_id, "FAL webhook for no running job")
                 }

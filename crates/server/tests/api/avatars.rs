@@ -39,7 +39,7 @@ fn tap(user: i64, data: &str) -> Value {
 }
 
 /// A real image of `w`×`h` whose pixels depend on `seed`, so every seed is a different file.
-fn image(format: image::ImageFormat, w: u32, h: u32, seed: u8) -> Vec<u8> {
+pub(crate) fn image(format: image::ImageFormat, w: u32, h: u32, seed: u8) -> Vec<u8> {
     let img = image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([seed, (x % 251) as u8, (y % 241) as u8])
     });
@@ -48,7 +48,12 @@ fn image(format: image::ImageFormat, w: u32, h: u32, seed: u8) -> Vec<u8> {
     out.into_inner()
 }
 
-fn photo_message(telegram: &FakeTelegram, user: i64, file_id: &str, bytes: Vec<u8>) -> Value {
+pub(crate) fn photo_message(
+    telegram: &FakeTelegram,
+    user: i64,
+    file_id: &str,
+    bytes: Vec<u8>,
+) -> Value {
     let size = bytes.len();
     telegram.add_file(file_id, bytes);
     message(
@@ -87,7 +92,7 @@ async fn user_id(app: &TestApp, telegram_id: i64) -> UserId {
 }
 
 /// Runs the wizard up to an empty draft named "Anna"; returns its id.
-async fn start_draft(app: &TestApp, telegram: &FakeTelegram, user: i64) -> AvatarId {
+pub(crate) async fn start_draft(app: &TestApp, telegram: &FakeTelegram, user: i64) -> AvatarId {
     app.send(&tap(user, "1:a:new")).await;
     assert!(last_text(telegram).contains("Who is in the photos?"));
     app.send(&tap(user, "1:a:g:female")).await;
@@ -116,7 +121,7 @@ async fn start_draft(app: &TestApp, telegram: &FakeTelegram, user: i64) -> Avata
     AvatarId(draft.id)
 }
 
-fn stored_files(app: &TestApp, avatar: AvatarId) -> usize {
+pub(crate) fn stored_files(app: &TestApp, avatar: AvatarId) -> usize {
     std::fs::read_dir(app.storage.join("avatars").join(avatar.to_string())).map_or(0, |d| d.count())
 }
 

@@ -31,7 +31,7 @@ pub fn next_id() -> i64 {
 
 pub struct Studio {
     /// Kept for the test's length: dropping it removes a SQLite database.
-    pub _db: TestDb,
+    pub db: TestDb,
     pub telegram: FakeTelegram,
     pub fal: FakeFal,
     pub app: TestApp,
@@ -50,7 +50,7 @@ pub async fn studio(db: TestDb, tune: impl FnOnce(&mut Config)) -> Studio {
     let app = TestApp::spawn_with(config, Workers::All).await;
     fal.route_webhooks_to(Some(&app.url("")));
     Studio {
-        _db: db,
+        db,
         telegram,
         fal,
         app,

@@ -10,3 +10,4 @@ mod generation;
 mod ingress;
 mod outbound;
 mod support;
+mod training;

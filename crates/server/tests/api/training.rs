@@ -1,0 +1,272 @@
+//! Avatar training end to end: the wizard's photos zipped and uploaded to a fake FAL, the
+//! trainer's signed webhook (or polling), failures, deadline, cancel, and a restart between
+//! submission and result. Each ends with one debit and at most one refund.
+
+use studio_domain::{AvatarId, AvatarStatus, Credits, LedgerKind, UserId};
+use studio_persistence::repos::{avatars, ledger};
+use studio_server::app::Workers;
+use studio_testkit::{FalOutcome, TestDb};
+
+use crate::avatars::{image, photo_message, start_draft, stored_files};
+use crate::generation::{Studio, balance, entries, studio, texts_to, user_id};
+use crate::support::{PATIENCE, TestApp, last_text, tap};
+
+const COST: u32 = 150;
+
+/// A draft with ten photos, through the wizard, and credits for one training.
+async fn ready_draft(s: &Studio, user: i64) -> (UserId, AvatarId) {
+    let avatar = start_draft(&s.app, &s.telegram, user).await;
+    for i in 0..10u8 {
+        let bytes = image(image::ImageFormat::Jpeg, 600, 800, i);
+        let update = photo_message(&s.telegram, user, &format!("ph-{user}-{i}"), bytes);
+        s.app.send(&update).await;
+    }
+    let owner = user_id(&s.app, user).await;
+    let key = format!("credit:{user}");
+    let entry = ledger::Entry {
+        user: owner,
+        kind: LedgerKind::AdminCredit,
+        amount: Credits::new(200),
+        key: &key,
+        note: None,
+    };
+    ledger::book(&s.app.db, entry).await.unwrap();
+    (owner, avatar)
+}
+
+async fn avatar_row(app: &TestApp, owner: UserId, id: AvatarId) -> avatars::Avatar {
+    avatars::find_owned(&app.db, owner, id)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// Waits until the avatar leaves `training`.
+async fn finished(app: &TestApp, owner: UserId, id: AvatarId) -> avatars::Avatar {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let row = avatar_row(app, owner, id).await;
+        if row.status() != AvatarStatus::Training {
+            app.settle().await;
+            return row;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "training never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+async fn start(s: &Studio, user: i64, avatar: AvatarId) {
+    s.app
+        .send(&tap(9_000_000 + user, user, &format!("1:a:train:{avatar}")))
+        .await;
+    assert!(
+        last_text(&s.telegram).contains("has started"),
+        "{}",
+        last_text(&s.telegram)
+    );
+}
+
+studio_testkit::on_both_backends!(a_training_completes_through_upload_submit_and_webhook);
+
+async fn a_training_completes_through_upload_submit_and_webhook(db: TestDb) {
+    let s = studio(db, |_| {}).await;
+    let user = 7501;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    start(&s, user, avatar).await;
+    let submitted = s.fal.wait_for_submissions(1, PATIENCE).await;
+    let done = finished(&s.app, owner, avatar).await;
+
+    assert_eq!(done.status(), AvatarStatus::Completed);
+    assert!(done.is_main, "the first trained avatar becomes main");
+    let trigger = done.trigger_phrase.clone().unwrap();
+    let request = &submitted[0];
+    assert_eq!(request.model, "fal-ai/flux-lora-portrait-trainer");
+    assert_eq!(request.input["trigger_phrase"], trigger.as_str());
+    assert_eq!(request.input["steps"], 2500);
+    let zip = &s.fal.uploads()[0];
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.clone())).unwrap();
+    assert_eq!(archive.len(), 10, "every photo in the archive");
+    assert_eq!(
+        request.input["images_data_url"],
+        format!("{}/files/upload-0.zip", s.fal.url)
+    );
+    assert_eq!(
+        done.lora_url.as_deref(),
+        Some(format!("{}/files/{}.safetensors", s.fal.url, request.request_id).as_str())
+    );
+    assert!(
+        texts_to(&s.telegram, user)
+            .iter()
+            .any(|t| t.contains("is ready"))
+    );
+    assert_eq!(entries(&s.app, owner, LedgerKind::TrainingDebit).await, 1);
+    assert_eq!(entries(&s.app, owner, LedgerKind::TrainingRefund).await, 0);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(200 - COST));
+    assert_eq!(stored_files(&s.app, avatar), 1, "one preview kept");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_provider_error_fails_the_training_and_refunds_once() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7502;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    s.fal.push_outcome(FalOutcome::Error(500));
+    start(&s, user, avatar).await;
+    let done = finished(&s.app, owner, avatar).await;
+    assert_eq!(done.status(), AvatarStatus::Error);
+    assert!(done.lora_url.is_none(), "no fake success");
+    assert!(
+        texts_to(&s.telegram, user)
+            .iter()
+            .any(|t| t.contains("failed"))
+    );
+    assert_eq!(entries(&s.app, owner, LedgerKind::TrainingRefund).await, 1);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(200));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn without_a_webhook_polling_completes_the_training() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    s.fal.route_webhooks_to(None);
+    let user = 7503;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    start(&s, user, avatar).await;
+    let done = finished(&s.app, owner, avatar).await;
+    assert_eq!(done.status(), AvatarStatus::Completed);
+    assert!(s.fal.counters().0 >= 1, "found by a status poll");
+    assert_eq!(balance(&s.app, owner).await, Credits::new(200 - COST));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_training_past_its_deadline_fails_and_refunds() {
+    let s = studio(TestDb::sqlite(), |c| c.training_deadline_secs = 2).await;
+    s.fal.push_outcome(FalOutcome::Pending);
+    let user = 7504;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    start(&s, user, avatar).await;
+    let done = finished(&s.app, owner, avatar).await;
+    assert_eq!(done.status(), AvatarStatus::Error);
+    assert!(
+        texts_to(&s.telegram, user)
+            .iter()
+            .any(|t| t.contains("took too long"))
+    );
+    assert_eq!(s.fal.counters().2, 1, "FAL was asked to cancel");
+    assert_eq!(entries(&s.app, owner, LedgerKind::TrainingRefund).await, 1);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(200));
+    s.app.stop().await;
+}
+
+studio_testkit::on_both_backends!(a_cancelled_training_stays_cancelled_after_a_late_result);
+
+async fn a_cancelled_training_stays_cancelled_after_a_late_result(db: TestDb) {
+    let s = studio(db, |_| {}).await;
+    s.fal.route_webhooks_to(None);
+    s.fal.set_latency(std::time::Duration::from_secs(3600));
+    let user = 7505;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    start(&s, user, avatar).await;
+    let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
+        .request_id
+        .clone();
+    s.app
+        .send(&tap(9_100_000, user, &format!("1:a:stop:{avatar}")))
+        .await;
+    assert!(last_text(&s.telegram).contains("Cancel the training"));
+    s.app
+        .send(&tap(9_100_001, user, &format!("1:a:stopok:{avatar}")))
+        .await;
+    assert!(
+        last_text(&s.telegram).contains("Training cancelled"),
+        "{}",
+        last_text(&s.telegram)
+    );
+    assert_eq!(
+        avatar_row(&s.app, owner, avatar).await.status(),
+        AvatarStatus::Cancelled
+    );
+
+    // FAL finishes anyway and reports it: nothing changes.
+    let body = serde_json::json!({"request_id": request, "status": "OK", "payload": {
+        "diffusers_lora_file": {"url": "https://late.invalid/lora"}}})
+    .to_string();
+    let now = chrono::Utc::now().timestamp();
+    let signature = s.fal.sign(&request, now, body.as_bytes());
+    let status = s
+        .app
+        .http
+        .post(s.app.url("/webhooks/fal"))
+        .header("x-fal-webhook-request-id", &request)
+        .header("x-fal-webhook-user-id", studio_testkit::FAL_USER_ID)
+        .header("x-fal-webhook-timestamp", now.to_string())
+        .header("x-fal-webhook-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    s.app.settle().await;
+    let row = avatar_row(&s.app, owner, avatar).await;
+    assert_eq!(row.status(), AvatarStatus::Cancelled);
+    assert!(row.lora_url.is_none());
+    assert_eq!(s.fal.counters().2, 1, "FAL was asked to cancel");
+    assert_eq!(entries(&s.app, owner, LedgerKind::TrainingDebit).await, 1);
+    assert_eq!(entries(&s.app, owner, LedgerKind::TrainingRefund).await, 1);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(200));
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    s.fal.route_webhooks_to(None);
+    s.fal.set_latency(std::time::Duration::from_secs(3600));
+    let user = 7506;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    start(&s, user, avatar).await;
+    let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
+        .request_id
+        .clone();
+    let config = crate::support::config(&s.db.url, &s.telegram.url);
+    s.app.stop().await;
+
+    let mut config = config;
+    config.fal_key = Some(secrecy::SecretString::from(crate::generation::FAL_KEY));
+    config.fal_queue_url = s.fal.url.clone();
+    config.fal_rest_url = s.fal.url.clone();
+    let again = TestApp::spawn_with(config, Workers::All).await;
+    s.fal.route_webhooks_to(Some(&again.url("")));
+    let body = serde_json::json!({"request_id": request, "status": "OK", "payload": {
+        "diffusers_lora_file": {"url": "https://lora.invalid/after-restart"}}})
+    .to_string();
+    let now = chrono::Utc::now().timestamp();
+    let signature = s.fal.sign(&request, now, body.as_bytes());
+    let status = again
+        .http
+        .post(again.url("/webhooks/fal"))
+        .header("x-fal-webhook-request-id", &request)
+        .header("x-fal-webhook-user-id", studio_testkit::FAL_USER_ID)
+        .header("x-fal-webhook-timestamp", now.to_string())
+        .header("x-fal-webhook-signature", signature)
+        .body(body)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let done = finished(&again, owner, avatar).await;
+    assert_eq!(done.status(), AvatarStatus::Completed);
+    assert_eq!(
+        done.lora_url.as_deref(),
+        Some("https://lora.invalid/after-restart")
+    );
+    assert_eq!(s.fal.submissions().len(), 1, "not submitted twice");
+    again.stop().await;
+}
