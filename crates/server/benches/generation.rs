@@ -93,6 +93,21 @@ async fn main() {
             )
         })
         .count();
+    // Messages per 10 s of the run: a steady pace, or gaps where the pipeline starved.
+    let mut buckets = Vec::new();
+    for call in &calls[before..] {
+        if !matches!(
+            call.method.as_str(),
+            "sendMessage" | "sendPhoto" | "editMessageText"
+        ) {
+            continue;
+        }
+        let bucket = call.at.saturating_duration_since(started).as_secs() as usize / 10;
+        if buckets.len() <= bucket {
+            buckets.resize(bucket + 1, 0);
+        }
+        buckets[bucket] += 1;
+    }
     let per_chat = messages as f64 / people as f64;
     let bound = (messages as f64 / TELEGRAM_PER_SECOND).max(per_chat);
     println!("== {images} images for {people} people, FAL latency 2 s, Telegram limits enforced");
@@ -107,6 +122,7 @@ async fn main() {
         (elapsed.as_secs_f64() / bound - 1.0) * 100.0
     );
     println!("429s received              {:>10}", telegram.rate_limited());
+    println!("messages per 10 s          {buckets:?}");
     println!("FAL submissions            {:>10}", fal.submissions().len());
     println!("peak RSS                   {:>10} KiB", peak_rss);
 }

@@ -51,7 +51,7 @@ pub struct Config {
     #[arg(long, env = "WEBHOOK_PATH", default_value = "/telegram/webhook")]
     pub webhook_path: String,
     /// Messages per second this replica sends in total. Telegram allows about 30 per bot; the
-    /// pace may catch up 2 late messages, so 28 keeps any second within 30.
+    /// pace may catch up 1 late message, so 28 keeps any second within 30 with room for jitter.
     #[arg(long, env = "TELEGRAM_GLOBAL_RATE", default_value = "28")]
     pub telegram_global_rate: NonZeroU32,
     /// Messages per second the bot sends to one chat (Telegram asks for about 1).

@@ -15,10 +15,10 @@ use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLim
 use tokio::time::Instant;
 
 /// Messages the global pace may send back to back after a late wake-up. Without any, a
-/// sender that wakes a few milliseconds late loses that slot for good (a third of the
-/// throughput at 30/s); with 30 at once after a quiet spell Telegram answers 429. At most
-/// `rate + GLOBAL_BURST - 1` messages leave in any second: 28/s stays within Telegram's 30.
-pub const GLOBAL_BURST: NonZeroU32 = match NonZeroU32::new(3) {
+/// sender that wakes a few milliseconds late loses that slot for good; with 30 at once after
+/// a quiet spell Telegram answers 429. At most `rate + GLOBAL_BURST - 1` messages leave in any
+/// second: 28/s stays within Telegram's 30 with one to spare for network jitter.
+pub const GLOBAL_BURST: NonZeroU32 = match NonZeroU32::new(2) {
     Some(n) => n,
     None => NonZeroU32::MIN,
 };
@@ -67,22 +67,22 @@ impl Throttle {
     }
 
     /// Waits until a message to `chat` may go out. Group chats have negative ids. Calls that
-    /// are not messages (answering a button) only count against the global limit. The sender
+    /// are not messages (answering a button, deleting) are not what Telegram's limits count
+    /// and go at once: a spinner should stop without queueing behind bulk sends. The sender
     /// has at most one call per chat in flight, so a chat's spacing needs no reservation.
     pub async fn until_ready(&self, chat: i64, is_message: bool) {
-        if is_message {
-            let last = self.last_sent().get(&chat).copied();
-            if let Some(last) = last {
-                tokio::time::sleep_until(last + self.chat_gap).await;
-            }
-            if chat < 0 {
-                self.groups.until_key_ready(&chat).await;
-            }
+        if !is_message {
+            return;
+        }
+        let last = self.last_sent().get(&chat).copied();
+        if let Some(last) = last {
+            tokio::time::sleep_until(last + self.chat_gap).await;
+        }
+        if chat < 0 {
+            self.groups.until_key_ready(&chat).await;
         }
         self.global.until_ready().await;
-        if is_message {
-            self.last_sent().insert(chat, Instant::now());
-        }
+        self.last_sent().insert(chat, Instant::now());
     }
 
     /// Forgets chats that have been quiet, so memory does not grow with users.
