@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_initial;
 mod m20261125_000002_generation_jobs;
 mod m20261125_000003_training_jobs;
+mod sql_files;
 
 pub struct Migrator;
 

@@ -1,5 +1,13 @@
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::DbBackend;
+
+use crate::sql_files::SqlFiles;
+
+const FILES: SqlFiles = SqlFiles {
+    postgres_up: include_str!("sql/initial_up.postgres.sql"),
+    sqlite_up: include_str!("sql/initial_up.sqlite.sql"),
+    postgres_down: include_str!("sql/initial_down.postgres.sql"),
+    sqlite_down: include_str!("sql/initial_down.sqlite.sql"),
+};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -7,31 +15,15 @@ pub struct Migration;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let sql = match manager.get_database_backend() {
-            DbBackend::Postgres => include_str!("sql/initial_up.postgres.sql"),
-            DbBackend::Sqlite => include_str!("sql/initial_up.sqlite.sql"),
-            other => return Err(unsupported(other)),
-        };
-        manager.get_connection().execute_unprepared(sql).await?;
-        Ok(())
+        FILES.up(manager).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let sql = match manager.get_database_backend() {
-            DbBackend::Postgres => include_str!("sql/initial_down.postgres.sql"),
-            DbBackend::Sqlite => include_str!("sql/initial_down.sqlite.sql"),
-            other => return Err(unsupported(other)),
-        };
-        manager.get_connection().execute_unprepared(sql).await?;
-        Ok(())
+        FILES.down(manager).await
     }
 
     /// SQLite runs DDL in transactions too; a half-applied schema is worse than none.
     fn use_transaction(&self) -> Option<bool> {
         Some(true)
     }
-}
-
-fn unsupported(backend: DbBackend) -> DbErr {
-    DbErr::Migration(format!("unsupported database backend {backend:?}"))
 }
