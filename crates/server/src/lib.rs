@@ -10,6 +10,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 mod dispatcher;
+mod fal_steps;
 mod generation;
 mod handle;
 mod inbox_writer;

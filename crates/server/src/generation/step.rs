@@ -7,12 +7,13 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use studio_domain::{AvatarId, AvatarStatus, GenerationFailure, Prompt, UserId};
 use studio_persistence::repos::generations::Generation;
-use studio_persistence::repos::jobs::{self, Submission};
+use studio_persistence::repos::jobs;
 use studio_persistence::repos::{avatars, fal_callbacks};
 use studio_providers::fal::{FalError, FluxLoraOutput, RequestStatus, WebhookBody, WebhookStatus};
 
 use super::GenerationWorker;
 use crate::dispatcher::backoff;
+use crate::fal_steps::{self, millis, now_ms};
 use crate::metrics::{JOB_STEPS, PROVIDER_ERRORS};
 
 /// Polls back off to this.
@@ -95,12 +96,7 @@ impl GenerationWorker {
         match self.fal.submit(&self.settings.model, &input, webhook).await {
             Ok(queued) => {
                 tracing::info!(request_id = %queued.request_id, "submitted to FAL");
-                let submission = Submission {
-                    request_id: &queued.request_id,
-                    status_url: &queued.status_url,
-                    response_url: &queued.response_url,
-                    cancel_url: &queued.cancel_url,
-                };
+                let submission = fal_steps::submission(&queued);
                 let next_at = now_ms() + millis(self.settings.first_poll);
                 match jobs::record_submission(&self.db, job, submission, next_at).await {
                     Ok(true) => {}
@@ -136,8 +132,7 @@ impl GenerationWorker {
     }
 
     fn poll_delay(&self, job: &Generation) -> Duration {
-        let doublings = u32::try_from(job.attempts.clamp(2, 8) - 2).unwrap_or(0);
-        (self.settings.first_poll * 2u32.pow(doublings)).min(MAX_POLL)
+        fal_steps::poll_delay(self.settings.first_poll, job.attempts, MAX_POLL)
     }
 
     async fn cancel_at_fal(&self, job: &Generation) {
@@ -230,12 +225,4 @@ fn provider_error(job: &Generation, err: FalError) -> Next {
             Next::Failed(GenerationFailure::Provider, err.to_string())
         }
     }
-}
-
-pub(super) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }

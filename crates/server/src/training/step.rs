@@ -10,12 +10,12 @@ use studio_bot_ui::texts;
 use studio_domain::{AvatarId, UserId};
 use studio_persistence::TransactionTrait;
 use studio_persistence::repos::avatars::Avatar;
-use studio_persistence::repos::jobs::Submission;
 use studio_persistence::repos::{fal_callbacks, photos, trainings};
 use studio_providers::fal::{FalError, RequestStatus, TrainerOutput, WebhookBody, WebhookStatus};
 
 use super::TrainingWorker;
 use crate::dispatcher::backoff;
+use crate::fal_steps::{self, millis, now_ms};
 use crate::metrics::{PROVIDER_ERRORS, TRAININGS_FINISHED};
 
 const MAX_POLL: Duration = Duration::from_secs(120);
@@ -100,12 +100,7 @@ impl TrainingWorker {
         match self.fal.submit(&self.settings.model, &input, webhook).await {
             Ok(queued) => {
                 tracing::info!(request_id = %queued.request_id, "training submitted to FAL");
-                let submission = Submission {
-                    request_id: &queued.request_id,
-                    status_url: &queued.status_url,
-                    response_url: &queued.response_url,
-                    cancel_url: &queued.cancel_url,
-                };
+                let submission = fal_steps::submission(&queued);
                 let next_at = now_ms() + millis(self.settings.first_poll);
                 match trainings::record_submission(&self.db, avatar, submission, next_at).await {
                     Ok(true) => {}
@@ -150,9 +145,12 @@ impl TrainingWorker {
                 Err(err) => provider_error(avatar, err),
             },
             Ok(RequestStatus::InQueue { .. } | RequestStatus::InProgress) => {
-                let doublings =
-                    u32::try_from(avatar.training_attempts.clamp(2, 8) - 2).unwrap_or(0);
-                Next::Later((self.settings.first_poll * 2u32.pow(doublings)).min(MAX_POLL))
+                let first = self.settings.first_poll;
+                Next::Later(fal_steps::poll_delay(
+                    first,
+                    avatar.training_attempts,
+                    MAX_POLL,
+                ))
             }
             Err(err) => provider_error(avatar, err),
         }
@@ -238,12 +236,4 @@ fn provider_error(avatar: &Avatar, err: FalError) -> Next {
             reason: err.to_string(),
         }
     }
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }
