@@ -11,7 +11,7 @@ use crate::generation::{
 use crate::support::{PATIENCE, TestApp};
 
 /// Posts a FAL webhook as FAL would, signed at `timestamp` (or with `signature` instead).
-async fn post_webhook(
+pub(crate) async fn post_webhook(
     app: &TestApp,
     request_id: &str,
     body: &str,
@@ -142,13 +142,15 @@ async fn poll_and_webhook_reporting_one_result_deliver_it_once(db: TestDb) {
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
     assert!(s.fal.counters().0 >= 1, "the poll found it");
     let body = s.fal.webhook_body(&request).unwrap();
-    let signature = s.fal.sign(&request, now(), body.as_bytes());
+    // One timestamp for signing and sending: a second boundary between them is a 401.
+    let at = now();
+    let signature = s.fal.sign(&request, at, body.as_bytes());
     assert_eq!(
-        post_webhook(&s.app, &request, &body, now(), &signature).await,
+        post_webhook(&s.app, &request, &body, at, &signature).await,
         200
     );
     assert_eq!(
-        post_webhook(&s.app, &request, &body, now(), &signature).await,
+        post_webhook(&s.app, &request, &body, at, &signature).await,
         200
     );
     settle_jobs(&s.app).await;
@@ -172,31 +174,29 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
         "images": [{"url": format!("{}/files/x.jpg", s.fal.url)}], "has_nsfw_concepts": [false]}})
     .to_string();
 
-    let forged = s.fal.sign("another-request", now(), ok.as_bytes());
-    assert_eq!(
-        post_webhook(&s.app, &request, &ok, now(), &forged).await,
-        401
-    );
-    assert_eq!(post_webhook(&s.app, &request, &ok, now(), "zz").await, 401);
-    let old = now() - 600;
+    let at = now();
+    let forged = s.fal.sign("another-request", at, ok.as_bytes());
+    assert_eq!(post_webhook(&s.app, &request, &ok, at, &forged).await, 401);
+    assert_eq!(post_webhook(&s.app, &request, &ok, at, "zz").await, 401);
+    let old = at - 600;
     let stale = s.fal.sign(&request, old, ok.as_bytes());
     assert_eq!(post_webhook(&s.app, &request, &ok, old, &stale).await, 401);
     let tampered = ok.replace("false", "true");
-    let signed_ok = s.fal.sign(&request, now(), ok.as_bytes());
+    let signed_ok = s.fal.sign(&request, at, ok.as_bytes());
     assert_eq!(
-        post_webhook(&s.app, &request, &tampered, now(), &signed_ok).await,
+        post_webhook(&s.app, &request, &tampered, at, &signed_ok).await,
         401
     );
     let garbage = "not json";
-    let signed_garbage = s.fal.sign(&request, now(), garbage.as_bytes());
+    let signed_garbage = s.fal.sign(&request, at, garbage.as_bytes());
     assert_eq!(
-        post_webhook(&s.app, &request, garbage, now(), &signed_garbage).await,
+        post_webhook(&s.app, &request, garbage, at, &signed_garbage).await,
         400
     );
     let unknown = json!({"request_id": "req-unknown", "status": "OK", "payload": null}).to_string();
-    let signed_unknown = s.fal.sign("req-unknown", now(), unknown.as_bytes());
+    let signed_unknown = s.fal.sign("req-unknown", at, unknown.as_bytes());
     assert_eq!(
-        post_webhook(&s.app, "req-unknown", &unknown, now(), &signed_unknown).await,
+        post_webhook(&s.app, "req-unknown", &unknown, at, &signed_unknown).await,
         200
     );
     s.app.settle().await;
@@ -209,12 +209,12 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
 
     // The genuine callback completes the job; its replay changes nothing.
     assert_eq!(
-        post_webhook(&s.app, &request, &ok, now(), &signed_ok).await,
+        post_webhook(&s.app, &request, &ok, at, &signed_ok).await,
         200
     );
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
     assert_eq!(
-        post_webhook(&s.app, &request, &ok, now(), &signed_ok).await,
+        post_webhook(&s.app, &request, &ok, at, &signed_ok).await,
         200
     );
     settle_jobs(&s.app).await;

@@ -8,6 +8,7 @@ use studio_server::app::Workers;
 use studio_testkit::{FalOutcome, TestDb};
 
 use crate::avatars::{image, photo_message, start_draft, stored_files};
+use crate::fal::post_webhook;
 use crate::generation::{Studio, balance, entries, studio, texts_to, user_id};
 use crate::support::{PATIENCE, TestApp, last_text, tap};
 
@@ -198,20 +199,10 @@ async fn a_cancelled_training_stays_cancelled_after_a_late_result(db: TestDb) {
     .to_string();
     let now = chrono::Utc::now().timestamp();
     let signature = s.fal.sign(&request, now, body.as_bytes());
-    let status = s
-        .app
-        .http
-        .post(s.app.url("/webhooks/fal"))
-        .header("x-fal-webhook-request-id", &request)
-        .header("x-fal-webhook-user-id", studio_testkit::FAL_USER_ID)
-        .header("x-fal-webhook-timestamp", now.to_string())
-        .header("x-fal-webhook-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    assert_eq!(
+        post_webhook(&s.app, &request, &body, now, &signature).await,
+        200
+    );
     s.app.settle().await;
     let row = avatar_row(&s.app, owner, avatar).await;
     assert_eq!(row.status(), AvatarStatus::Cancelled);
@@ -248,19 +239,10 @@ async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
     .to_string();
     let now = chrono::Utc::now().timestamp();
     let signature = s.fal.sign(&request, now, body.as_bytes());
-    let status = again
-        .http
-        .post(again.url("/webhooks/fal"))
-        .header("x-fal-webhook-request-id", &request)
-        .header("x-fal-webhook-user-id", studio_testkit::FAL_USER_ID)
-        .header("x-fal-webhook-timestamp", now.to_string())
-        .header("x-fal-webhook-signature", signature)
-        .body(body)
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, 200);
+    assert_eq!(
+        post_webhook(&again, &request, &body, now, &signature).await,
+        200
+    );
     let done = finished(&again, owner, avatar).await;
     assert_eq!(done.status(), AvatarStatus::Completed);
     assert_eq!(
