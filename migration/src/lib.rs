@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261125_000001_initial;
 mod m20261125_000002_generation_jobs;
 mod m20261125_000003_training_jobs;
+mod m20261125_000004_prompt_jobs;
 mod sql_files;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000001_initial::Migration),
             Box::new(m20261125_000002_generation_jobs::Migration),
             Box::new(m20261125_000003_training_jobs::Migration),
+            Box::new(m20261125_000004_prompt_jobs::Migration),
         ]
     }
 }

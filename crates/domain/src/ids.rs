@@ -37,3 +37,7 @@ id_type!(
 );
 id_type!(AvatarId);
 id_type!(GenerationId);
+id_type!(
+    /// A queued vision or translation request.
+    PromptJobId
+);

@@ -29,6 +29,13 @@ impl Prompt {
         &self.0
     }
 
+    /// Whether the model needs this prompt in English first. Cheap on purpose: any letter
+    /// outside ASCII (Cyrillic, CJK, accented Latin) counts. An English prompt with "café"
+    /// costs one needless translation, which comes back unchanged.
+    pub fn needs_translation(&self) -> bool {
+        self.0.chars().any(|c| c.is_alphabetic() && !c.is_ascii())
+    }
+
     /// The text the model gets: the avatar's trigger phrase first, so the LoRA applies.
     pub fn for_model(english: &str, trigger_phrase: &str) -> String {
         let english = english.trim();
@@ -59,6 +66,16 @@ pub fn shorten(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::{Prompt, PromptError, shorten};
+
+    #[test]
+    fn only_prompts_with_non_ascii_letters_need_translation() {
+        let needs = |s: &str| Prompt::parse(s).unwrap().needs_translation();
+        assert!(needs("портрет в кожаной куртке"));
+        assert!(needs("portrait, ночь"));
+        assert!(needs("夜の街のポートレート"));
+        assert!(!needs("portrait in a leather jacket, 35mm, f/1.8 — neon"));
+        assert!(!needs("😀 happy portrait 100%"));
+    }
 
     #[test]
     fn bounds_count_characters_after_trimming() {

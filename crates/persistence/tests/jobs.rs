@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use studio_domain::{
-    AspectRatio, AvatarId, AvatarName, AvatarStatus, Credits, Gender, GenerationFailure,
+    AspectRatio, AvatarId, AvatarName, AvatarStatus, ChatId, Credits, Gender, GenerationFailure,
     GenerationStatus, LedgerKind, TelegramUserId, UserId,
 };
 use studio_persistence::repos::generations::{self, NewGeneration, Queued};
 use studio_persistence::repos::jobs::{self, Submission};
+use studio_persistence::repos::prompt_jobs::{self, NewPromptJob, PromptJobKind};
 use studio_persistence::repos::{avatars, fal_callbacks, ledger, users};
 use studio_testkit::{TestDb, on_both_backends};
 
@@ -82,6 +83,7 @@ on_both_backends!(
     claims_respect_the_per_user_limit_and_leases,
     settles_are_fenced_and_refund_once,
     callbacks_are_stored_once_and_wake_their_job,
+    prompt_jobs_run_in_order_per_chat_and_settle_once,
 );
 
 async fn queueing_debits_or_refuses_without_writing(db: TestDb) {
@@ -255,4 +257,71 @@ async fn callbacks_are_stored_once_and_wake_their_job(db: TestDb) {
     assert!(!jobs::wake(&conn, "req-unknown").await.unwrap());
     let woken = jobs::claim(&conn, 1, LEASE, 2).await.unwrap();
     assert_eq!(woken.len(), 1, "due once woken");
+}
+
+async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
+    let conn = migrated(&db).await;
+    let (owner, avatar) = member(&conn, 1, 0).await;
+    let (other, other_avatar) = member(&conn, 2, 0).await;
+    let new = |chat: i64, user, avatar, kind, input| NewPromptJob {
+        chat: ChatId(chat),
+        user,
+        avatar,
+        kind,
+        input,
+        deadline: Duration::from_secs(120),
+    };
+    let photo = new(1, owner, avatar, PromptJobKind::Vision, "file-1");
+    let first = prompt_jobs::queue(&conn, photo).await.unwrap();
+    let words = new(1, owner, avatar, PromptJobKind::Translation, "кот");
+    let second = prompt_jobs::queue(&conn, words).await.unwrap();
+    let theirs = new(2, other, other_avatar, PromptJobKind::Translation, "собака");
+    prompt_jobs::queue(&conn, theirs).await.unwrap();
+
+    let claimed = prompt_jobs::claim(&conn, 10, LEASE).await.unwrap();
+    assert_eq!(
+        claimed.len(),
+        2,
+        "one per chat: the second waits for the first"
+    );
+    let mine = claimed.iter().find(|j| j.chat == ChatId(1)).unwrap();
+    assert_eq!(
+        (mine.id, mine.kind, mine.input.as_str(), mine.attempts),
+        (first, PromptJobKind::Vision, "file-1", 1)
+    );
+    assert!(
+        prompt_jobs::claim(&conn, 10, LEASE)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A retry is due later; a stale claim cannot settle it.
+    assert!(
+        prompt_jobs::retry(&conn, mine, Duration::ZERO, "429")
+            .await
+            .unwrap()
+    );
+    let again = prompt_jobs::claim(&conn, 10, LEASE).await.unwrap();
+    assert_eq!((again[0].id, again[0].attempts), (first, 2));
+    assert!(
+        !prompt_jobs::complete(&conn, mine).await.unwrap(),
+        "stale claim"
+    );
+    assert!(prompt_jobs::complete(&conn, &again[0]).await.unwrap());
+    assert!(
+        !prompt_jobs::fail(&conn, &again[0], "late").await.unwrap(),
+        "settled once"
+    );
+
+    let next = prompt_jobs::claim(&conn, 10, LEASE).await.unwrap();
+    assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), [second]);
+    assert!(prompt_jobs::fail(&conn, &next[0], "refused").await.unwrap());
+    let failed = prompt_jobs::find(&conn, second).await.unwrap().unwrap();
+    assert_eq!(failed.last_error.as_deref(), Some("refused"));
+    assert_eq!(
+        prompt_jobs::backlog(&conn).await.unwrap().0,
+        1,
+        "the other chat's"
+    );
 }

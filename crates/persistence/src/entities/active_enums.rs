@@ -114,3 +114,27 @@ pub enum OutboxState {
     #[sea_orm(string_value = "dead")]
     Dead,
 }
+
+/// What a prompt job asks the language model for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PromptJobKind {
+    /// A prompt describing a reference photo.
+    #[sea_orm(string_value = "vision")]
+    Vision,
+    /// A prompt's English translation.
+    #[sea_orm(string_value = "translation")]
+    Translation,
+}
+
+/// Where a prompt job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum PromptJobState {
+    #[sea_orm(string_value = "pending")]
+    Pending,
+    #[sea_orm(string_value = "done")]
+    Done,
+    #[sea_orm(string_value = "failed")]
+    Failed,
+}

@@ -9,5 +9,6 @@ pub mod generations;
 pub mod inbox;
 pub mod ledger;
 pub mod outbox;
+pub mod prompt_jobs;
 pub mod user_settings;
 pub mod users;

@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod payments;
 pub mod photos;
 pub mod promos;
+pub mod prompt_jobs;
 pub mod sent_messages;
 pub mod settings;
 pub mod trainings;
