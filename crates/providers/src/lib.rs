@@ -2,5 +2,6 @@
 //! the real client against a fake server on 127.0.0.1.
 
 pub mod fal;
+pub mod openai;
 pub mod storage;
 pub mod telegram;

@@ -5,9 +5,11 @@
 //! A PostgreSQL test whose server cannot be reached fails with the reason: it never skips.
 
 mod fake_fal;
+mod fake_openai;
 mod fake_telegram;
 
 pub use fake_fal::{FAL_USER_ID, FakeFal, FalOutcome, FalSubmission};
+pub use fake_openai::{ChatRequest, FakeOpenAi, OpenAiReply, TRANSLATION, VISION_PROMPT};
 pub use fake_telegram::{Call, FakeTelegram, Limits};
 use sea_orm::{ConnectionTrait, Database};
 

@@ -1,0 +1,259 @@
+//! A fake OpenAI-compatible chat completions API on 127.0.0.1. It checks each request's shape
+//! the way the real one would fail it (a 400 for a missing model, an image that is not a
+//! data URL, or a Telegram file link anywhere in the body) and answers with the next scripted
+//! `OpenAiReply`, or, with none scripted, a description (vision) or a fixed translation.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::sync::Notify;
+
+/// The prompt the fake proposes for a photo when nothing else is scripted.
+pub const VISION_PROMPT: &str =
+    "half-body portrait of the person in a red raincoat on a rainy night street, neon light, 85mm";
+/// The translation the fake answers when nothing else is scripted.
+pub const TRANSLATION: &str = "portrait in a leather jacket on a night street";
+
+/// How the fake answers the next request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenAiReply {
+    /// A vision answer in the schema, proposing this prompt.
+    Describe(String),
+    /// A plain text answer (a translation).
+    Text(String),
+    /// `content: null` with `refusal` set.
+    Refusal(String),
+    /// `finish_reason: content_filter`.
+    ContentFilter,
+    /// Content that is not the requested JSON.
+    Malformed,
+    /// 429 `rate_limit_exceeded` with `retry-after-ms`.
+    RateLimited { retry_after_ms: u64 },
+    /// 429 `insufficient_quota`.
+    InsufficientQuota,
+    /// This 5xx status, without a retry hint.
+    ServerError(u16),
+}
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct ChatRequest {
+    pub authorization: Option<String>,
+    pub body: Value,
+    /// The status the fake answered.
+    pub status: u16,
+}
+
+impl ChatRequest {
+    /// The image part's URL, for vision requests.
+    pub fn image_url(&self) -> Option<&str> {
+        image_urls(&self.body).into_iter().next()
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    replies: VecDeque<OpenAiReply>,
+    requests: Vec<ChatRequest>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+pub struct FakeOpenAi {
+    /// The base URL, as `OPENAI_BASE_URL` takes it (`…/v1`).
+    pub url: String,
+    shared: Shared,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl FakeOpenAi {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake OpenAI");
+        let url = format!("http://{}/v1", listener.local_addr().expect("address"));
+        // The process's TLS provider, as the application installs it; whoever is first wins.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let shared = Shared {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            changed: Arc::new(Notify::new()),
+        };
+        let app = Router::new()
+            .route("/v1/chat/completions", post(complete))
+            .with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.ok();
+        });
+        Self {
+            url,
+            shared,
+            _server: server,
+        }
+    }
+
+    /// Answers the next requests with these, in order.
+    pub fn push(&self, replies: impl IntoIterator<Item = OpenAiReply>) {
+        self.shared.lock().replies.extend(replies);
+    }
+
+    pub fn requests(&self) -> Vec<ChatRequest> {
+        self.shared.lock().requests.clone()
+    }
+
+    /// Waits until `n` requests arrived; panics after `within`.
+    pub async fn wait_for_requests(&self, n: usize, within: Duration) -> Vec<ChatRequest> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let changed = self.shared.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            let all = self.requests();
+            if all.len() >= n {
+                return all;
+            }
+            if tokio::time::timeout_at(deadline, changed).await.is_err() {
+                panic!(
+                    "waited {within:?} for {n} model requests, got {}",
+                    all.len()
+                );
+            }
+        }
+    }
+}
+
+fn image_urls(body: &Value) -> Vec<&str> {
+    let parts = body["messages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["content"].as_array())
+        .flatten();
+    parts
+        .filter(|p| p["type"] == "image_url")
+        .map(|p| p["image_url"]["url"].as_str().unwrap_or(""))
+        .collect()
+}
+
+/// Why the real API would refuse this request, if it would.
+fn shape_error(headers: &HeaderMap, body: &Value) -> Option<&'static str> {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer ") && v.len() > 7);
+    if !bearer {
+        return Some("missing bearer key");
+    }
+    if body["model"].as_str().is_none_or(str::is_empty) {
+        return Some("missing model");
+    }
+    if !body["messages"].is_array() {
+        return Some("missing messages");
+    }
+    if body.to_string().contains("api.telegram.org") {
+        return Some("a Telegram link in the request");
+    }
+    if image_urls(body)
+        .iter()
+        .any(|url| !url.starts_with("data:image/") || !url.contains(";base64,"))
+    {
+        return Some("image is not a base64 data URL");
+    }
+    None
+}
+
+async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let (status, response) = match shape_error(&headers, &body) {
+        Some(why) => error(400, "invalid_request_error", why, None),
+        None => {
+            let scripted = shared.lock().replies.pop_front();
+            let vision = !image_urls(&body).is_empty();
+            answer(scripted.unwrap_or_else(|| default_reply(vision)))
+        }
+    };
+    shared.lock().requests.push(ChatRequest {
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body,
+        status,
+    });
+    shared.changed.notify_waiters();
+    response
+}
+
+fn default_reply(vision: bool) -> OpenAiReply {
+    if vision {
+        OpenAiReply::Describe(VISION_PROMPT.into())
+    } else {
+        OpenAiReply::Text(TRANSLATION.into())
+    }
+}
+
+fn answer(reply: OpenAiReply) -> (u16, Response) {
+    match reply {
+        OpenAiReply::Describe(prompt) => {
+            let description = json!({"shot_type": "half_body", "pose": "standing, hands in pockets",
+                "lighting": "neon, rain reflections", "setting": "night street", "clothing":
+                "red raincoat", "camera": "85mm, shallow depth of field", "prompt": prompt});
+            completion(Some(&description.to_string()), None, "stop")
+        }
+        OpenAiReply::Text(text) => completion(Some(&text), None, "stop"),
+        OpenAiReply::Refusal(why) => completion(None, Some(&why), "stop"),
+        OpenAiReply::ContentFilter => completion(None, None, "content_filter"),
+        OpenAiReply::Malformed => completion(Some("Sure! Here is {\"shot_type\": "), None, "stop"),
+        OpenAiReply::RateLimited { retry_after_ms } => error(
+            429,
+            "rate_limit_exceeded",
+            "Rate limit reached",
+            Some(retry_after_ms),
+        ),
+        OpenAiReply::InsufficientQuota => error(
+            429,
+            "insufficient_quota",
+            "You exceeded your current quota",
+            None,
+        ),
+        OpenAiReply::ServerError(status) => error(status, "server_error", "overloaded", None),
+    }
+}
+
+fn completion(content: Option<&str>, refusal: Option<&str>, finish: &str) -> (u16, Response) {
+    let body = json!({
+        "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "fake",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content,
+                     "refusal": refusal}, "finish_reason": finish}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    });
+    (200, axum::Json(body).into_response())
+}
+
+fn error(status: u16, code: &str, message: &str, retry_after_ms: Option<u64>) -> (u16, Response) {
+    let body = json!({"error": {"message": message, "type": code, "param": null, "code": code}});
+    let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (status_code, axum::Json(body)).into_response();
+    if let Some(ms) = retry_after_ms {
+        response.headers_mut().insert("retry-after-ms", ms.into());
+    }
+    (status, response)
+}
