@@ -65,7 +65,10 @@ async fn failures_are_classified_for_the_caller() {
             retry_after_ms: 1500,
         },
         OpenAiReply::InsufficientQuota,
-        OpenAiReply::ServerError(503),
+        OpenAiReply::ServerError {
+            status: 503,
+            retry_after_ms: None,
+        },
     ]);
     let refused = client.describe_photo(JPEG).await.unwrap_err();
     assert!(matches!(refused, OpenAiError::Refused(ref why) if why.contains("can't")));

@@ -12,6 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
+use base64::Engine as _;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
 
@@ -38,8 +39,11 @@ pub enum OpenAiReply {
     RateLimited { retry_after_ms: u64 },
     /// 429 `insufficient_quota`.
     InsufficientQuota,
-    /// This 5xx status, without a retry hint.
-    ServerError(u16),
+    /// This 5xx status, with `retry-after-ms` when given.
+    ServerError {
+        status: u16,
+        retry_after_ms: Option<u64>,
+    },
 }
 
 /// One request as the fake received it.
@@ -55,6 +59,14 @@ impl ChatRequest {
     /// The image part's URL, for vision requests.
     pub fn image_url(&self) -> Option<&str> {
         image_urls(&self.body).into_iter().next()
+    }
+
+    /// The image a vision request carries, decoded from its data URL.
+    pub fn image_bytes(&self) -> Option<Vec<u8>> {
+        let (_, encoded) = self.image_url()?.split_once(";base64,")?;
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .ok()
     }
 }
 
@@ -234,7 +246,10 @@ fn answer(reply: OpenAiReply) -> (u16, Response) {
             "You exceeded your current quota",
             None,
         ),
-        OpenAiReply::ServerError(status) => error(status, "server_error", "overloaded", None),
+        OpenAiReply::ServerError {
+            status,
+            retry_after_ms,
+        } => error(status, "server_error", "overloaded", retry_after_ms),
     }
 }
 

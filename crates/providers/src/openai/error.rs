@@ -39,13 +39,13 @@ pub enum OpenAiError {
 }
 
 impl OpenAiError {
-    /// Whether the same request may succeed later.
+    /// Whether the same request is worth sending again later.
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::RateLimited { .. } | Self::Server { .. } | Self::Timeout | Self::Network(_) => {
-                true
-            }
-            Self::QuotaExhausted(_)
+            Self::RateLimited { .. } | Self::Server { .. } | Self::Network(_) => true,
+            // A minute without an answer is not worth making someone wait for again.
+            Self::Timeout
+            | Self::QuotaExhausted(_)
             | Self::Rejected { .. }
             | Self::Refused(_)
             | Self::ContentFiltered
