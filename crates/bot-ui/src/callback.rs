@@ -29,6 +29,12 @@ pub enum GenerateAction {
     /// The same prompt, ratio and avatar again (charged again).
     Again(GenerationId),
     ShowPrompt(GenerationId),
+    /// Generate with the prompt proposed from a photo.
+    UseProposed,
+    /// Write one's own version of the proposed prompt.
+    EditProposed,
+    /// Drop the photo's prompt (or stop waiting for it) and go back to the menu.
+    CancelProposed,
 }
 
 /// The results gallery. Positions are ids, and the filter travels with them.
@@ -88,6 +94,9 @@ impl GenerateAction {
             Self::Ratio(r) => format!("r:{}", ratio_code(r)),
             Self::Again(g) => format!("again:{g}"),
             Self::ShowPrompt(g) => format!("pr:{g}"),
+            Self::UseProposed => "use".into(),
+            Self::EditProposed => "edit".into(),
+            Self::CancelProposed => "x".into(),
         }
     }
 
@@ -100,6 +109,9 @@ impl GenerateAction {
             ["r", r] => Self::Ratio(ratio_from_code(r)?),
             ["again", g] => Self::Again(generation(g)?),
             ["pr", g] => Self::ShowPrompt(generation(g)?),
+            ["use"] => Self::UseProposed,
+            ["edit"] => Self::EditProposed,
+            ["x"] => Self::CancelProposed,
             _ => return None,
         })
     }
@@ -373,6 +385,9 @@ impl Callback {
                 GenerateAction::CustomPrompt,
                 GenerateAction::PromptFromPhoto,
                 GenerateAction::ChangeAvatar,
+                GenerateAction::UseProposed,
+                GenerateAction::EditProposed,
+                GenerateAction::CancelProposed,
             ]
             .map(Self::Generate),
         );

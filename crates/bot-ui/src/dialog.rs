@@ -1,5 +1,5 @@
 use serde::{Deserialize, Serialize};
-use studio_domain::{AvatarId, Gender};
+use studio_domain::{AvatarId, Gender, PromptJobId};
 
 /// What the bot is waiting for in a chat. Saved as JSON with the update that changed it, so
 /// restarts and other replicas continue the same conversation.
@@ -18,8 +18,20 @@ pub enum Dialog {
     AwaitingPromo,
     /// The next text is a prompt for this avatar.
     AwaitingPrompt { avatar: AvatarId },
-    /// The prompt waits for its aspect ratio.
-    ChoosingRatio { avatar: AvatarId, prompt: String },
+    /// The prompt waits for its aspect ratio. `english` is its translation, when it needed one.
+    ChoosingRatio {
+        avatar: AvatarId,
+        prompt: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        english: Option<String>,
+    },
+    /// The next photo is a reference a prompt for this avatar is made from.
+    AwaitingReference { avatar: AvatarId },
+    /// The language model works on `job` (a photo's prompt, or a translation); its answer is
+    /// shown only while the chat still waits for it.
+    AwaitingModel { avatar: AvatarId, job: PromptJobId },
+    /// A prompt proposed from a photo waits for Generate, Edit or Cancel.
+    ReviewingPrompt { avatar: AvatarId, prompt: String },
 }
 
 impl Dialog {
@@ -36,7 +48,7 @@ impl Dialog {
 
 #[cfg(test)]
 mod tests {
-    use studio_domain::{AvatarId, Gender};
+    use studio_domain::{AvatarId, Gender, PromptJobId};
 
     use super::Dialog;
 
@@ -53,6 +65,15 @@ mod tests {
             Dialog::AwaitingRename {
                 avatar: AvatarId(8),
             },
+            Dialog::ChoosingRatio {
+                avatar: AvatarId(9),
+                prompt: "кот".into(),
+                english: Some("a cat".into()),
+            },
+            Dialog::AwaitingModel {
+                avatar: AvatarId(9),
+                job: PromptJobId(4),
+            },
         ] {
             assert_eq!(Dialog::from_stored(Some(&dialog.to_stored())), dialog);
         }
@@ -61,5 +82,16 @@ mod tests {
             Dialog::Idle
         );
         assert_eq!(Dialog::from_stored(None), Dialog::Idle);
+        // Stored before prompts were translated.
+        assert_eq!(
+            Dialog::from_stored(Some(
+                r#"{"state":"choosing_ratio","avatar":3,"prompt":"a knight"}"#
+            )),
+            Dialog::ChoosingRatio {
+                avatar: AvatarId(3),
+                prompt: "a knight".into(),
+                english: None
+            }
+        );
     }
 }

@@ -1,11 +1,12 @@
 //! Update + dialog → what the person wants. Parsing happens once, here; the server matches on
 //! `Intent` and calls one use case per arm.
 
+use studio_domain::photo::MAX_PHOTO_BYTES;
 use studio_domain::{AvatarId, Gender};
 
 use crate::callback::{Callback, Menu};
 use crate::dialog::Dialog;
-use crate::update::{Message, Update};
+use crate::update::{Document, Message, Update};
 
 /// A photo, or a file that may be one, sent for an avatar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,22 @@ pub struct UploadedFile {
     /// The size Telegram declares; checked again while downloading.
     pub declared_size: Option<u64>,
 }
+
+/// Why a reference for a prompt was not taken; each gets its own answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReferenceRejection {
+    /// Larger than the 20 MB the Bot API lets a bot download.
+    TooLarge,
+    /// A file that is not a JPEG, PNG or WEBP image (a PDF, an archive).
+    NotAnImage,
+    Sticker,
+    /// Text, a video, a voice note: neither a photo nor a file.
+    NotAPhoto,
+}
+
+/// The file types a reference may be sent as.
+const REFERENCE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+const REFERENCE_EXTENSIONS: [&str; 4] = ["jpg", "jpeg", "png", "webp"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Intent {
@@ -48,6 +65,12 @@ pub enum Intent {
     PromptText { avatar: AvatarId, text: String },
     /// Something else than text while a prompt is expected.
     NeedPromptText,
+    /// A photo or image file to make a prompt from.
+    ReferencePhoto(UploadedFile),
+    /// Something sent as a reference that cannot be one.
+    ReferenceRejected(ReferenceRejection),
+    /// Input while the language model works on this chat's prompt.
+    ModelBusy,
     /// Telegram asks whether this payment may go through.
     PreCheckout {
         query_id: String,
@@ -146,7 +169,53 @@ fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
         (Dialog::AwaitingPrompt { .. } | Dialog::ChoosingRatio { .. }, None) => {
             Intent::NeedPromptText
         }
+        // Typing instead of pressing Edit prompt is an edit too.
+        (Dialog::ReviewingPrompt { avatar, .. }, Some(text)) => Intent::PromptText {
+            avatar: *avatar,
+            text,
+        },
+        (Dialog::ReviewingPrompt { .. }, None) => Intent::NeedPromptText,
+        (Dialog::AwaitingReference { avatar }, _) => reference_intent(*avatar, message),
+        (Dialog::AwaitingModel { .. }, _) => Intent::ModelBusy,
     }
+}
+
+fn reference_intent(avatar: AvatarId, message: &Message) -> Intent {
+    let rejected = Intent::ReferenceRejected;
+    if message.sticker.is_some() {
+        return rejected(ReferenceRejection::Sticker);
+    }
+    let (file_id, size) = if let Some(largest) = message.photo.as_ref().and_then(|s| s.last()) {
+        (&largest.file_id, largest.file_size)
+    } else if let Some(document) = &message.document {
+        if !is_image_file(document) {
+            return rejected(ReferenceRejection::NotAnImage);
+        }
+        (&document.file_id, document.file_size)
+    } else {
+        return rejected(ReferenceRejection::NotAPhoto);
+    };
+    if size.is_some_and(|size| size > MAX_PHOTO_BYTES) {
+        return rejected(ReferenceRejection::TooLarge);
+    }
+    Intent::ReferencePhoto(UploadedFile {
+        avatar,
+        file_id: file_id.clone(),
+        declared_size: size,
+    })
+}
+
+/// By its declared type, else its name; the bytes are checked again after the download.
+fn is_image_file(document: &Document) -> bool {
+    if let Some(mime) = &document.mime_type {
+        return REFERENCE_TYPES.contains(&mime.to_ascii_lowercase().as_str());
+    }
+    let extension = document
+        .file_name
+        .as_deref()
+        .and_then(|name| name.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_ascii_lowercase());
+    extension.is_some_and(|ext| REFERENCE_EXTENSIONS.contains(&ext.as_str()))
 }
 
 fn upload_intent(avatar: AvatarId, message: &Message) -> Intent {
@@ -277,6 +346,64 @@ mod tests {
             "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "first_name": "A"}, "sticker": {"file_id": "x"}}});
         let sticker: Update = serde_json::from_value(sticker).unwrap();
         assert_eq!(intent(&naming, &sticker), Intent::NeedNameText);
+    }
+
+    #[test]
+    fn references_are_photos_or_image_files_of_at_most_20_mb() {
+        use studio_domain::AvatarId;
+
+        use super::ReferenceRejection;
+        let waiting = Dialog::AwaitingReference {
+            avatar: AvatarId(3),
+        };
+        let with = |part: serde_json::Value| {
+            let mut raw = serde_json::json!({"update_id": 1, "message": {"message_id": 1,
+                "date": 1, "chat": {"id": 5, "type": "private"}, "from": {"id": 5, "first_name": "A"}}});
+            raw["message"]
+                .as_object_mut()
+                .unwrap()
+                .extend(part.as_object().unwrap().clone());
+            intent(&waiting, &serde_json::from_value(raw).unwrap())
+        };
+        let document = |mime: &str, size: u64| {
+            with(
+                serde_json::json!({"document": {"file_id": "d", "file_unique_id": "u",
+                "file_name": "x", "mime_type": mime, "file_size": size}}),
+            )
+        };
+        let Intent::ReferencePhoto(file) = document("image/png", 1000) else {
+            panic!("an image file is a reference")
+        };
+        assert_eq!((file.avatar, file.file_id.as_str()), (AvatarId(3), "d"));
+        assert_eq!(
+            document("image/jpeg", 25 * 1024 * 1024),
+            Intent::ReferenceRejected(ReferenceRejection::TooLarge)
+        );
+        assert_eq!(
+            document("application/pdf", 1000),
+            Intent::ReferenceRejected(ReferenceRejection::NotAnImage)
+        );
+        assert_eq!(
+            with(serde_json::json!({"sticker": {"file_id": "s"}})),
+            Intent::ReferenceRejected(ReferenceRejection::Sticker)
+        );
+        assert_eq!(
+            with(serde_json::json!({"text": "a knight"})),
+            Intent::ReferenceRejected(ReferenceRejection::NotAPhoto)
+        );
+        let named = with(
+            serde_json::json!({"document": {"file_id": "n", "file_unique_id": "u",
+            "file_name": "me.JPG"}}),
+        );
+        assert!(matches!(named, Intent::ReferencePhoto(_)), "{named:?}");
+        let busy = Dialog::AwaitingModel {
+            avatar: AvatarId(3),
+            job: studio_domain::PromptJobId(1),
+        };
+        assert_eq!(
+            intent(&busy, &message("hello", "private")),
+            Intent::ModelBusy
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod update;
 pub use callback::{AvatarAction, Callback, GalleryAction, GenerateAction, Menu, ProfileAction};
 pub use dialog::Dialog;
 pub use i18n::{Texts, fill, texts};
-pub use intent::{Intent, UploadedFile, intent};
+pub use intent::{Intent, ReferenceRejection, UploadedFile, intent};
 pub use keyboard::{Button, InlineKeyboard};
 pub use outgoing::{Outgoing, Photo, Screen, UPLOAD_FIELD, Upload};
 pub use text::escape;

@@ -4,8 +4,9 @@
 pub enum PromptFailure {
     /// The model service stayed overloaded or unreachable (429, 5xx, timeouts) after retries.
     Busy,
-    /// The account behind the model ran out of quota: an operator must act.
-    QuotaExhausted,
+    /// The model cannot be used (its account is out of quota, its key is refused): an
+    /// operator must act.
+    Unavailable,
     /// The model declined (a refusal, or its content filter stopped the answer).
     Refused,
     /// The model's answers could not be read, twice.

@@ -21,11 +21,18 @@ use crate::handle::Services;
 use crate::inbox_writer::InboxWriterTask;
 use crate::outbound::Sender;
 use crate::polling::Poller;
+use crate::prompt_jobs::PromptWorker;
 use crate::state::{AppState, FalWebhook};
 use crate::training::{TrainingSettings, TrainingWorker};
 use studio_domain::Credits;
 use studio_providers::fal::{FalClient, WebhookVerifier};
+use studio_providers::openai::OpenAiClient;
 use studio_providers::storage::BlobStore;
+
+/// How long a prompt from a photo or a translation may take, retries included.
+const PROMPT_DEADLINE: Duration = Duration::from_secs(180);
+/// Model requests in flight per replica; each waits on the network, not the CPU.
+const PROMPT_WORKERS: usize = 8;
 
 /// Which background workers run in this process. Everything, normally; tests stop a server
 /// between ingress and dispatch by running the HTTP side alone.
@@ -47,6 +54,7 @@ pub struct Application {
     services: Arc<Services>,
     outbox_stored: Arc<Notify>,
     jobs_wake: Arc<Notify>,
+    prompts_wake: Arc<Notify>,
     fal: FalClient,
     shutdown: CancellationToken,
 }
@@ -85,6 +93,7 @@ impl Application {
             &config.fal_rest_url,
             config.fal_key.clone(),
         );
+        let openai_http = http_client()?;
         let services = Arc::new(Services {
             fal: fal.clone(),
             telegram: telegram.clone(),
@@ -95,6 +104,15 @@ impl Application {
             generation_cost: Credits::new(config.generation_cost),
             generation_deadline: Duration::from_secs(config.generation_deadline_secs),
             training_deadline: Duration::from_secs(config.training_deadline_secs),
+            openai: config.openai_api_key.clone().map(|key| {
+                OpenAiClient::new(
+                    openai_http.clone(),
+                    &config.openai_base_url,
+                    key,
+                    &config.openai_model,
+                )
+            }),
+            prompt_deadline: PROMPT_DEADLINE,
         });
 
         let listener = TcpListener::bind(config.listen_addr)
@@ -112,6 +130,7 @@ impl Application {
             services,
             outbox_stored: Arc::new(Notify::new()),
             jobs_wake,
+            prompts_wake: Arc::new(Notify::new()),
             fal,
             shutdown: CancellationToken::new(),
         })
@@ -198,8 +217,20 @@ impl Application {
             lease: self.config.lease(),
             services: Arc::clone(&self.services),
             jobs_queued: Arc::clone(&self.jobs_wake),
+            prompts_queued: Arc::clone(&self.prompts_wake),
         };
         workers.spawn(dispatcher.run(cancel.clone()));
+        let prompts = PromptWorker {
+            db: self.state.db.clone(),
+            services: Arc::clone(&self.services),
+            concurrency: PROMPT_WORKERS,
+            // Longer than a model call's timeout, so a slow answer is not claimed twice.
+            lease: self.config.lease().max(Duration::from_secs(90)),
+            wake: Arc::clone(&self.prompts_wake),
+            outbox_stored: Arc::clone(&self.outbox_stored),
+            jobs_queued: Arc::clone(&self.jobs_wake),
+        };
+        workers.spawn(prompts.run(cancel.clone()));
         let generation = GenerationWorker {
             db: self.state.db.clone(),
             fal: self.fal.clone(),

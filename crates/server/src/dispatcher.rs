@@ -33,6 +33,8 @@ pub struct Dispatcher {
     pub outbox_stored: Arc<Notify>,
     /// Wakes this replica's generation workers when a job was queued.
     pub jobs_queued: Arc<Notify>,
+    /// Wakes this replica's prompt workers when a request to the language model was queued.
+    pub prompts_queued: Arc<Notify>,
     /// Batches in flight at once (each holds one database connection).
     pub concurrency: u32,
     /// Updates per batch.
@@ -151,9 +153,7 @@ impl Dispatcher {
                 .handle_and_complete(&txn, claim, prepared.clone())
                 .instrument(span)
                 .await?;
-            after.delete_keys.extend(done.delete_keys);
-            after.jobs_queued |= done.jobs_queued;
-            after.fal_cancels.extend(done.fal_cancels);
+            after.merge(done);
         }
         txn.commit().await.map_err(RepoError::from)?;
         Ok(after)
@@ -207,6 +207,9 @@ impl Dispatcher {
     async fn after_commit(&self, after: AfterCommit) {
         if after.jobs_queued {
             self.jobs_queued.notify_one();
+        }
+        if after.prompts_queued {
+            self.prompts_queued.notify_one();
         }
         // Best effort: the refund is booked already, and a late result changes nothing.
         for url in after.fal_cancels {

@@ -1,12 +1,12 @@
-//! Keeps the queues small: settled inbox and outbox rows and FAL callbacks older than
-//! `QUEUE_RETENTION_DAYS` are deleted. Telegram re-delivers an update for 24 hours at most and
-//! FAL a webhook for 2 hours, so a week keeps deduplication safe; dead rows are never deleted
-//! here, they wait for an operator.
+//! Keeps the queues small: settled inbox and outbox rows, answered model requests and FAL
+//! callbacks older than `QUEUE_RETENTION_DAYS` are deleted. Telegram re-delivers an update for
+//! 24 hours at most and FAL a webhook for 2 hours, so a week keeps deduplication safe; dead
+//! (and failed) rows are never deleted here, they wait for an operator.
 
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use studio_persistence::repos::{fal_callbacks, inbox, outbox};
+use studio_persistence::repos::{fal_callbacks, inbox, outbox, prompt_jobs};
 use tokio_util::sync::CancellationToken;
 
 const EVERY: Duration = Duration::from_secs(600);
@@ -39,6 +39,11 @@ impl Janitor {
             }
             (Ok(_), Ok(_)) => {}
             (Err(err), _) | (_, Err(err)) => tracing::warn!(error = %err, "queue purge failed"),
+        }
+        match prompt_jobs::purge(&self.db, before).await {
+            Ok(0) => {}
+            Ok(requests) => tracing::info!(requests, "answered model requests purged"),
+            Err(err) => tracing::warn!(error = %err, "model request purge failed"),
         }
         match fal_callbacks::purge(&self.db, before).await {
             Ok(0) => {}

@@ -25,6 +25,8 @@ pub const PROVIDER_ERRORS: &str = "provider_errors_total";
 pub const FAL_WEBHOOKS: &str = "fal_webhooks_total";
 pub const TRAININGS_FINISHED: &str = "trainings_finished_total";
 pub const LEDGER_TOTAL: &str = "ledger_credits";
+pub const PROMPT_STEPS: &str = "prompt_job_steps_total";
+pub const PROMPT_PENDING: &str = "prompt_jobs_pending";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -75,4 +77,12 @@ fn describe() {
     describe_counter!(FAL_WEBHOOKS, "FAL webhooks received, by outcome");
     describe_counter!(TRAININGS_FINISHED, "Avatar trainings finished, by outcome");
     describe_gauge!(LEDGER_TOTAL, "Sum of ledger amounts, by entry kind");
+    describe_counter!(
+        PROMPT_STEPS,
+        "Language model requests (photo prompts, translations), by kind and outcome"
+    );
+    describe_gauge!(
+        PROMPT_PENDING,
+        "Language model requests waiting or retrying"
+    );
 }

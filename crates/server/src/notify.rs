@@ -19,11 +19,7 @@ pub async fn person(
     if user.is_blocked {
         return Ok(false);
     }
-    let language = user
-        .ui_language
-        .as_deref()
-        .and_then(Language::from_code)
-        .unwrap_or_else(|| Language::from_telegram(user.language_code.as_deref()));
+    let language = language(&user);
     // A person's private chat has their user id.
     let call = Outgoing::Send {
         chat: user.telegram_id,
@@ -32,4 +28,12 @@ pub async fn person(
     let payload = call.payload().to_string();
     outbox::enqueue(db, ChatId(call.chat()), call.method(), &payload).await?;
     Ok(true)
+}
+
+/// The language a person reads: the one chosen in settings, else Telegram's.
+pub fn language(user: &users::User) -> Language {
+    user.ui_language
+        .as_deref()
+        .and_then(Language::from_code)
+        .unwrap_or_else(|| Language::from_telegram(user.language_code.as_deref()))
 }

@@ -142,12 +142,19 @@ pub fn ratio_name(t: &Texts, ratio: AspectRatio) -> &str {
     }
 }
 
-/// All five ratios, two per row.
-pub fn ratio_picker(t: &Texts, prompt: &str) -> Screen {
-    let html = fill(
-        &t.choose_ratio,
-        &[("prompt", &studio_domain::shorten(prompt, 300))],
-    );
+/// All five ratios, two per row, under the prompt (and its English, when translated).
+pub fn ratio_picker(t: &Texts, prompt: &str, english: Option<&str>) -> Screen {
+    let shown = studio_domain::shorten(prompt, 300);
+    let html = match english {
+        Some(english) => fill(
+            &t.choose_ratio_translated,
+            &[
+                ("prompt", &shown),
+                ("english", &studio_domain::shorten(english, 300)),
+            ],
+        ),
+        None => fill(&t.choose_ratio, &[("prompt", &shown)]),
+    };
     let mut keyboard = InlineKeyboard::default();
     for pair in AspectRatio::ALL.chunks(2) {
         keyboard = keyboard.row(
@@ -363,7 +370,7 @@ mod tests {
 
     #[test]
     fn the_picker_has_all_five_ratios() {
-        let screen = ratio_picker(texts(Language::Ru), "<кот>");
+        let screen = ratio_picker(texts(Language::Ru), "<кот>", None);
         assert!(screen.html.contains("&lt;кот&gt;"));
         let data: Vec<String> = screen
             .keyboard

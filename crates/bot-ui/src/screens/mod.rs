@@ -5,6 +5,7 @@ pub mod gallery;
 pub mod generation;
 mod main_menu;
 mod notices;
+pub mod photo_prompt;
 pub mod profile;
 pub mod wizard;
 

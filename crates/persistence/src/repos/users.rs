@@ -1,6 +1,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+};
 use studio_domain::{TelegramUserId, UserId};
 
 use crate::RepoError;
@@ -55,6 +57,18 @@ pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<Us
 
 pub async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, RepoError> {
     Ok(Users::find_by_id(id.0).one(db).await?)
+}
+
+/// Finds the user and, on PostgreSQL, locks their row until the transaction ends: the lock
+/// every update of theirs takes first (its upsert), so work outside updates that takes it
+/// first too applies in turn with them and cannot deadlock against them.
+pub async fn lock(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, RepoError> {
+    let query = Users::find_by_id(id.0);
+    let query = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => query.lock_exclusive(),
+        _ => query,
+    };
+    Ok(query.one(db).await?)
 }
 
 pub async fn find_by_telegram(

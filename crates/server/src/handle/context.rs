@@ -69,6 +69,33 @@ impl Context {
         }))
     }
 
+    /// The context work outside an update answers in (a worker with a model's answer): the
+    /// person's private chat. `None` if there is no one to tell (gone, or blocked us). Their
+    /// row is locked first, as their updates lock it, so both apply in turn.
+    pub async fn for_person(
+        txn: &DatabaseTransaction,
+        user: UserId,
+        chat: ChatId,
+    ) -> Result<Option<Self>, RepoError> {
+        let Some(user) = users::lock(txn, user).await?.filter(|u| !u.is_blocked) else {
+            return Ok(None);
+        };
+        let dialog = Dialog::from_stored(chat_state::load(txn, chat).await?.as_deref());
+        Ok(Some(Self {
+            chat: chat.0,
+            is_private: true,
+            first_name: user.first_name.clone(),
+            language: crate::notify::language(&user),
+            user: Some(user),
+            callback: None,
+            stored_dialog: dialog.clone(),
+            dialog,
+            outgoing: Vec::new(),
+            forget_tags: Vec::new(),
+            after_commit: AfterCommit::default(),
+        }))
+    }
+
     pub fn texts(&self) -> &'static Texts {
         texts(self.language)
     }

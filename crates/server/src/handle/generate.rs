@@ -32,10 +32,14 @@ pub async fn act(
         GenerateAction::Menu => menu(txn, services, cx).await,
         GenerateAction::CustomPrompt => custom_prompt(txn, cx, owner).await,
         GenerateAction::PromptFromPhoto => {
-            let screen = screen::line(cx.texts(), cx.texts().photo_prompt_unavailable.clone());
-            cx.show(screen);
+            super::prompts::from_photo(txn, services, cx, owner).await
+        }
+        GenerateAction::UseProposed => super::prompts::use_proposed(txn, services, cx, owner).await,
+        GenerateAction::EditProposed => {
+            super::prompts::edit_proposed(cx);
             Ok(())
         }
+        GenerateAction::CancelProposed => menu(txn, services, cx).await,
         GenerateAction::ChangeAvatar => super::avatars::list(txn, cx).await,
         GenerateAction::Ratio(ratio) => chosen_ratio(txn, services, cx, owner, ratio).await,
         GenerateAction::Again(id) => again(txn, services, cx, owner, id).await,
@@ -69,7 +73,7 @@ pub async fn menu(
 }
 
 /// The avatar, if it can generate; otherwise the screen explaining its status.
-async fn ready_avatar(
+pub(super) async fn ready_avatar(
     txn: &DatabaseTransaction,
     cx: &Context,
     avatar: Option<Avatar>,
@@ -139,21 +143,39 @@ pub async fn prompt_text(
             return Ok(());
         }
     };
+    if prompt.needs_translation() {
+        return super::prompts::translate(txn, services, cx, owner, avatar, &prompt).await;
+    }
+    accepted(txn, services, cx, owner, avatar, prompt.as_str(), None).await
+}
+
+/// A prompt ready for the model (`english` is its translation, when it needed one): the
+/// ratio picker, or queued at once in quick mode with the default ratio.
+pub(super) async fn accepted(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    owner: UserId,
+    avatar: AvatarId,
+    original: &str,
+    english: Option<&str>,
+) -> Result<(), RepoError> {
     let current = settings::get(txn, owner).await?;
     if current.quick_mode {
         let avatar = avatars::find_owned(txn, owner, avatar).await?;
         let job = Job {
-            original: prompt.as_str(),
-            english: prompt.as_str(),
+            original,
+            english: english.unwrap_or(original),
             ratio: current.default_ratio,
         };
         return queue(txn, services, cx, owner, avatar, job).await;
     }
     cx.dialog = Dialog::ChoosingRatio {
         avatar,
-        prompt: prompt.as_str().to_owned(),
+        prompt: original.to_owned(),
+        english: english.map(str::to_owned),
     };
-    let screen = screen::ratio_picker(t, prompt.as_str());
+    let screen = screen::ratio_picker(cx.texts(), original, english);
     cx.send(screen);
     Ok(())
 }
@@ -170,7 +192,12 @@ async fn chosen_ratio(
     owner: UserId,
     ratio: AspectRatio,
 ) -> Result<(), RepoError> {
-    let Dialog::ChoosingRatio { avatar, prompt } = cx.dialog.clone() else {
+    let Dialog::ChoosingRatio {
+        avatar,
+        prompt,
+        english,
+    } = cx.dialog.clone()
+    else {
         // The prompt this button was for is gone (queued already, or another one started).
         super::menu::stale(cx);
         return Ok(());
@@ -178,7 +205,7 @@ async fn chosen_ratio(
     let avatar = avatars::find_owned(txn, owner, avatar).await?;
     let job = Job {
         original: &prompt,
-        english: &prompt,
+        english: english.as_deref().unwrap_or(&prompt),
         ratio,
     };
     queue(txn, services, cx, owner, avatar, job).await

@@ -9,6 +9,7 @@ mod membership;
 mod menu;
 mod prepare;
 mod profile;
+mod prompts;
 mod services;
 mod wizard;
 
@@ -17,7 +18,8 @@ use studio_bot_ui::{Callback, Intent, intent};
 use studio_persistence::RepoError;
 
 use context::Context;
-pub use prepare::{Prepared, prepare};
+pub use prepare::{Download, Prepared, download, prepare};
+pub use prompts::model_answered;
 pub use services::Services;
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,18 @@ pub struct AfterCommit {
     pub jobs_queued: bool,
     /// FAL requests to cancel (their training was cancelled).
     pub fal_cancels: Vec<String>,
+    /// Whether prompt workers should look for new requests to the language model.
+    pub prompts_queued: bool,
+}
+
+impl AfterCommit {
+    /// Adds what another update's use case left to do.
+    pub fn merge(&mut self, other: Self) {
+        self.delete_keys.extend(other.delete_keys);
+        self.jobs_queued |= other.jobs_queued;
+        self.fal_cancels.extend(other.fal_cancels);
+        self.prompts_queued |= other.prompts_queued;
+    }
 }
 
 pub async fn update(
@@ -74,6 +88,9 @@ pub async fn update(
             generate::prompt_text(txn, services, &mut cx, avatar, &text).await?
         }
         Intent::NeedPromptText => generate::need_prompt_text(&mut cx),
+        Intent::ReferencePhoto(file) => prompts::reference(txn, services, &mut cx, file).await?,
+        Intent::ReferenceRejected(why) => prompts::rejected(&mut cx, why),
+        Intent::ModelBusy => prompts::busy(&mut cx),
         Intent::PreCheckout {
             query_id,
             payload,

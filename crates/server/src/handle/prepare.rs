@@ -2,13 +2,14 @@
 //! Telegram, checking it, and putting its bytes in storage. A transaction (and, on SQLite, the
 //! one connection) is never held across a download.
 
+use bytes::Bytes;
 use sea_orm::DatabaseConnection;
 use studio_bot_ui::{Dialog, Intent, Update, UploadedFile, intent};
 use studio_domain::ChatId;
 use studio_domain::photo::{self, InspectedPhoto, MAX_PHOTO_BYTES, PhotoRejection};
 use studio_persistence::RepoError;
 use studio_persistence::repos::chat_state;
-use studio_providers::telegram::DownloadError;
+use studio_providers::telegram::{DownloadError, TelegramClient};
 
 use super::Services;
 
@@ -67,23 +68,10 @@ async fn fetch(services: &Services, file: &UploadedFile) -> PhotoOutcome {
     {
         return PhotoOutcome::Rejected(PhotoRejection::TooLarge);
     }
-    let path = match services.telegram.get_file(&file.file_id).await {
-        Ok(found) => found.file_path,
-        Err(err) => {
-            tracing::warn!(error = %err, "getFile failed");
-            return PhotoOutcome::DownloadFailed;
-        }
-    };
-    let Some(path) = path else {
-        return PhotoOutcome::Rejected(PhotoRejection::TooLarge);
-    };
-    let bytes = match services.telegram.download(&path, MAX_PHOTO_BYTES).await {
+    let bytes = match download(&services.telegram, &file.file_id).await {
         Ok(bytes) => bytes,
-        Err(DownloadError::TooLarge(_)) => return PhotoOutcome::Rejected(PhotoRejection::TooLarge),
-        Err(DownloadError::Telegram(err)) => {
-            tracing::warn!(error = %err, "photo download failed");
-            return PhotoOutcome::DownloadFailed;
-        }
+        Err(Download::TooLarge) => return PhotoOutcome::Rejected(PhotoRejection::TooLarge),
+        Err(Download::Failed) => return PhotoOutcome::DownloadFailed,
     };
     let inspected = match photo::inspect(&bytes) {
         Ok(inspected) => inspected,
@@ -107,5 +95,36 @@ async fn fetch(services: &Services, file: &UploadedFile) -> PhotoOutcome {
         key,
         file_id: file.file_id.clone(),
         size,
+    }
+}
+
+/// Why a file did not come from Telegram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Download {
+    /// Over 20 MB: the Bot API does not hand such files to bots.
+    TooLarge,
+    /// Network, or an expired file id; a later try may work.
+    Failed,
+}
+
+/// A photo's bytes from Telegram, at most `MAX_PHOTO_BYTES`. The file link holds the bot
+/// token: it is used here and never handed on.
+pub async fn download(telegram: &TelegramClient, file_id: &str) -> Result<Bytes, Download> {
+    let path = match telegram.get_file(file_id).await {
+        Ok(found) => found.file_path,
+        Err(err) => {
+            tracing::warn!(error = %err, "getFile failed");
+            return Err(Download::Failed);
+        }
+    };
+    // Telegram omits the path of files too large for bots.
+    let path = path.ok_or(Download::TooLarge)?;
+    match telegram.download(&path, MAX_PHOTO_BYTES).await {
+        Ok(bytes) => Ok(bytes),
+        Err(DownloadError::TooLarge(_)) => Err(Download::TooLarge),
+        Err(DownloadError::Telegram(err)) => {
+            tracing::warn!(error = %err, "photo download failed");
+            Err(Download::Failed)
+        }
     }
 }

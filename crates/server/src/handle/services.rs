@@ -2,6 +2,7 @@ use std::time::Duration;
 
 use studio_domain::{Credits, TopUpPackages};
 use studio_providers::fal::FalClient;
+use studio_providers::openai::OpenAiClient;
 use studio_providers::storage::BlobStore;
 use studio_providers::telegram::TelegramClient;
 
@@ -18,4 +19,9 @@ pub struct Services {
     pub generation_deadline: Duration,
     /// How long a training may take before it fails and is refunded.
     pub training_deadline: Duration,
+    /// The language model for prompts from photos and translations; `None` without
+    /// OPENAI_API_KEY, and then both are refused with a clear answer.
+    pub openai: Option<OpenAiClient>,
+    /// How long a prompt from a photo or a translation may take, retries included.
+    pub prompt_deadline: Duration,
 }

@@ -1,9 +1,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use studio_persistence::repos::{inbox, jobs, ledger, outbox};
+use studio_persistence::repos::{inbox, jobs, ledger, outbox, prompt_jobs};
 
-use crate::metrics::{INBOX_LAG, INBOX_PENDING, JOBS_DEPTH, LEDGER_TOTAL, OUTBOX_PENDING};
+use crate::metrics::{
+    INBOX_LAG, INBOX_PENDING, JOBS_DEPTH, LEDGER_TOTAL, OUTBOX_PENDING, PROMPT_PENDING,
+};
 use crate::state::AppState;
 
 /// Liveness: the process answers.
@@ -33,6 +35,9 @@ pub async fn metrics(State(app): State<AppState>) -> impl IntoResponse {
     }
     if let Ok((pending, _)) = outbox::backlog(&app.db).await {
         metrics::gauge!(OUTBOX_PENDING).set(pending as f64);
+    }
+    if let Ok((pending, _)) = prompt_jobs::backlog(&app.db).await {
+        metrics::gauge!(PROMPT_PENDING).set(pending as f64);
     }
     if let Ok(depth) = jobs::depth(&app.db).await {
         for (status, n) in depth {

@@ -1,9 +1,8 @@
-//! The training archive: every photo upright (EXIF orientation applied), its longest side at
-//! most 1024 px, as JPEG, in one zip. CPU work: run it on a blocking thread.
+//! The training archive: every photo upright, its longest side at most 1024 px, as JPEG, in
+//! one zip. CPU work: run it on a blocking thread.
 
 use std::io::{Cursor, Write};
 
-use image::{DynamicImage, ImageDecoder, ImageReader};
 use zip::write::SimpleFileOptions;
 
 /// Longest side FAL's trainer needs; larger photos only cost upload time.
@@ -14,26 +13,11 @@ pub fn archive(photos: &[bytes::Bytes]) -> anyhow::Result<Vec<u8>> {
     // JPEGs do not compress further.
     let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     for (i, bytes) in photos.iter().enumerate() {
-        let jpeg = prepare(bytes)?;
+        let jpeg = crate::imaging::upright_jpeg(bytes, MAX_SIDE)?;
         zip.start_file(format!("photo_{:02}.jpg", i + 1), options)?;
         zip.write_all(&jpeg)?;
     }
     Ok(zip.finish()?.into_inner())
-}
-
-fn prepare(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut decoder = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()?
-        .into_decoder()?;
-    let orientation = decoder.orientation()?;
-    let mut image = DynamicImage::from_decoder(decoder)?;
-    image.apply_orientation(orientation);
-    if image.width().max(image.height()) > MAX_SIDE {
-        image = image.resize(MAX_SIDE, MAX_SIDE, image::imageops::FilterType::Triangle);
-    }
-    let mut out = Cursor::new(Vec::new());
-    DynamicImage::ImageRgb8(image.to_rgb8()).write_to(&mut out, image::ImageFormat::Jpeg)?;
-    Ok(out.into_inner())
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ fn person(user: i64) -> Value {
     json!({"id": user, "is_bot": false, "first_name": "Anna", "language_code": "en"})
 }
 
-fn message(user: i64, body: Value) -> Value {
+pub(crate) fn message(user: i64, body: Value) -> Value {
     let mut message = json!({"message_id": next_id(), "date": 1_700_000_000, "from": person(user),
         "chat": {"id": user, "type": "private"}});
     message
@@ -64,7 +64,7 @@ pub(crate) fn photo_message(
     )
 }
 
-fn document_message(
+pub(crate) fn document_message(
     telegram: &FakeTelegram,
     user: i64,
     file_id: &str,

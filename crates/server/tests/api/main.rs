@@ -9,5 +9,6 @@ mod gallery;
 mod generation;
 mod ingress;
 mod outbound;
+mod photo_prompt;
 mod support;
 mod training;

@@ -1,0 +1,207 @@
+//! Prompts the language model makes: one from a reference photo, and the English translation
+//! of a prompt written in another language. The request is queued with the update that asks
+//! for it and answered by a prompt worker (`model_answered`). Nothing here costs credits.
+
+use sea_orm::DatabaseTransaction;
+use studio_bot_ui::screens::generation as generation_screen;
+use studio_bot_ui::screens::photo_prompt as screen;
+use studio_bot_ui::{Dialog, ReferenceRejection, UploadedFile};
+use studio_domain::{AvatarId, ChatId, Prompt, PromptFailure, UserId};
+use studio_persistence::RepoError;
+use studio_persistence::repos::avatars;
+use studio_persistence::repos::prompt_jobs::{self, NewPromptJob, PromptJob, PromptJobKind};
+
+use super::context::Context;
+use super::{AfterCommit, HandleError, Services, generate};
+
+/// "Prompt from photo": asks for the reference, once the avatar can generate.
+pub async fn from_photo(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    owner: UserId,
+) -> Result<(), RepoError> {
+    if services.openai.is_none() {
+        let t = cx.texts();
+        cx.show(generation_screen::line(
+            t,
+            t.photo_prompt_unavailable.clone(),
+        ));
+        return Ok(());
+    }
+    let avatar = avatars::for_generation(txn, owner).await?;
+    match generate::ready_avatar(txn, cx, avatar).await? {
+        Ok(avatar) => {
+            cx.dialog = Dialog::AwaitingReference {
+                avatar: AvatarId(avatar.id),
+            };
+            cx.show(screen::ask_reference(cx.texts()));
+        }
+        Err(screen) => cx.show(screen),
+    }
+    Ok(())
+}
+
+/// A reference arrived: queued for the vision model. Only its Telegram file id is kept, and
+/// only until the answer.
+pub async fn reference(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    file: UploadedFile,
+) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    let request = Request {
+        owner,
+        avatar: file.avatar,
+        kind: PromptJobKind::Vision,
+        input: &file.file_id,
+    };
+    ask_model(txn, services, cx, request).await?;
+    cx.send(screen::analysing(cx.texts()));
+    Ok(())
+}
+
+/// A prompt in another language: translated before anything else happens to it.
+pub async fn translate(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    owner: UserId,
+    avatar: AvatarId,
+    prompt: &Prompt,
+) -> Result<(), RepoError> {
+    if services.openai.is_none() {
+        cx.send(screen::translation_unavailable(cx.texts()));
+        return Ok(());
+    }
+    let request = Request {
+        owner,
+        avatar,
+        kind: PromptJobKind::Translation,
+        input: prompt.as_str(),
+    };
+    ask_model(txn, services, cx, request).await?;
+    cx.send(screen::translating(cx.texts()));
+    Ok(())
+}
+
+struct Request<'a> {
+    owner: UserId,
+    avatar: AvatarId,
+    kind: PromptJobKind,
+    input: &'a str,
+}
+
+/// Queues the request and makes the chat wait for its answer.
+async fn ask_model(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    request: Request<'_>,
+) -> Result<(), RepoError> {
+    let new = NewPromptJob {
+        chat: ChatId(cx.chat),
+        user: request.owner,
+        avatar: request.avatar,
+        kind: request.kind,
+        input: request.input,
+        deadline: services.prompt_deadline,
+    };
+    let job = prompt_jobs::queue(txn, new).await?;
+    tracing::info!(prompt_job_id = %job, kind = ?request.kind, "language model request queued");
+    cx.dialog = Dialog::AwaitingModel {
+        avatar: request.avatar,
+        job,
+    };
+    cx.after_commit.prompts_queued = true;
+    Ok(())
+}
+
+pub fn rejected(cx: &mut Context, why: ReferenceRejection) {
+    let screen = screen::reference_rejected(cx.texts(), why);
+    cx.send(screen);
+}
+
+pub fn busy(cx: &mut Context) {
+    let screen = screen::model_busy(cx.texts());
+    cx.send(screen);
+}
+
+/// Generate with the proposed prompt: on to the ratio (or queued, in quick mode).
+pub async fn use_proposed(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    owner: UserId,
+) -> Result<(), RepoError> {
+    let Dialog::ReviewingPrompt { avatar, prompt } = cx.dialog.clone() else {
+        super::menu::stale(cx);
+        return Ok(());
+    };
+    generate::accepted(txn, services, cx, owner, avatar, &prompt, None).await
+}
+
+/// The person writes their own version; the proposal comes along to copy.
+pub fn edit_proposed(cx: &mut Context) {
+    let Dialog::ReviewingPrompt { avatar, prompt } = cx.dialog.clone() else {
+        super::menu::stale(cx);
+        return;
+    };
+    cx.dialog = Dialog::AwaitingPrompt { avatar };
+    let screen = screen::edit_proposed(cx.texts(), &prompt);
+    cx.send(screen);
+}
+
+/// The model's answer to `job`, in the caller's transaction. It is shown only while the chat
+/// still waits for this job: someone who went elsewhere meanwhile is not pulled back.
+pub async fn model_answered(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    job: &PromptJob,
+    answer: Result<String, PromptFailure>,
+) -> Result<AfterCommit, HandleError> {
+    let Some(mut cx) = Context::for_person(txn, job.user, job.chat).await? else {
+        return Ok(AfterCommit::default());
+    };
+    let waiting = matches!(cx.dialog, Dialog::AwaitingModel { job: id, .. } if id == job.id);
+    if !waiting {
+        tracing::info!("the chat moved on; the model's answer is not shown");
+        return Ok(AfterCommit::default());
+    }
+    let t = cx.texts();
+    match (job.kind, answer) {
+        (PromptJobKind::Vision, Ok(prompt)) => {
+            cx.send(screen::proposed(t, &prompt));
+            cx.dialog = Dialog::ReviewingPrompt {
+                avatar: job.avatar,
+                prompt,
+            };
+        }
+        (PromptJobKind::Vision, Err(failure)) => {
+            cx.dialog = Dialog::Idle;
+            cx.send(screen::photo_failed(t, failure));
+        }
+        (PromptJobKind::Translation, Ok(english)) => {
+            let input = &job.input;
+            generate::accepted(
+                txn,
+                services,
+                &mut cx,
+                job.user,
+                job.avatar,
+                input,
+                Some(&english),
+            )
+            .await?;
+        }
+        (PromptJobKind::Translation, Err(failure)) => {
+            // The next text is a new try.
+            cx.dialog = Dialog::AwaitingPrompt { avatar: job.avatar };
+            cx.send(screen::translation_failed(t, failure));
+        }
+    }
+    cx.save(txn).await
+}

@@ -1,0 +1,416 @@
+//! Prompts from a reference photo and translations, end to end: the webhook in, the prompt
+//! queue, a fake OpenAI-compatible API that fails requests of the wrong shape, and on to FAL.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use studio_domain::{AspectRatio, AvatarStatus, Credits};
+use studio_persistence::repos::prompt_jobs;
+use studio_server::Config;
+use studio_testkit::{FakeOpenAi, OpenAiReply, TRANSLATION, TestDb, VISION_PROMPT};
+
+use crate::avatars::{document_message, image, message, photo_message};
+use crate::generation::{
+    Studio, balance, generations_of, member, next_id, settle_jobs, studio, texts_to, user_id,
+};
+use crate::support::{PATIENCE, TestApp, last_text, tap, text};
+
+const OPENAI_KEY: &str = "sk-test-never-in-logs";
+const MODEL: &str = "vision-test-model";
+
+struct Lab {
+    s: Studio,
+    openai: FakeOpenAi,
+}
+
+/// The studio with a model behind OPENAI_BASE_URL.
+async fn lab(db: TestDb) -> Lab {
+    let openai = FakeOpenAi::start().await;
+    let url = openai.url.clone();
+    let s = studio(db, |config: &mut Config| {
+        config.openai_api_key = Some(SecretString::from(OPENAI_KEY));
+        config.openai_base_url = url;
+        config.openai_model = MODEL.into();
+    })
+    .await;
+    Lab { s, openai }
+}
+
+/// Waits until no model request is waiting, then until every message is sent.
+async fn settle_prompts(app: &TestApp) {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    app.settle().await;
+    loop {
+        let (pending, _) = prompt_jobs::backlog(&app.db).await.unwrap();
+        if pending == 0 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{pending} model requests still pending"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    app.settle().await;
+}
+
+/// The text of the last message sent or edited (taps edit the message they were pressed on);
+/// each test has one person.
+fn last_to(lab: &Lab) -> String {
+    last_text(&lab.s.telegram)
+}
+
+/// "Prompt from photo", then a reference of `width`×`height`; returns the text the person
+/// sees last.
+async fn send_reference_of(lab: &Lab, user: i64, width: u32, height: u32) -> String {
+    lab.s.app.send(&tap(next_id(), user, "1:g:pho")).await;
+    assert!(
+        last_to(lab).contains("Send a reference photo"),
+        "{}",
+        last_to(lab)
+    );
+    let png = image(image::ImageFormat::Png, width, height, user as u8);
+    let file_id = format!("ref-{}", next_id());
+    lab.s
+        .app
+        .send(&photo_message(&lab.s.telegram, user, &file_id, png))
+        .await;
+    settle_prompts(&lab.s.app).await;
+    last_to(lab)
+}
+
+async fn send_reference(lab: &Lab, user: i64) -> String {
+    send_reference_of(lab, user, 640, 480).await
+}
+
+studio_testkit::on_both_backends!(a_photo_becomes_a_prompt_and_an_image_of_the_avatar);
+
+async fn a_photo_becomes_a_prompt_and_an_image_of_the_avatar(db: TestDb) {
+    let lab = lab(db).await;
+    let (app, user) = (&lab.s.app, 8101);
+    member(app, user, AvatarStatus::Completed, 100).await;
+    let owner = user_id(app, user).await;
+
+    let proposal = send_reference_of(&lab, user, 3000, 1500).await;
+    assert!(proposal.contains(VISION_PROMPT), "{proposal}");
+    assert!(
+        texts_to(&lab.s.telegram, user)
+            .iter()
+            .any(|t| t.contains("Looking at your photo")),
+        "the person is told the photo is being analysed"
+    );
+    let [request] = lab.openai.requests().try_into().unwrap();
+    assert_eq!(request.status, 200, "the fake accepted the request's shape");
+    assert_eq!(request.body["model"], MODEL);
+    assert_eq!(
+        request.authorization.as_deref(),
+        Some(format!("Bearer {OPENAI_KEY}").as_str())
+    );
+    assert!(!request.body.to_string().contains("api.telegram.org"));
+    assert!(
+        request
+            .image_url()
+            .unwrap()
+            .starts_with("data:image/jpeg;base64,")
+    );
+    let jpeg = request.image_bytes().unwrap();
+    let sent = image::load_from_memory(&jpeg).unwrap();
+    assert_eq!(
+        (sent.width(), sent.height()),
+        (2048, 1024),
+        "downscaled to 2048 px"
+    );
+    assert_eq!(stored_files(app), 0, "the reference photo is not stored");
+    assert_eq!(
+        balance(app, owner).await,
+        Credits::new(100),
+        "analysis is free"
+    );
+
+    app.send(&tap(next_id(), user, "1:g:use")).await;
+    assert!(last_to(&lab).contains("Choose the frame format"));
+    app.send(&tap(next_id(), user, "1:g:r:0")).await;
+    let [submission] = lab
+        .s
+        .fal
+        .wait_for_submissions(1, PATIENCE)
+        .await
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        submission.input["prompt"],
+        format!("{}, {VISION_PROMPT}", crate::generation::TRIGGER)
+    );
+    settle_jobs(app).await;
+    let [generation] = generations_of(app, owner).await.try_into().unwrap();
+    assert_eq!(generation.prompt_original, VISION_PROMPT);
+    assert_eq!(generation.aspect_ratio, AspectRatio::Square.label());
+    assert_eq!(balance(app, owner).await, Credits::new(95));
+}
+
+fn stored_files(app: &TestApp) -> usize {
+    walk(&app.storage)
+}
+
+fn walk(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| {
+                    if e.path().is_dir() {
+                        walk(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn the_proposal_can_be_edited_or_cancelled() {
+    let lab = lab(TestDb::sqlite()).await;
+    let (app, user) = (&lab.s.app, 8102);
+    member(app, user, AvatarStatus::Completed, 100).await;
+    let owner = user_id(app, user).await;
+
+    send_reference(&lab, user).await;
+    app.send(&tap(next_id(), user, "1:g:edit")).await;
+    let edit = last_to(&lab);
+    assert!(
+        edit.contains("Send your version") && edit.contains(VISION_PROMPT),
+        "{edit}"
+    );
+    app.send(&text(
+        next_id(),
+        user,
+        "en",
+        "my own version, in a blue suit",
+    ))
+    .await;
+    app.send(&tap(next_id(), user, "1:g:r:1")).await;
+    let [submission] = lab
+        .s
+        .fal
+        .wait_for_submissions(1, PATIENCE)
+        .await
+        .try_into()
+        .unwrap();
+    let prompt = submission.input["prompt"].as_str().unwrap();
+    assert!(
+        prompt.ends_with("my own version, in a blue suit"),
+        "{prompt}"
+    );
+    settle_jobs(app).await;
+
+    send_reference(&lab, user).await;
+    app.send(&tap(next_id(), user, "1:g:x")).await;
+    assert!(last_to(&lab).contains("Create image"), "{}", last_to(&lab));
+    app.send(&tap(next_id(), user, "1:g:use")).await;
+    assert_eq!(
+        generations_of(app, owner).await.len(),
+        1,
+        "no job after Cancel"
+    );
+    assert_eq!(
+        balance(app, owner).await,
+        Credits::new(95),
+        "only the edited one paid"
+    );
+    assert_eq!(lab.openai.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn vision_failures_are_told_plainly_and_cost_nothing() {
+    let lab = lab(TestDb::sqlite()).await;
+    let (app, user) = (&lab.s.app, 8103);
+    member(app, user, AvatarStatus::Completed, 100).await;
+    let owner = user_id(app, user).await;
+    let cases: [(Vec<OpenAiReply>, usize, &str); 5] = [
+        (
+            vec![OpenAiReply::Refusal("I can't.".into())],
+            1,
+            "would not describe",
+        ),
+        (
+            vec![OpenAiReply::Malformed, OpenAiReply::Malformed],
+            2,
+            "could not make a prompt",
+        ),
+        (
+            vec![OpenAiReply::RateLimited { retry_after_ms: 10 }],
+            2,
+            "Prompt from your photo",
+        ),
+        (
+            vec![
+                OpenAiReply::ServerError {
+                    status: 500,
+                    retry_after_ms: Some(10)
+                };
+                4
+            ],
+            4,
+            "overloaded",
+        ),
+        (
+            vec![OpenAiReply::InsufficientQuota],
+            1,
+            "unavailable right now",
+        ),
+    ];
+    for (replies, requests, answer) in cases {
+        let before = lab.openai.requests().len();
+        lab.openai.push(replies);
+        let seen = send_reference(&lab, user).await;
+        assert!(seen.contains(answer), "expected {answer:?}, got {seen}");
+        assert_eq!(lab.openai.requests().len() - before, requests, "{answer}");
+        if answer != "Prompt from your photo" {
+            assert!(seen.contains("Nothing was charged"), "{seen}");
+        }
+        // Back to a state where the next reference can be asked for.
+        app.send(&tap(next_id(), user, "1:m:main")).await;
+    }
+    assert_eq!(balance(app, owner).await, Credits::new(100));
+    assert!(generations_of(app, owner).await.is_empty());
+}
+
+studio_testkit::on_both_backends!(a_russian_prompt_is_translated_once_and_both_texts_kept);
+
+async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
+    let lab = lab(db).await;
+    let (app, user) = (&lab.s.app, 8104);
+    member(app, user, AvatarStatus::Completed, 100).await;
+    let owner = user_id(app, user).await;
+    let russian = "портрет в кожаной куртке на ночной улице";
+
+    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    app.send(&text(next_id(), user, "ru", russian)).await;
+    settle_prompts(app).await;
+    let picker = last_to(&lab);
+    assert!(
+        picker.contains(russian) && picker.contains(TRANSLATION),
+        "{picker}"
+    );
+    let [request] = lab.openai.requests().try_into().unwrap();
+    assert_eq!(request.body["model"], MODEL);
+    assert!(request.body.to_string().contains(russian));
+    assert!(request.image_url().is_none());
+
+    app.send(&tap(next_id(), user, "1:g:r:4")).await;
+    let [submission] = lab
+        .s
+        .fal
+        .wait_for_submissions(1, PATIENCE)
+        .await
+        .try_into()
+        .unwrap();
+    let prompt = submission.input["prompt"].as_str().unwrap();
+    assert!(
+        prompt.ends_with(TRANSLATION) && !prompt.contains(russian),
+        "{prompt}"
+    );
+    settle_jobs(app).await;
+    let [generation] = generations_of(app, owner).await.try_into().unwrap();
+    assert_eq!(
+        (
+            generation.prompt_original.as_str(),
+            generation.prompt_english.as_str()
+        ),
+        (russian, TRANSLATION)
+    );
+
+    // Again and Show prompt use what is stored: no second translation.
+    app.send(&tap(next_id(), user, &format!("1:g:pr:{}", generation.id)))
+        .await;
+    let shown = texts_to(&lab.s.telegram, user).join("\n");
+    assert!(shown.contains(russian) && shown.contains(TRANSLATION));
+    app.send(&tap(
+        next_id(),
+        user,
+        &format!("1:g:again:{}", generation.id),
+    ))
+    .await;
+    lab.s.fal.wait_for_submissions(2, PATIENCE).await;
+    settle_jobs(app).await;
+    assert_eq!(lab.openai.requests().len(), 1, "translated once");
+    assert_eq!(balance(app, owner).await, Credits::new(90));
+
+    // A failed translation asks to retry or write in English, and charges nothing.
+    lab.openai.push([OpenAiReply::InsufficientQuota]);
+    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    app.send(&text(next_id(), user, "ru", russian)).await;
+    settle_prompts(app).await;
+    let failed = last_to(&lab);
+    assert!(failed.contains("напишите его по-английски"), "{failed}");
+    assert_eq!(balance(app, owner).await, Credits::new(90));
+}
+
+#[tokio::test]
+async fn without_a_key_photos_and_other_languages_are_refused_clearly() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let (app, user) = (&s.app, 8105);
+    member(app, user, AvatarStatus::Completed, 100).await;
+    app.send(&tap(next_id(), user, "1:g:pho")).await;
+    let last = last_text(&s.telegram);
+    assert!(last.contains("not configured"), "{last}");
+    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    app.send(&text(next_id(), user, "en", "кот в сапогах"))
+        .await;
+    let last = texts_to(&s.telegram, user).pop().unwrap();
+    assert!(last.contains("write the prompt in English"), "{last}");
+    app.send(&text(next_id(), user, "en", "a cat in boots"))
+        .await;
+    let last = texts_to(&s.telegram, user).pop().unwrap();
+    assert!(
+        last.contains("Choose the frame format"),
+        "English still works: {last}"
+    );
+}
+
+#[tokio::test]
+async fn files_that_cannot_be_references_get_their_own_answers() {
+    let lab = lab(TestDb::sqlite()).await;
+    let (app, user, telegram) = (&lab.s.app, 8106, &lab.s.telegram);
+    member(app, user, AvatarStatus::Completed, 100).await;
+    app.send(&tap(next_id(), user, "1:g:pho")).await;
+
+    let huge = message(
+        user,
+        json!({"document": {"file_id": "huge", "file_unique_id": "huge", "file_name":
+            "beach.jpg", "mime_type": "image/jpeg", "file_size": 25 * 1024 * 1024}}),
+    );
+    app.send(&huge).await;
+    assert!(last_to(&lab).contains("larger than 20 MB"));
+    let pdf = document_message(
+        telegram,
+        user,
+        "pdf",
+        "brief.pdf",
+        "application/pdf",
+        b"%PDF-1.7".to_vec(),
+    );
+    app.send(&pdf).await;
+    assert!(last_to(&lab).contains("not an image"));
+    let sticker: Value = message(
+        user,
+        json!({"sticker": {"file_id": "st", "file_unique_id": "st",
+        "type": "regular", "width": 512, "height": 512, "is_animated": false, "is_video": false}}),
+    );
+    app.send(&sticker).await;
+    assert!(last_to(&lab).contains("sticker cannot be a reference"));
+    settle_prompts(app).await;
+    assert!(
+        lab.openai.requests().is_empty(),
+        "none of them reached the model"
+    );
+
+    // Still waiting for a reference: a real one now works.
+    let png = image(image::ImageFormat::Png, 640, 480, 1);
+    app.send(&photo_message(telegram, user, "ok", png)).await;
+    settle_prompts(app).await;
+    assert!(last_to(&lab).contains(VISION_PROMPT));
+}
