@@ -495,3 +495,71 @@ fn photos_per_chat(telegram: &FakeTelegram) -> std::collections::HashMap<i64, us
     }
     per_chat
 }
+
+/// A prompt from a photo through the binary with debug logs: the model gets the image as
+/// data, never the Telegram file link (it holds the bot token), and no key reaches the logs.
+#[tokio::test]
+async fn a_photo_prompt_keeps_the_token_out_of_the_model_and_the_logs() {
+    const OPENAI_KEY: &str = "sk-openai-key-must-not-leak";
+    let db = TestDb::sqlite();
+    let telegram = FakeTelegram::start().await;
+    let openai = studio_testkit::FakeOpenAi::start().await;
+    let settings = [
+        ("OPENAI_API_KEY", OPENAI_KEY),
+        ("OPENAI_BASE_URL", openai.url.as_str()),
+        ("TELEGRAM_CHAT_RATE", "100"),
+    ];
+    let mut server = spawn(&db.url, &telegram.url, &settings);
+    let http = client();
+    wait_ready(&http, &server).await;
+    let user = 4_000_001;
+    assert_eq!(
+        post(&http, &server.base, &start(1, user)).await.unwrap(),
+        200
+    );
+    telegram.wait_for("sendMessage", 1, PATIENCE).await;
+    let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+    seed::ready_to_generate(&conn, &[user], 10).await;
+
+    let tap = tap_update(2, user, "1:g:pho");
+    assert_eq!(post(&http, &server.base, &tap).await.unwrap(), 200);
+    let mut jpeg = std::io::Cursor::new(Vec::new());
+    image::RgbImage::from_pixel(64, 48, image::Rgb([9, 99, 199]))
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .unwrap();
+    telegram.add_file("reference-1", jpeg.into_inner());
+    let mut photo = start(3, user);
+    photo["message"].as_object_mut().unwrap().remove("text");
+    photo["message"]["photo"] = json!([{"file_id": "reference-1", "file_unique_id": "r1",
+        "width": 64, "height": 48, "file_size": 1000}]);
+    assert_eq!(post(&http, &server.base, &photo).await.unwrap(), 200);
+
+    let [request] = openai
+        .wait_for_requests(1, PATIENCE)
+        .await
+        .try_into()
+        .unwrap();
+    assert_eq!(request.status, 200);
+    let body = request.body.to_string();
+    assert!(
+        !body.contains(TOKEN) && !body.contains("/file/bot"),
+        "a file link reached the model"
+    );
+    let deadline = Instant::now() + PATIENCE;
+    while !telegram.calls_to("sendMessage").iter().any(|c| {
+        c.body["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains(studio_testkit::VISION_PROMPT)
+    }) {
+        assert!(Instant::now() < deadline, "the proposal never arrived");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    sigterm(&server);
+    server.child.wait().unwrap();
+    let logs = std::fs::read_to_string(&server.log).unwrap();
+    assert!(logs.contains("language model request queued"));
+    for secret in [TOKEN, OPENAI_KEY, WEBHOOK_SECRET, FAL_KEY] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
