@@ -146,6 +146,13 @@ pub async fn purge(
     QUEUE.purge(db, before).await
 }
 
+/// Whether the request still waits for its answer (not answered, failed, or deleted with its
+/// avatar).
+pub async fn is_pending(db: &impl ConnectionTrait, id: PromptJobId) -> Result<bool, RepoError> {
+    let found = PromptJobs::find_by_id(id.0).one(db).await?;
+    Ok(found.is_some_and(|job| job.state == PromptJobState::Pending))
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     id: PromptJobId,

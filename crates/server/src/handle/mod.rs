@@ -90,7 +90,7 @@ pub async fn update(
         Intent::NeedPromptText => generate::need_prompt_text(&mut cx),
         Intent::ReferencePhoto(file) => prompts::reference(txn, services, &mut cx, file).await?,
         Intent::ReferenceRejected(why) => prompts::rejected(&mut cx, why),
-        Intent::ModelBusy => prompts::busy(&mut cx),
+        Intent::ModelBusy => prompts::busy(txn, &mut cx).await?,
         Intent::PreCheckout {
             query_id,
             payload,

@@ -125,9 +125,21 @@ pub fn rejected(cx: &mut Context, why: ReferenceRejection) {
     cx.send(screen);
 }
 
-pub fn busy(cx: &mut Context) {
-    let screen = screen::model_busy(cx.texts());
-    cx.send(screen);
+/// Input while the chat waits for the model. If the request is gone (its avatar was deleted)
+/// the chat stops waiting, so it is never stuck.
+pub async fn busy(txn: &DatabaseTransaction, cx: &mut Context) -> Result<(), RepoError> {
+    let Dialog::AwaitingModel { job, .. } = cx.dialog else {
+        return Ok(());
+    };
+    if prompt_jobs::is_pending(txn, job).await? {
+        let screen = screen::model_busy(cx.texts());
+        cx.send(screen);
+    } else {
+        tracing::info!(prompt_job_id = %job, "the awaited model request is gone");
+        cx.dialog = Dialog::Idle;
+        super::menu::unrecognised(cx);
+    }
+    Ok(())
 }
 
 /// Generate with the proposed prompt: on to the ratio (or queued, in quick mode).

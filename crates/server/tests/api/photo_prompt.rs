@@ -350,6 +350,36 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
 }
 
 #[tokio::test]
+async fn a_chat_waits_while_the_model_works_and_not_after_its_request_is_gone() {
+    use sea_orm::EntityTrait;
+    let lab = lab(TestDb::sqlite()).await;
+    let (app, user) = (&lab.s.app, 8107);
+    let avatar = member(app, user, AvatarStatus::Completed, 100).await;
+    // The model asks to wait a minute: the request stays pending meanwhile.
+    lab.openai.push([OpenAiReply::RateLimited {
+        retry_after_ms: 60_000,
+    }]);
+    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    app.send(&text(next_id(), user, "en", "кот в сапогах"))
+        .await;
+    lab.openai.wait_for_requests(1, PATIENCE).await;
+    app.send(&text(next_id(), user, "en", "hello?")).await;
+    assert!(last_to(&lab).contains("Still working"), "{}", last_to(&lab));
+
+    // Deleting the avatar takes its requests with it; the chat stops waiting.
+    studio_persistence::entities::avatars::Entity::delete_by_id(avatar.0)
+        .exec(&app.db)
+        .await
+        .unwrap();
+    app.send(&text(next_id(), user, "en", "hello?")).await;
+    let last = last_to(&lab);
+    assert!(!last.contains("Still working"), "{last}");
+    app.send(&text(next_id(), user, "en", "hello?")).await;
+    assert_eq!(last_to(&lab), last, "the same hint: the dialog is idle now");
+    assert_eq!(lab.openai.requests().len(), 1);
+}
+
+#[tokio::test]
 async fn without_a_key_photos_and_other_languages_are_refused_clearly() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let (app, user) = (&s.app, 8105);
