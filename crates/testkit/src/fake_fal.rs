@@ -160,22 +160,14 @@ impl FakeFal {
 
     /// Waits until `n` submissions arrived; panics after `within`.
     pub async fn wait_for_submissions(&self, n: usize, within: Duration) -> Vec<FalSubmission> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let changed = self.shared.changed.notified();
-            let mut changed = std::pin::pin!(changed);
-            changed.as_mut().enable();
+        crate::wait::until(&self.shared.changed, within, || {
             let all = self.submissions();
             if all.len() >= n {
-                return all;
+                return Ok(all);
             }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                panic!(
-                    "waited {within:?} for {n} FAL submissions, got {}",
-                    all.len()
-                );
-            }
-        }
+            Err(format!("{n} FAL submissions, got {}", all.len()))
+        })
+        .await
     }
 
     /// The hex signature FAL would send for these values.

@@ -133,22 +133,14 @@ impl FakeOpenAi {
 
     /// Waits until `n` requests arrived; panics after `within`.
     pub async fn wait_for_requests(&self, n: usize, within: Duration) -> Vec<ChatRequest> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let changed = self.shared.changed.notified();
-            let mut changed = std::pin::pin!(changed);
-            changed.as_mut().enable();
+        crate::wait::until(&self.shared.changed, within, || {
             let all = self.requests();
             if all.len() >= n {
-                return all;
+                return Ok(all);
             }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                panic!(
-                    "waited {within:?} for {n} model requests, got {}",
-                    all.len()
-                );
-            }
-        }
+            Err(format!("{n} model requests, got {}", all.len()))
+        })
+        .await
     }
 }
 

@@ -178,24 +178,15 @@ impl FakeTelegram {
 
     /// Waits until `method` was called at least `n` times; panics after `within`.
     pub async fn wait_for(&self, method: &str, n: usize, within: Duration) -> Vec<Call> {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let changed = self.shared.changed.notified();
-            let mut changed = std::pin::pin!(changed);
-            // Registered before the check, so a call that lands in between still wakes us.
-            changed.as_mut().enable();
+        crate::wait::until(&self.shared.changed, within, || {
             let calls = self.calls_to(method);
             if calls.len() >= n {
-                return calls;
+                return Ok(calls);
             }
-            if tokio::time::timeout_at(deadline, changed).await.is_err() {
-                panic!(
-                    "waited {within:?} for {n} × {method}, got {}: {:?}",
-                    calls.len(),
-                    self.calls()
-                );
-            }
-        }
+            let seen = format!("{n} × {method}, got {}: {:?}", calls.len(), self.calls());
+            Err(seen)
+        })
+        .await
     }
 }
 
