@@ -131,15 +131,8 @@ async fn a_photo_becomes_a_prompt_and_an_image_of_the_avatar(db: TestDb) {
     app.send(&tap(next_id(), user, "1:g:use")).await;
     assert!(last_to(&lab).contains("Choose the frame format"));
     app.send(&tap(next_id(), user, "1:g:r:0")).await;
-    let [submission] = lab
-        .s
-        .fal
-        .wait_for_submissions(1, PATIENCE)
-        .await
-        .try_into()
-        .unwrap();
     assert_eq!(
-        submission.input["prompt"],
+        only_fal_prompt(&lab).await,
         format!("{}, {VISION_PROMPT}", crate::generation::TRIGGER)
     );
     settle_jobs(app).await;
@@ -147,6 +140,18 @@ async fn a_photo_becomes_a_prompt_and_an_image_of_the_avatar(db: TestDb) {
     assert_eq!(generation.prompt_original, VISION_PROMPT);
     assert_eq!(generation.aspect_ratio, AspectRatio::Square.label());
     assert_eq!(balance(app, owner).await, Credits::new(95));
+}
+
+/// The prompt of the one image asked of FAL so far.
+async fn only_fal_prompt(lab: &Lab) -> String {
+    let [submission] = lab
+        .s
+        .fal
+        .wait_for_submissions(1, PATIENCE)
+        .await
+        .try_into()
+        .unwrap();
+    submission.input["prompt"].as_str().unwrap().to_owned()
 }
 
 fn stored_files(app: &TestApp) -> usize {
@@ -192,14 +197,7 @@ async fn the_proposal_can_be_edited_or_cancelled() {
     ))
     .await;
     app.send(&tap(next_id(), user, "1:g:r:1")).await;
-    let [submission] = lab
-        .s
-        .fal
-        .wait_for_submissions(1, PATIENCE)
-        .await
-        .try_into()
-        .unwrap();
-    let prompt = submission.input["prompt"].as_str().unwrap();
+    let prompt = only_fal_prompt(&lab).await;
     assert!(
         prompt.ends_with("my own version, in a blue suit"),
         "{prompt}"
@@ -301,14 +299,7 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
     assert!(request.image_url().is_none());
 
     app.send(&tap(next_id(), user, "1:g:r:4")).await;
-    let [submission] = lab
-        .s
-        .fal
-        .wait_for_submissions(1, PATIENCE)
-        .await
-        .try_into()
-        .unwrap();
-    let prompt = submission.input["prompt"].as_str().unwrap();
+    let prompt = only_fal_prompt(&lab).await;
     assert!(
         prompt.ends_with(TRANSLATION) && !prompt.contains(russian),
         "{prompt}"
