@@ -1,29 +1,3 @@
-use sea_orm_migration::prelude::*;
+//! The `generation_jobs` SQL files in `sql/`, per backend.
 
-use crate::sql_files::SqlFiles;
-
-const FILES: SqlFiles = SqlFiles {
-    postgres_up: include_str!("sql/generation_jobs_up.postgres.sql"),
-    sqlite_up: include_str!("sql/generation_jobs_up.sqlite.sql"),
-    postgres_down: include_str!("sql/generation_jobs_down.postgres.sql"),
-    sqlite_down: include_str!("sql/generation_jobs_down.sqlite.sql"),
-};
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        FILES.up(manager).await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        FILES.down(manager).await
-    }
-
-    /// SQLite runs DDL in transactions too; a half-applied schema is worse than none.
-    fn use_transaction(&self) -> Option<bool> {
-        Some(true)
-    }
-}
+crate::sql_files::sql_migration!("m20261125_000002_generation_jobs", "generation_jobs");
