@@ -102,6 +102,12 @@ async fn translates_to_the_answer_text() {
 }
 
 #[tokio::test]
+async fn the_model_check_reaches_the_api() {
+    let (_fake, client) = client().await;
+    client.check_model().await.unwrap();
+}
+
+#[tokio::test]
 async fn an_unreachable_api_is_a_transient_network_error() {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = OpenAiClient::new(

@@ -31,8 +31,6 @@ use studio_providers::storage::BlobStore;
 
 /// How long a prompt from a photo or a translation may take, retries included.
 const PROMPT_DEADLINE: Duration = Duration::from_secs(180);
-/// Model requests in flight per replica; each waits on the network, not the CPU.
-const PROMPT_WORKERS: usize = 8;
 
 /// Which background workers run in this process. Everything, normally; tests stop a server
 /// between ingress and dispatch by running the HTTP side alone.
@@ -223,7 +221,7 @@ impl Application {
         let prompts = PromptWorker {
             db: self.state.db.clone(),
             services: Arc::clone(&self.services),
-            concurrency: PROMPT_WORKERS,
+            concurrency: usize::try_from(self.config.openai_concurrency).unwrap_or(16),
             // Longer than a model call's timeout, so a slow answer is not claimed twice.
             lease: self.config.lease().max(Duration::from_secs(90)),
             wake: Arc::clone(&self.prompts_wake),

@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use secrecy::ExposeSecret;
+use studio_providers::openai::OpenAiClient;
 use studio_providers::telegram::TelegramClient;
 
 use crate::app::{Application, Workers, http_client};
@@ -182,6 +183,18 @@ async fn check(mut config: Config) -> anyhow::Result<()> {
     match studio_persistence::check_ready(&db).await {
         Ok(()) => println!("database: ready"),
         Err(err) => println!("database: NOT READY: {err}"),
+    }
+    if let Some(key) = config.openai_api_key.clone() {
+        let openai = OpenAiClient::new(
+            http_client()?,
+            &config.openai_base_url,
+            key,
+            &config.openai_model,
+        );
+        match openai.check_model().await {
+            Ok(()) => println!("openai: model {} available", config.openai_model),
+            Err(err) => println!("openai: NOT READY: {err}"),
+        }
     }
     let telegram = TelegramClient::new(
         http_client()?,

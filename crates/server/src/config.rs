@@ -98,6 +98,10 @@ pub struct Config {
     pub openai_base_url: String,
     #[arg(long, env = "OPENAI_MODEL", default_value = "gpt-4o-mini")]
     pub openai_model: String,
+    /// Requests to the language model in flight at once on this replica; each waits on the
+    /// network, and the account's rate limit is the real bound.
+    #[arg(long, env = "OPENAI_CONCURRENCY", default_value_t = 16)]
+    pub openai_concurrency: u32,
     /// Object storage: `file://dir` or `s3://bucket/prefix`.
     #[arg(long, env = "STORAGE_URL", default_value = "file://data/storage")]
     pub storage_url: String,
@@ -209,6 +213,7 @@ impl Config {
             ("DISPATCH_BATCH", self.dispatch_batch),
             ("SEND_CONCURRENCY", self.send_concurrency),
             ("WORKER_CONCURRENCY", self.worker_concurrency),
+            ("OPENAI_CONCURRENCY", self.openai_concurrency),
             ("GENERATIONS_PER_USER", self.generations_per_user),
         ] {
             if value == 0 {

@@ -37,7 +37,25 @@ async fn migrate_down_and_up_then_check_reports_ready() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let output = run(&db.url, &telegram.url, &["check"]).await;
+    let openai = studio_testkit::FakeOpenAi::start().await;
+    let (db_url, telegram_url, openai_url) =
+        (db.url.clone(), telegram.url.clone(), openai.url.clone());
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
+            .arg("check")
+            .env_clear()
+            .env("DATABASE_URL", db_url)
+            .env("TELEGRAM_BOT_TOKEN", "123:cli-test")
+            .env("TELEGRAM_API_URL", telegram_url)
+            .env("OPENAI_API_KEY", "sk-cli-test")
+            .env("OPENAI_BASE_URL", openai_url)
+            .env("OPENAI_MODEL", "vision-model")
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("binary runs")
+    })
+    .await
+    .unwrap();
     assert!(
         output.status.success(),
         "{}",
@@ -46,6 +64,10 @@ async fn migrate_down_and_up_then_check_reports_ready() {
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(report.contains("database: ready"), "{report}");
     assert!(report.contains("@AvatarStudioBot"), "{report}");
+    assert!(
+        report.contains("openai: model vision-model available"),
+        "{report}"
+    );
     assert!(
         !report.contains("cli-test"),
         "the token is never printed: {report}"

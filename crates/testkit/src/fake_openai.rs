@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use tokio::sync::Notify;
@@ -111,6 +111,7 @@ impl FakeOpenAi {
         };
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
+            .route("/v1/models/{model}", get(model))
             .with_state(shared.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
@@ -204,6 +205,14 @@ async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: String
     });
     shared.changed.notify_waiters();
     response
+}
+
+/// `GET /models/{model}`: any model exists for a request with a bearer key.
+async fn model(headers: HeaderMap, Path(model): Path<String>) -> Response {
+    if headers.get("authorization").is_none() {
+        return error(401, "invalid_api_key", "no key", None).1;
+    }
+    axum::Json(json!({"id": model, "object": "model", "owned_by": "fake"})).into_response()
 }
 
 fn default_reply(vision: bool) -> OpenAiReply {

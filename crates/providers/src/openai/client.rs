@@ -94,6 +94,25 @@ impl OpenAiClient {
         .await
     }
 
+    /// Whether the key is accepted and the model exists (`GET /models/{model}`), for
+    /// operators' checks.
+    pub async fn check_model(&self) -> Result<(), OpenAiError> {
+        let response = self
+            .http
+            .get(format!("{}/models/{}", self.base_url, self.model))
+            .bearer_auth(self.key.expose_secret())
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        if (200..300).contains(&status) {
+            return Ok(());
+        }
+        let body = response.bytes().await?;
+        Err(OpenAiError::from_response(status, &headers, &body))
+    }
+
     /// Sends `body`, reading the answer with `read`; an unreadable answer is asked for again
     /// once.
     async fn twice<T>(
