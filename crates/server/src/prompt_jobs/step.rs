@@ -96,13 +96,8 @@ impl PromptWorker {
                 return retry_or(job, None, "download failed", PromptFailure::BadImage);
             }
         };
-        let shrunk = tokio::task::spawn_blocking(move || {
-            crate::imaging::upright_jpeg(&bytes, REFERENCE_SIDE)
-        })
-        .await;
-        let jpeg = match shrunk {
-            Ok(Ok(jpeg)) => jpeg,
-            Ok(Err(err)) => return Next::Failed(PromptFailure::BadImage, err.to_string()),
+        let jpeg = match crate::imaging::upright_jpeg(bytes, REFERENCE_SIDE).await {
+            Ok(jpeg) => jpeg,
             Err(err) => return Next::Failed(PromptFailure::BadImage, err.to_string()),
         };
         match openai.describe_photo(&jpeg).await {

@@ -113,13 +113,15 @@ impl TrainingWorker {
         }
     }
 
+    /// One photo at a time: fetched, shrunk within the process's decode budget, kept small.
     async fn archive(&self, avatar: &Avatar) -> anyhow::Result<Vec<u8>> {
-        let mut stored = Vec::new();
+        let mut jpegs = Vec::new();
         for photo in photos::list(&self.db, avatar).await? {
-            stored.push(self.storage.get(&photo.storage_key).await?);
+            let original = self.storage.get(&photo.storage_key).await?;
+            jpegs.push(crate::imaging::upright_jpeg(original, super::zip::MAX_SIDE).await?);
         }
-        anyhow::ensure!(!stored.is_empty(), "no photos");
-        tokio::task::spawn_blocking(move || super::zip::archive(&stored)).await?
+        anyhow::ensure!(!jpegs.is_empty(), "no photos");
+        tokio::task::spawn_blocking(move || super::zip::archive(&jpegs)).await?
     }
 
     async fn check(&self, avatar: &Avatar, request_id: &str) -> Next {
