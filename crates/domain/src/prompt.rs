@@ -36,6 +36,12 @@ impl Prompt {
         self.0.chars().any(|c| c.is_alphabetic() && !c.is_ascii())
     }
 
+    /// Whether every letter is Latin (accents included). Such a prompt can go to the model
+    /// untranslated when no translator is configured; Cyrillic or CJK cannot.
+    pub fn is_latin(&self) -> bool {
+        self.0.chars().filter(|c| c.is_alphabetic()).all(is_latin)
+    }
+
     /// The text the model gets: the avatar's trigger phrase first, so the LoRA applies.
     pub fn for_model(english: &str, trigger_phrase: &str) -> String {
         let english = english.trim();
@@ -51,6 +57,11 @@ impl fmt::Display for Prompt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Basic Latin, Latin-1, Latin Extended-A/B and Latin Extended Additional.
+fn is_latin(c: char) -> bool {
+    matches!(c, 'A'..='Z' | 'a'..='z' | '\u{C0}'..='\u{24F}' | '\u{1E00}'..='\u{1EFF}')
 }
 
 /// Shortens text to at most `max` characters, ending with `…` when it was cut.
@@ -75,6 +86,10 @@ mod tests {
         assert!(needs("夜の街のポートレート"));
         assert!(!needs("portrait in a leather jacket, 35mm, f/1.8 — neon"));
         assert!(!needs("😀 happy portrait 100%"));
+        let latin = |s: &str| Prompt::parse(s).unwrap().is_latin();
+        assert!(latin("portrait like Beyoncé in a café, Łódź, Straße"));
+        assert!(!latin("portrait, ночь"));
+        assert!(!latin("夜の街"));
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub enum PromptFailure {
     Unreadable,
     /// The reference image could not be fetched or decoded.
     BadImage,
+    /// The reference image is larger than a bot may download (20 MB).
+    ImageTooLarge,
     /// The English text came back longer than a prompt may be.
     TooLong,
 }

@@ -320,8 +320,27 @@ async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
     let failed = prompt_jobs::find(&conn, second).await.unwrap().unwrap();
     assert_eq!(failed.last_error.as_deref(), Some("refused"));
     assert_eq!(
+        failed.input, "",
+        "a settled request forgets the person's text"
+    );
+    assert_eq!(
         prompt_jobs::backlog(&conn).await.unwrap().0,
         1,
         "the other chat's"
     );
+
+    // A request the chat stopped waiting for is failed at once, even while claimed.
+    let theirs = claimed.iter().find(|j| j.chat == ChatId(2)).unwrap();
+    assert!(prompt_jobs::abandon(&conn, theirs.id).await.unwrap());
+    assert!(
+        !prompt_jobs::abandon(&conn, theirs.id).await.unwrap(),
+        "once"
+    );
+    assert!(
+        !prompt_jobs::complete(&conn, theirs).await.unwrap(),
+        "its worker lost it"
+    );
+    assert!(!prompt_jobs::is_pending(&conn, theirs.id).await.unwrap());
+    let later = chrono::Utc::now() + chrono::Duration::seconds(1);
+    assert_eq!(prompt_jobs::purge(&conn, later).await.unwrap(), 3);
 }

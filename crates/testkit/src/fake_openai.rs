@@ -173,7 +173,9 @@ fn shape_error(headers: &HeaderMap, body: &Value) -> Option<&'static str> {
     if !body["messages"].is_array() {
         return Some("missing messages");
     }
-    if body.to_string().contains("api.telegram.org") {
+    // A Telegram file link (`…/file/bot<token>/…`), wherever the Bot API lives.
+    let text = body.to_string();
+    if text.contains("api.telegram.org") || text.contains("/file/bot") {
         return Some("a Telegram link in the request");
     }
     if image_urls(body)

@@ -93,6 +93,7 @@ pub fn photo_failed(t: &Texts, failure: PromptFailure) -> Screen {
         PromptFailure::Refused => &t.photo_failed_refused,
         PromptFailure::Unreadable | PromptFailure::TooLong => &t.photo_failed_unreadable,
         PromptFailure::BadImage => &t.photo_failed_bad_image,
+        PromptFailure::ImageTooLarge => &t.reference_too_large,
     };
     Screen::text(html.clone(), after_failure(t, true))
 }
@@ -102,9 +103,10 @@ pub fn translation_failed(t: &Texts, failure: PromptFailure) -> Screen {
         PromptFailure::Busy => &t.translation_failed_busy,
         PromptFailure::Refused => &t.translation_refused,
         PromptFailure::TooLong => &t.translation_too_long,
-        PromptFailure::Unavailable | PromptFailure::Unreadable | PromptFailure::BadImage => {
-            &t.translation_failed
-        }
+        PromptFailure::Unavailable
+        | PromptFailure::Unreadable
+        | PromptFailure::BadImage
+        | PromptFailure::ImageTooLarge => &t.translation_failed,
     };
     Screen::text(html.clone(), after_failure(t, false))
 }
@@ -138,6 +140,7 @@ mod tests {
                 PromptFailure::Refused,
                 PromptFailure::Unreadable,
                 PromptFailure::BadImage,
+                PromptFailure::ImageTooLarge,
                 PromptFailure::TooLong,
             ] {
                 assert!(!super::photo_failed(t, failure).html.is_empty());

@@ -5,7 +5,11 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ActiveEnum, ActiveValue::Set, ConnectionTrait, EntityTrait, QueryResult};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryResult,
+};
 use studio_domain::{AvatarId, ChatId, PromptJobId, UserId};
 
 use crate::RepoError;
@@ -118,19 +122,56 @@ pub async fn retry(
 }
 
 /// Settles the request as answered; `false` if the claim was lost (then nothing else in the
-/// caller's transaction should happen).
+/// caller's transaction should happen). The input (a file id, a person's text) is forgotten.
 pub async fn complete(db: &impl ConnectionTrait, job: &PromptJob) -> Result<bool, RepoError> {
-    QUEUE.settle(db, job.id.0, job.attempts, Settle::Done).await
+    let settled = QUEUE
+        .settle(db, job.id.0, job.attempts, Settle::Done)
+        .await?;
+    if settled {
+        forget_input(db, job.id).await?;
+    }
+    Ok(settled)
 }
 
-/// Settles the request as failed, keeping why for an operator.
+/// Settles the request as failed, keeping why for an operator and forgetting the input.
 pub async fn fail(
     db: &impl ConnectionTrait,
     job: &PromptJob,
     error: &str,
 ) -> Result<bool, RepoError> {
     let how = Settle::Dead { error };
-    QUEUE.settle(db, job.id.0, job.attempts, how).await
+    let settled = QUEUE.settle(db, job.id.0, job.attempts, how).await?;
+    if settled {
+        forget_input(db, job.id).await?;
+    }
+    Ok(settled)
+}
+
+/// Fails a request nobody waits for any more (the chat went elsewhere), so it costs no more
+/// calls and the chat's next request runs at once. A worker still on it loses its claim.
+pub async fn abandon(db: &impl ConnectionTrait, id: PromptJobId) -> Result<bool, RepoError> {
+    let result = PromptJobs::update_many()
+        .col_expr(
+            prompt_jobs::Column::State,
+            Expr::value(PromptJobState::Failed),
+        )
+        .col_expr(prompt_jobs::Column::LastError, Expr::value("abandoned"))
+        .col_expr(prompt_jobs::Column::Input, Expr::value(""))
+        .col_expr(prompt_jobs::Column::FinishedAt, Expr::value(Utc::now()))
+        .filter(prompt_jobs::Column::Id.eq(id.0))
+        .filter(prompt_jobs::Column::State.eq(PromptJobState::Pending))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+async fn forget_input(db: &impl ConnectionTrait, id: PromptJobId) -> Result<(), RepoError> {
+    PromptJobs::update_many()
+        .col_expr(prompt_jobs::Column::Input, Expr::value(""))
+        .filter(prompt_jobs::Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Requests waiting, and how late the oldest one is in milliseconds.
@@ -138,12 +179,18 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<(i64, i64), RepoError>
     QUEUE.backlog(db).await
 }
 
-/// Forgets answered requests settled before `before`; failed ones stay for an operator.
+/// Forgets requests settled before `before`, answered or failed: their inputs are gone
+/// already, and a failure matters to an operator for days, not for ever.
 pub async fn purge(
     db: &impl ConnectionTrait,
     before: chrono::DateTime<chrono::Utc>,
 ) -> Result<u64, RepoError> {
-    QUEUE.purge(db, before).await
+    let result = PromptJobs::delete_many()
+        .filter(prompt_jobs::Column::State.ne(PromptJobState::Pending))
+        .filter(prompt_jobs::Column::FinishedAt.lt(before))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }
 
 /// Whether the request still waits for its answer (not answered, failed, or deleted with its
