@@ -222,8 +222,6 @@ impl Application {
             db: self.state.db.clone(),
             services: Arc::clone(&self.services),
             concurrency: usize::try_from(self.config.openai_concurrency).unwrap_or(16),
-            // Longer than a model call's timeout, so a slow answer is not claimed twice.
-            lease: self.config.lease().max(Duration::from_secs(90)),
             wake: Arc::clone(&self.prompts_wake),
             outbox_stored: Arc::clone(&self.outbox_stored),
             jobs_queued: Arc::clone(&self.jobs_wake),

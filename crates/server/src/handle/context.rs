@@ -3,7 +3,7 @@ use studio_bot_ui::update::{CallbackQuery, User};
 use studio_bot_ui::{Dialog, Outgoing, Screen, Texts, Update, texts};
 use studio_domain::{ChatId, Language, TelegramUserId, UserId};
 use studio_persistence::RepoError;
-use studio_persistence::repos::{chat_state, outbox, sent_messages, users};
+use studio_persistence::repos::{chat_state, outbox, prompt_jobs, sent_messages, users};
 
 use super::{AfterCommit, HandleError};
 
@@ -190,6 +190,13 @@ impl Context {
             .await?;
         }
         if self.dialog != self.stored_dialog {
+            // A model request nobody waits for any more stops costing calls and holding
+            // the chat's next one.
+            if let Dialog::AwaitingModel { job, .. } = self.stored_dialog
+                && prompt_jobs::abandon(txn, job).await?
+            {
+                tracing::info!(prompt_job_id = %job, "model request abandoned");
+            }
             chat_state::save(txn, ChatId(self.chat), &self.dialog.to_stored()).await?;
         }
         Ok(self.after_commit)

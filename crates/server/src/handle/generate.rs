@@ -144,7 +144,15 @@ pub async fn prompt_text(
         }
     };
     if prompt.needs_translation() {
-        return super::prompts::translate(txn, services, cx, owner, avatar, &prompt).await;
+        if services.openai.is_some() {
+            return super::prompts::translate(txn, services, cx, owner, avatar, &prompt).await;
+        }
+        // Without a translator, accents can go as written; other scripts cannot.
+        if !prompt.is_latin() {
+            let screen = studio_bot_ui::screens::photo_prompt::translation_unavailable(t);
+            cx.send(screen);
+            return Ok(());
+        }
     }
     accepted(txn, services, cx, owner, avatar, prompt.as_str(), None).await
 }

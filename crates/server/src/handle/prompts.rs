@@ -59,8 +59,9 @@ pub async fn reference(
         kind: PromptJobKind::Vision,
         input: &file.file_id,
     };
-    ask_model(txn, services, cx, request).await?;
-    cx.send(screen::analysing(cx.texts()));
+    if ask_model(txn, services, cx, request).await? {
+        cx.send(screen::analysing(cx.texts()));
+    }
     Ok(())
 }
 
@@ -73,18 +74,15 @@ pub async fn translate(
     avatar: AvatarId,
     prompt: &Prompt,
 ) -> Result<(), RepoError> {
-    if services.openai.is_none() {
-        cx.send(screen::translation_unavailable(cx.texts()));
-        return Ok(());
-    }
     let request = Request {
         owner,
         avatar,
         kind: PromptJobKind::Translation,
         input: prompt.as_str(),
     };
-    ask_model(txn, services, cx, request).await?;
-    cx.send(screen::translating(cx.texts()));
+    if ask_model(txn, services, cx, request).await? {
+        cx.send(screen::translating(cx.texts()));
+    }
     Ok(())
 }
 
@@ -95,13 +93,20 @@ struct Request<'a> {
     input: &'a str,
 }
 
-/// Queues the request and makes the chat wait for its answer.
+/// Queues the request and makes the chat wait for its answer; `false` (and the reason shown)
+/// if the avatar can no longer generate, e.g. it was deleted meanwhile.
 async fn ask_model(
     txn: &DatabaseTransaction,
     services: &Services,
     cx: &mut Context,
     request: Request<'_>,
-) -> Result<(), RepoError> {
+) -> Result<bool, RepoError> {
+    let avatar = avatars::find_owned(txn, request.owner, request.avatar).await?;
+    if let Err(screen) = generate::ready_avatar(txn, cx, avatar).await? {
+        cx.dialog = Dialog::Idle;
+        cx.send(screen);
+        return Ok(false);
+    }
     let new = NewPromptJob {
         chat: ChatId(cx.chat),
         user: request.owner,
@@ -117,7 +122,7 @@ async fn ask_model(
         job,
     };
     cx.after_commit.prompts_queued = true;
-    Ok(())
+    Ok(true)
 }
 
 pub fn rejected(cx: &mut Context, why: ReferenceRejection) {
@@ -197,6 +202,8 @@ pub async fn model_answered(
             cx.send(screen::photo_failed(t, failure));
         }
         (PromptJobKind::Translation, Ok(english)) => {
+            // Should queueing fail (no credits in quick mode), the next text is a new prompt.
+            cx.dialog = Dialog::AwaitingPrompt { avatar: job.avatar };
             let input = &job.input;
             generate::accepted(
                 txn,

@@ -6,7 +6,6 @@
 mod step;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
 use studio_persistence::repos::prompt_jobs::{self, PromptJob};
@@ -20,8 +19,6 @@ pub struct PromptWorker {
     pub db: DatabaseConnection,
     pub services: Arc<Services>,
     pub concurrency: usize,
-    /// How long a claimed request is ours; longer than one model call may take.
-    pub lease: Duration,
     /// Notified when a request is queued.
     pub wake: Arc<Notify>,
     pub outbox_stored: Arc<Notify>,
@@ -40,7 +37,7 @@ impl crate::job_loop::Steps for PromptWorker {
     type Job = PromptJob;
 
     async fn claim(&self, limit: u32) -> Vec<PromptJob> {
-        match prompt_jobs::claim(&self.db, limit, self.lease).await {
+        match prompt_jobs::claim(&self.db, limit, step::LEASE).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim prompt requests");

@@ -7,6 +7,7 @@ use std::time::Duration;
 use sea_orm::{ActiveEnum, TransactionTrait};
 use studio_domain::{Prompt, PromptError, PromptFailure, shorten};
 use studio_persistence::repos::prompt_jobs::{self, PromptJob, PromptJobKind};
+use studio_persistence::repos::users;
 use studio_providers::openai::{OpenAiClient, OpenAiError};
 
 use super::PromptWorker;
@@ -15,6 +16,11 @@ use crate::fal_steps::{millis, now_ms};
 use crate::handle::{self, Download};
 use crate::metrics::{PROMPT_STEPS, PROVIDER_ERRORS};
 
+/// The longest a step may take: a download and two model calls (an unreadable answer is asked
+/// for again). The lease is longer (`LEASE`).
+const STEP_LIMIT: Duration = Duration::from_secs(210);
+/// How long a claimed request is its worker's.
+pub(super) const LEASE: Duration = Duration::from_secs(240);
 /// Tries before overload counts as a failure.
 const MAX_ATTEMPTS: i32 = 4;
 /// The model reads images up to this size; larger ones only cost upload time.
@@ -32,10 +38,18 @@ impl PromptWorker {
         let next = match (&self.services.openai, now_ms() > job.deadline_ms) {
             (_, true) => Next::Failed(PromptFailure::Busy, "deadline passed".into()),
             (None, false) => Next::Failed(PromptFailure::Unavailable, "no OPENAI_API_KEY".into()),
-            (Some(openai), false) => match job.kind {
-                PromptJobKind::Vision => self.vision(openai, &job).await,
-                PromptJobKind::Translation => translation(openai, &job).await,
-            },
+            (Some(openai), false) => {
+                let work = async {
+                    match job.kind {
+                        PromptJobKind::Vision => self.vision(openai, &job).await,
+                        PromptJobKind::Translation => translation(openai, &job).await,
+                    }
+                };
+                // Settled well inside the lease, so no one else claims it meanwhile.
+                tokio::time::timeout(STEP_LIMIT, work)
+                    .await
+                    .unwrap_or_else(|_| Next::Failed(PromptFailure::Busy, "step too slow".into()))
+            }
         };
         let (outcome, settled) = match next {
             Next::Retry(after, error) => {
@@ -69,6 +83,9 @@ impl PromptWorker {
         detail: &str,
     ) -> anyhow::Result<()> {
         let txn = self.db.begin().await?;
+        // The person's row first, as their updates lock it first (and deleting their avatar
+        // deletes this row): one order, no deadlock.
+        users::lock(&txn, job.user).await?;
         let ours = match answer {
             Ok(_) => prompt_jobs::complete(&txn, job).await?,
             Err(_) => prompt_jobs::fail(&txn, job, detail).await?,
@@ -90,7 +107,7 @@ impl PromptWorker {
         let bytes = match handle::download(&self.services.telegram, &job.input).await {
             Ok(bytes) => bytes,
             Err(Download::TooLarge) => {
-                return Next::Failed(PromptFailure::BadImage, "larger than 20 MB".into());
+                return Next::Failed(PromptFailure::ImageTooLarge, "larger than 20 MB".into());
             }
             Err(Download::Failed) => {
                 return retry_or(job, None, "download failed", PromptFailure::BadImage);
@@ -149,8 +166,7 @@ fn model_failed(job: &PromptJob, err: &OpenAiError) -> Next {
             PromptFailure::Unavailable
         }
         OpenAiError::Rejected {
-            status: 401 | 403 | 404,
-            ..
+            status: 401..=404, ..
         } => {
             tracing::error!(error = %err, "the model API refuses our requests: check \
                 OPENAI_API_KEY, OPENAI_MODEL and OPENAI_BASE_URL");

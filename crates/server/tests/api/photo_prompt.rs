@@ -227,12 +227,13 @@ async fn vision_failures_are_told_plainly_and_cost_nothing() {
     let (app, user) = (&lab.s.app, 8103);
     member(app, user, AvatarStatus::Completed, 100).await;
     let owner = user_id(app, user).await;
-    let cases: [(Vec<OpenAiReply>, usize, &str); 5] = [
+    let cases: [(Vec<OpenAiReply>, usize, &str); 6] = [
         (
             vec![OpenAiReply::Refusal("I can't.".into())],
             1,
             "would not describe",
         ),
+        (vec![OpenAiReply::ContentFilter], 1, "would not describe"),
         (
             vec![OpenAiReply::Malformed, OpenAiReply::Malformed],
             2,
@@ -371,6 +372,89 @@ async fn a_chat_waits_while_the_model_works_and_not_after_its_request_is_gone() 
 }
 
 #[tokio::test]
+async fn leaving_a_waiting_chat_abandons_its_request_and_frees_the_next() {
+    let lab = lab(TestDb::sqlite()).await;
+    let (app, user) = (&lab.s.app, 8108);
+    member(app, user, AvatarStatus::Completed, 100).await;
+    lab.openai.push([OpenAiReply::RateLimited {
+        retry_after_ms: 60_000,
+    }]);
+    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    app.send(&text(next_id(), user, "en", "кот в сапогах"))
+        .await;
+    lab.openai.wait_for_requests(1, PATIENCE).await;
+    app.send(&tap(next_id(), user, "1:g:x")).await;
+    assert!(
+        last_to(&lab).contains("Create image"),
+        "Cancel shows the menu"
+    );
+
+    // The abandoned translation neither waits out its minute nor holds the photo back.
+    let proposal = send_reference(&lab, user).await;
+    assert!(proposal.contains(VISION_PROMPT), "{proposal}");
+    assert_eq!(
+        lab.openai.requests().len(),
+        2,
+        "the translation was not retried"
+    );
+}
+
+#[tokio::test]
+async fn quick_mode_queues_a_translated_prompt_or_asks_again_without_credits() {
+    let lab = lab(TestDb::sqlite()).await;
+    let (app, user) = (&lab.s.app, 8109);
+    member(app, user, AvatarStatus::Completed, 7).await;
+    let owner = user_id(app, user).await;
+    app.send(&tap(next_id(), user, "1:p:quick:1")).await;
+    for _ in 0..2 {
+        app.send(&tap(next_id(), user, "1:g:txt")).await;
+        app.send(&text(next_id(), user, "en", "кот в сапогах"))
+            .await;
+        settle_prompts(app).await;
+    }
+    assert!(
+        last_to(&lab).contains("Not enough credits"),
+        "{}",
+        last_to(&lab)
+    );
+    let [generation] = generations_of(app, owner).await.try_into().unwrap();
+    assert_eq!(generation.prompt_english, TRANSLATION);
+    assert_eq!(balance(app, owner).await, Credits::new(2));
+    // The chat is not left waiting: the next text is a new prompt.
+    app.send(&text(next_id(), user, "en", "a knight")).await;
+    assert!(
+        last_to(&lab).contains("Not enough credits"),
+        "{}",
+        last_to(&lab)
+    );
+}
+
+#[tokio::test]
+async fn a_reference_for_a_deleted_avatar_is_answered_not_failed() {
+    use sea_orm::EntityTrait;
+    let lab = lab(TestDb::sqlite()).await;
+    let (app, user, telegram) = (&lab.s.app, 8110, &lab.s.telegram);
+    let avatar = member(app, user, AvatarStatus::Completed, 100).await;
+    app.send(&tap(next_id(), user, "1:g:pho")).await;
+    studio_persistence::entities::avatars::Entity::delete_by_id(avatar.0)
+        .exec(&app.db)
+        .await
+        .unwrap();
+    let png = image(image::ImageFormat::Png, 64, 48, 1);
+    app.send(&photo_message(telegram, user, "late", png)).await;
+    assert!(
+        last_to(&lab).contains("no trained avatar"),
+        "{}",
+        last_to(&lab)
+    );
+    let (pending, _) = studio_persistence::repos::inbox::backlog(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0, "handled, not retried");
+    assert!(lab.openai.requests().is_empty());
+}
+
+#[tokio::test]
 async fn without_a_key_photos_and_other_languages_are_refused_clearly() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let (app, user) = (&s.app, 8105);
@@ -389,6 +473,18 @@ async fn without_a_key_photos_and_other_languages_are_refused_clearly() {
     assert!(
         last.contains("Choose the frame format"),
         "English still works: {last}"
+    );
+    app.send(&text(
+        next_id(),
+        user,
+        "en",
+        "portrait like Beyoncé in a café",
+    ))
+    .await;
+    let last = texts_to(&s.telegram, user).pop().unwrap();
+    assert!(
+        last.contains("Beyoncé in a café"),
+        "accents go as written: {last}"
     );
 }
 
