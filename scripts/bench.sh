@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks on a release build: `scripts/bench.sh` (ingress, SQLite and PostgreSQL; tune with
-# BENCH_UPDATES and BENCH_BACKENDS) or `scripts/bench.sh generation` (1,000 images against
-# Telegram's limits; tune with BENCH_PEOPLE and BENCH_IMAGES_EACH). See crates/server/benches.
+# BENCH_UPDATES and BENCH_BACKENDS), `scripts/bench.sh generation` (1,000 images against
+# Telegram's limits; tune with BENCH_PEOPLE and BENCH_IMAGES_EACH) or `scripts/bench.sh
+# references` (12 MP reference photos at once against the pod's memory; BENCH_PEOPLE). See
+# crates/server/benches.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TEST_DATABASE_URL="$(scripts/postgres-up.sh)"

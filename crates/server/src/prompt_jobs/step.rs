@@ -21,6 +21,8 @@ use crate::metrics::{PROMPT_STEPS, PROVIDER_ERRORS};
 const STEP_LIMIT: Duration = Duration::from_secs(210);
 /// How long a claimed request is its worker's.
 pub(super) const LEASE: Duration = Duration::from_secs(240);
+/// References downloaded and shrunk at once per process (each original may be 20 MB).
+static PREPARING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
 /// Tries before overload counts as a failure.
 const MAX_ATTEMPTS: i32 = 4;
 /// The model reads images up to this size; larger ones only cost upload time.
@@ -103,19 +105,37 @@ impl PromptWorker {
         Ok(())
     }
 
-    async fn vision(&self, openai: &OpenAiClient, job: &PromptJob) -> Next {
+    /// The reference as the model gets it. Originals (up to 20 MB each) are held by a few
+    /// steps at a time, however many wait on the model.
+    async fn reference(&self, job: &PromptJob) -> Result<Vec<u8>, Next> {
+        let _slot = PREPARING
+            .acquire()
+            .await
+            .map_err(|err| Next::Failed(PromptFailure::BadImage, err.to_string()))?;
         let bytes = match handle::download(&self.services.telegram, &job.input).await {
             Ok(bytes) => bytes,
             Err(Download::TooLarge) => {
-                return Next::Failed(PromptFailure::ImageTooLarge, "larger than 20 MB".into());
+                let detail = "larger than 20 MB".into();
+                return Err(Next::Failed(PromptFailure::ImageTooLarge, detail));
             }
             Err(Download::Failed) => {
-                return retry_or(job, None, "download failed", PromptFailure::BadImage);
+                return Err(retry_or(
+                    job,
+                    None,
+                    "download failed",
+                    PromptFailure::BadImage,
+                ));
             }
         };
-        let jpeg = match crate::imaging::upright_jpeg(bytes, REFERENCE_SIDE).await {
+        crate::imaging::upright_jpeg(bytes, REFERENCE_SIDE)
+            .await
+            .map_err(|err| Next::Failed(PromptFailure::BadImage, err.to_string()))
+    }
+
+    async fn vision(&self, openai: &OpenAiClient, job: &PromptJob) -> Next {
+        let jpeg = match self.reference(job).await {
             Ok(jpeg) => jpeg,
-            Err(err) => return Next::Failed(PromptFailure::BadImage, err.to_string()),
+            Err(next) => return next,
         };
         match openai.describe_photo(&jpeg).await {
             Ok(photo) => {
