@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use studio_domain::{AspectRatio, AvatarStatus, Credits};
+use studio_domain::{AspectRatio, AvatarId, AvatarStatus, Credits, UserId};
 use studio_persistence::repos::prompt_jobs;
 use studio_server::Config;
 use studio_testkit::{FakeOpenAi, OpenAiReply, TRANSLATION, TestDb, VISION_PROMPT};
@@ -22,6 +22,15 @@ const MODEL: &str = "vision-test-model";
 struct Lab {
     s: Studio,
     openai: FakeOpenAi,
+}
+
+/// A lab on SQLite with one person (`user`) whose trained main avatar has `credits`: the lab,
+/// the person's user id and the avatar.
+async fn member_lab(user: i64, credits: u32) -> (Lab, UserId, AvatarId) {
+    let lab = lab(TestDb::sqlite()).await;
+    let avatar = member(&lab.s.app, user, AvatarStatus::Completed, credits).await;
+    let owner = user_id(&lab.s.app, user).await;
+    (lab, owner, avatar)
 }
 
 /// The studio with a model behind OPENAI_BASE_URL.
@@ -177,10 +186,9 @@ fn walk(dir: &std::path::Path) -> usize {
 
 #[tokio::test]
 async fn the_proposal_can_be_edited_or_cancelled() {
-    let lab = lab(TestDb::sqlite()).await;
-    let (app, user) = (&lab.s.app, 8102);
-    member(app, user, AvatarStatus::Completed, 100).await;
-    let owner = user_id(app, user).await;
+    let user = 8102;
+    let (lab, owner, _) = member_lab(user, 100).await;
+    let app = &lab.s.app;
 
     send_reference(&lab, user).await;
     app.send(&tap(next_id(), user, "1:g:edit")).await;
@@ -223,10 +231,9 @@ async fn the_proposal_can_be_edited_or_cancelled() {
 
 #[tokio::test]
 async fn vision_failures_are_told_plainly_and_cost_nothing() {
-    let lab = lab(TestDb::sqlite()).await;
-    let (app, user) = (&lab.s.app, 8103);
-    member(app, user, AvatarStatus::Completed, 100).await;
-    let owner = user_id(app, user).await;
+    let user = 8103;
+    let (lab, owner, _) = member_lab(user, 100).await;
+    let app = &lab.s.app;
     let cases: [(Vec<OpenAiReply>, usize, &str); 6] = [
         (
             vec![OpenAiReply::Refusal("I can't.".into())],
@@ -344,9 +351,9 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
 #[tokio::test]
 async fn a_chat_waits_while_the_model_works_and_not_after_its_request_is_gone() {
     use sea_orm::EntityTrait;
-    let lab = lab(TestDb::sqlite()).await;
-    let (app, user) = (&lab.s.app, 8107);
-    let avatar = member(app, user, AvatarStatus::Completed, 100).await;
+    let user = 8107;
+    let (lab, _, avatar) = member_lab(user, 100).await;
+    let app = &lab.s.app;
     // The model asks to wait a minute: the request stays pending meanwhile.
     lab.openai.push([OpenAiReply::RateLimited {
         retry_after_ms: 60_000,
@@ -373,9 +380,9 @@ async fn a_chat_waits_while_the_model_works_and_not_after_its_request_is_gone() 
 
 #[tokio::test]
 async fn leaving_a_waiting_chat_abandons_its_request_and_frees_the_next() {
-    let lab = lab(TestDb::sqlite()).await;
-    let (app, user) = (&lab.s.app, 8108);
-    member(app, user, AvatarStatus::Completed, 100).await;
+    let user = 8108;
+    let (lab, _, _) = member_lab(user, 100).await;
+    let app = &lab.s.app;
     lab.openai.push([OpenAiReply::RateLimited {
         retry_after_ms: 60_000,
     }]);
@@ -401,10 +408,9 @@ async fn leaving_a_waiting_chat_abandons_its_request_and_frees_the_next() {
 
 #[tokio::test]
 async fn quick_mode_queues_a_translated_prompt_or_asks_again_without_credits() {
-    let lab = lab(TestDb::sqlite()).await;
-    let (app, user) = (&lab.s.app, 8109);
-    member(app, user, AvatarStatus::Completed, 7).await;
-    let owner = user_id(app, user).await;
+    let user = 8109;
+    let (lab, owner, _) = member_lab(user, 7).await;
+    let app = &lab.s.app;
     app.send(&tap(next_id(), user, "1:p:quick:1")).await;
     for _ in 0..2 {
         app.send(&tap(next_id(), user, "1:g:txt")).await;
@@ -432,9 +438,10 @@ async fn quick_mode_queues_a_translated_prompt_or_asks_again_without_credits() {
 #[tokio::test]
 async fn a_reference_for_a_deleted_avatar_is_answered_not_failed() {
     use sea_orm::EntityTrait;
-    let lab = lab(TestDb::sqlite()).await;
-    let (app, user, telegram) = (&lab.s.app, 8110, &lab.s.telegram);
-    let avatar = member(app, user, AvatarStatus::Completed, 100).await;
+    let user = 8110;
+    let (lab, _, avatar) = member_lab(user, 100).await;
+    let app = &lab.s.app;
+    let telegram = &lab.s.telegram;
     app.send(&tap(next_id(), user, "1:g:pho")).await;
     studio_persistence::entities::avatars::Entity::delete_by_id(avatar.0)
         .exec(&app.db)
@@ -490,9 +497,10 @@ async fn without_a_key_photos_and_other_languages_are_refused_clearly() {
 
 #[tokio::test]
 async fn files_that_cannot_be_references_get_their_own_answers() {
-    let lab = lab(TestDb::sqlite()).await;
-    let (app, user, telegram) = (&lab.s.app, 8106, &lab.s.telegram);
-    member(app, user, AvatarStatus::Completed, 100).await;
+    let user = 8106;
+    let (lab, _, _) = member_lab(user, 100).await;
+    let app = &lab.s.app;
+    let telegram = &lab.s.telegram;
     app.send(&tap(next_id(), user, "1:g:pho")).await;
 
     let huge = message(
