@@ -16,9 +16,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use studio_testkit::{FakeFal, FakeTelegram, Limits, TestDb};
-use support::{KillOnDrop, free_port, rss_kib, stop, wait_ready};
+use support::{KillOnDrop, SECRET, free_port, post, rss_kib, stop, tap, wait_ready};
 
-const SECRET: &str = "bench-secret";
 /// Telegram's global limit; the server runs at its default, 28/s with a burst of 3.
 const TELEGRAM_PER_SECOND: f64 = 30.0;
 
@@ -144,27 +143,6 @@ fn update(id: i64, user: i64, text: &str) -> String {
         "text": text, "chat": {"id": user, "type": "private"},
         "from": {"id": user, "is_bot": false, "first_name": "U", "language_code": "en"}}})
     .to_string()
-}
-
-fn tap(id: i64, user: i64, data: &str) -> String {
-    serde_json::json!({"update_id": id, "callback_query": {"id": format!("q{id}"),
-        "from": {"id": user, "is_bot": false, "first_name": "U", "language_code": "en"},
-        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
-        "chat_instance": "1", "data": data}})
-    .to_string()
-}
-
-async fn post(http: &reqwest::Client, base: &str, body: &str) {
-    let status = http
-        .post(format!("{base}/telegram/webhook"))
-        .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0);
-    assert_eq!(status, 200);
 }
 
 fn spawn_server(db_url: &str, telegram_url: &str, fal_url: &str, port: u16) -> Child {

@@ -13,11 +13,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use studio_testkit::{Backend, FakeTelegram, TestDb};
-use support::{KillOnDrop, free_port, ms, rss_kib, stop, wait_ready};
+use support::{KillOnDrop, SECRET, free_port, ms, rss_kib, stop, wait_ready};
 use tokio::sync::Mutex;
 
 const CONNECTIONS: usize = 64;
-const SECRET: &str = "bench-secret";
 
 #[tokio::main]
 async fn main() {

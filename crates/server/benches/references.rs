@@ -18,9 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use studio_testkit::{FakeOpenAi, FakeTelegram, TestDb, VISION_PROMPT};
-use support::{KillOnDrop, free_port, rss_kib, stop, wait_ready};
+use support::{KillOnDrop, SECRET, free_port, post, rss_kib, stop, tap, wait_ready};
 
-const SECRET: &str = "bench-secret";
 /// What `deploy/k8s/deployment.yaml` gives a replica.
 const POD_LIMIT_MIB: f64 = 256.0;
 
@@ -53,7 +52,7 @@ async fn main() {
     let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
     seed::ready_to_generate(&conn, &users, 10).await;
     for (i, user) in users.iter().enumerate() {
-        post(&http, &base, &tap(1_000 + i as i64, *user, "1:g:pho")).await;
+        post(&http, &base, &tap(1_000_000 + i as i64, *user, "1:g:pho")).await;
     }
     let photo = phone_photo();
     for (i, _) in users.iter().enumerate() {
@@ -69,7 +68,7 @@ async fn main() {
             let file = json!({"document": {"file_id": format!("reference-{i}"),
                 "file_unique_id": format!("r{i}"), "file_name": "IMG.jpg",
                 "mime_type": "image/jpeg", "file_size": size}});
-            post(&http, &base, &message(2_000 + i as i64, user, file)).await;
+            post(&http, &base, &message(2_000_000 + i as i64, user, file)).await;
         });
     }
     clients.join_all().await;
@@ -134,28 +133,7 @@ fn message(id: i64, user: i64, body: serde_json::Value) -> String {
         .as_object_mut()
         .unwrap()
         .extend(body.as_object().unwrap().clone());
-    json!({"update_id": id * 100_000 + user % 100_000, "message": message}).to_string()
-}
-
-fn tap(id: i64, user: i64, data: &str) -> String {
-    json!({"update_id": id * 100_000 + user % 100_000, "callback_query": {"id": format!("q{id}"),
-        "from": {"id": user, "is_bot": false, "first_name": "U", "language_code": "en"},
-        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
-        "chat_instance": "1", "data": data}})
-    .to_string()
-}
-
-async fn post(http: &reqwest::Client, base: &str, body: &str) {
-    let status = http
-        .post(format!("{base}/telegram/webhook"))
-        .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .map(|r| r.status().as_u16())
-        .unwrap_or(0);
-    assert_eq!(status, 200);
+    json!({"update_id": id, "message": message}).to_string()
 }
 
 fn spawn_server(db_url: &str, telegram_url: &str, openai_url: &str, port: u16) -> Child {

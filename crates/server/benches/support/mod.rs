@@ -4,6 +4,9 @@
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// The webhook secret the benchmarks' servers run with.
+pub const SECRET: &str = "bench-secret";
+
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -55,4 +58,27 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A button press on a bot message, as update `id`.
+pub fn tap(id: i64, user: i64, data: &str) -> String {
+    serde_json::json!({"update_id": id, "callback_query": {"id": format!("q{id}"),
+        "from": {"id": user, "is_bot": false, "first_name": "U", "language_code": "en"},
+        "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
+        "chat_instance": "1", "data": data}})
+    .to_string()
+}
+
+/// Posts an update to the webhook and insists on its 200.
+pub async fn post(http: &reqwest::Client, base: &str, body: &str) {
+    let status = http
+        .post(format!("{base}/telegram/webhook"))
+        .header("X-Telegram-Bot-Api-Secret-Token", SECRET)
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0);
+    assert_eq!(status, 200);
 }
