@@ -3,7 +3,7 @@
 //! scripted `FalOutcome` (an image, by default).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use axum::Json;
@@ -16,7 +16,8 @@ use base64::Engine as _;
 use ring::signature::{Ed25519KeyPair, KeyPair};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tokio::sync::Notify;
+
+use crate::recorder::{self, Recorder};
 
 /// How the next submission ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,8 +65,7 @@ struct Inner {
 
 #[derive(Clone)]
 struct Shared {
-    inner: Arc<Mutex<Inner>>,
-    changed: Arc<Notify>,
+    record: Recorder<Inner>,
     key: Arc<Ed25519KeyPair>,
     url: Arc<str>,
     http: reqwest::Client,
@@ -73,9 +73,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.record.lock()
     }
 }
 
@@ -90,15 +88,11 @@ pub const FAL_USER_ID: &str = "fal-user-1";
 
 impl FakeFal {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake FAL");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let (listener, url) = recorder::bind("fake FAL").await;
         // The process's TLS provider, as the application installs it; whoever is first wins.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let shared = Shared {
-            inner: Arc::new(Mutex::new(Inner::default())),
-            changed: Arc::new(Notify::new()),
+            record: Recorder::default(),
             key: Arc::new(Ed25519KeyPair::from_seed_unchecked(&[42; 32]).expect("test key")),
             url: url.as_str().into(),
             http: reqwest::Client::new(),
@@ -113,13 +107,10 @@ impl FakeFal {
             .route("/{owner}/{alias}/requests/{id}/cancel", put(cancel))
             .route("/{owner}/{alias}", post(submit))
             .with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.ok();
-        });
         Self {
             url,
             shared,
-            _server: server,
+            _server: recorder::serve(listener, app),
         }
     }
 
@@ -160,14 +151,16 @@ impl FakeFal {
 
     /// Waits until `n` submissions arrived; panics after `within`.
     pub async fn wait_for_submissions(&self, n: usize, within: Duration) -> Vec<FalSubmission> {
-        crate::wait::until(&self.shared.changed, within, || {
-            let all = self.submissions();
-            if all.len() >= n {
-                return Ok(all);
-            }
-            Err(format!("{n} FAL submissions, got {}", all.len()))
-        })
-        .await
+        self.shared
+            .record
+            .until(within, || {
+                let all = self.submissions();
+                if all.len() >= n {
+                    return Ok(all);
+                }
+                Err(format!("{n} FAL submissions, got {}", all.len()))
+            })
+            .await
     }
 
     /// The hex signature FAL would send for these values.
@@ -254,7 +247,7 @@ async fn submit(
         let mut inner = shared.lock();
         if let Some(status) = inner.submit_failures.pop_front() {
             drop(inner);
-            shared.changed.notify_waiters();
+            shared.record.changed();
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return (code, Json(json!({"detail": "scripted failure"}))).into_response();
         }
@@ -290,7 +283,7 @@ async fn submit(
             });
         (request_id, target, outcome, inner.latency)
     };
-    shared.changed.notify_waiters();
+    shared.record.changed();
     if let Some(webhook) = webhook {
         let shared = shared.clone();
         let id = request_id.clone();
@@ -414,6 +407,6 @@ async fn initiate(State(shared): State<Shared>, Json(body): Json<Value>) -> Resp
 
 async fn upload(State(shared): State<Shared>, body: axum::body::Bytes) -> StatusCode {
     shared.lock().uploads.push(body.to_vec());
-    shared.changed.notify_waiters();
+    shared.record.changed();
     StatusCode::OK
 }

@@ -4,7 +4,6 @@
 //! `OpenAiReply`, or, with none scripted, a description (vision) or a fixed translation.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Router;
@@ -14,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine as _;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
+
+use crate::recorder::{self, Recorder};
 
 /// The prompt the fake proposes for a photo when nothing else is scripted.
 pub const VISION_PROMPT: &str =
@@ -76,19 +76,7 @@ struct Inner {
     requests: Vec<ChatRequest>,
 }
 
-#[derive(Clone)]
-struct Shared {
-    inner: Arc<Mutex<Inner>>,
-    changed: Arc<Notify>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
+type Shared = Recorder<Inner>;
 
 pub struct FakeOpenAi {
     /// The base URL, as `OPENAI_BASE_URL` takes it (`…/v1`).
@@ -99,27 +87,19 @@ pub struct FakeOpenAi {
 
 impl FakeOpenAi {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake OpenAI");
-        let url = format!("http://{}/v1", listener.local_addr().expect("address"));
+        let (listener, origin) = recorder::bind("fake OpenAI").await;
+        let url = format!("{origin}/v1");
         // The process's TLS provider, as the application installs it; whoever is first wins.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let shared = Shared {
-            inner: Arc::new(Mutex::new(Inner::default())),
-            changed: Arc::new(Notify::new()),
-        };
+        let shared = Shared::default();
         let app = Router::new()
             .route("/v1/chat/completions", post(complete))
             .route("/v1/models/{model}", get(model))
             .with_state(shared.clone());
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.ok();
-        });
         Self {
             url,
             shared,
-            _server: server,
+            _server: recorder::serve(listener, app),
         }
     }
 
@@ -134,14 +114,15 @@ impl FakeOpenAi {
 
     /// Waits until `n` requests arrived; panics after `within`.
     pub async fn wait_for_requests(&self, n: usize, within: Duration) -> Vec<ChatRequest> {
-        crate::wait::until(&self.shared.changed, within, || {
-            let all = self.requests();
-            if all.len() >= n {
-                return Ok(all);
-            }
-            Err(format!("{n} model requests, got {}", all.len()))
-        })
-        .await
+        self.shared
+            .until(within, || {
+                let all = self.requests();
+                if all.len() >= n {
+                    return Ok(all);
+                }
+                Err(format!("{n} model requests, got {}", all.len()))
+            })
+            .await
     }
 }
 
@@ -205,7 +186,7 @@ async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: String
         body,
         status,
     });
-    shared.changed.notify_waiters();
+    shared.changed();
     response
 }
 

@@ -2,7 +2,6 @@
 //! told to fail the next calls of a method (429, 403, 500…) to exercise the sender's paths.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use axum::Json;
@@ -12,7 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
-use tokio::sync::Notify;
+
+use crate::recorder::{self, Recorder};
 
 /// One recorded Bot API call.
 #[derive(Debug, Clone)]
@@ -85,19 +85,7 @@ impl Inner {
     }
 }
 
-#[derive(Clone, Default)]
-struct Shared {
-    inner: Arc<Mutex<Inner>>,
-    changed: Arc<Notify>,
-}
-
-impl Shared {
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
+type Shared = Recorder<Inner>;
 
 pub struct FakeTelegram {
     pub url: String,
@@ -112,17 +100,11 @@ impl FakeTelegram {
             .route("/{bot}/{method}", post(answer))
             .route("/file/{bot}/{*path}", axum::routing::get(download))
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake Telegram");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let server = tokio::spawn(async move {
-            axum::serve(listener, app).await.ok();
-        });
+        let (listener, url) = recorder::bind("fake Telegram").await;
         Self {
             url,
             shared,
-            _server: server,
+            _server: recorder::serve(listener, app),
         }
     }
 
@@ -173,20 +155,21 @@ impl FakeTelegram {
     /// Queues an update for `getUpdates` (polling mode).
     pub fn push_update(&self, update: Value) {
         self.shared.lock().updates.push_back(update);
-        self.shared.changed.notify_waiters();
+        self.shared.changed();
     }
 
     /// Waits until `method` was called at least `n` times; panics after `within`.
     pub async fn wait_for(&self, method: &str, n: usize, within: Duration) -> Vec<Call> {
-        crate::wait::until(&self.shared.changed, within, || {
-            let calls = self.calls_to(method);
-            if calls.len() >= n {
-                return Ok(calls);
-            }
-            let seen = format!("{n} × {method}, got {}: {:?}", calls.len(), self.calls());
-            Err(seen)
-        })
-        .await
+        self.shared
+            .until(within, || {
+                let calls = self.calls_to(method);
+                if calls.len() >= n {
+                    return Ok(calls);
+                }
+                let seen = format!("{n} × {method}, got {}: {:?}", calls.len(), self.calls());
+                Err(seen)
+            })
+            .await
     }
 }
 
@@ -270,7 +253,7 @@ async fn answer(
             }
         }
     };
-    shared.changed.notify_waiters();
+    shared.changed();
     response
 }
 
@@ -339,7 +322,7 @@ async fn get_updates(shared: &Shared, body: &Value) -> Response {
     );
     let deadline = tokio::time::Instant::now() + wait;
     loop {
-        let changed = shared.changed.notified();
+        let changed = shared.notified();
         let mut changed = std::pin::pin!(changed);
         changed.as_mut().enable();
         let ready: Vec<Value> = {

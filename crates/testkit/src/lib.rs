@@ -7,7 +7,7 @@
 mod fake_fal;
 mod fake_openai;
 mod fake_telegram;
-mod wait;
+mod recorder;
 
 pub use fake_fal::{FAL_USER_ID, FakeFal, FalOutcome, FalSubmission};
 pub use fake_openai::{ChatRequest, FakeOpenAi, OpenAiReply, TRANSLATION, VISION_PROMPT};
