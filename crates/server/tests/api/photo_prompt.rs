@@ -348,20 +348,26 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
     assert_eq!(balance(app, owner).await, Credits::new(90));
 }
 
+/// A Russian prompt whose translation the model asks to retry in a minute: the request stays
+/// pending for the rest of the test.
+async fn translation_held_a_minute(lab: &Lab, user: i64) {
+    lab.openai.push([OpenAiReply::RateLimited {
+        retry_after_ms: 60_000,
+    }]);
+    let app = &lab.s.app;
+    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    app.send(&text(next_id(), user, "en", "кот в сапогах"))
+        .await;
+    lab.openai.wait_for_requests(1, PATIENCE).await;
+}
+
 #[tokio::test]
 async fn a_chat_waits_while_the_model_works_and_not_after_its_request_is_gone() {
     use sea_orm::EntityTrait;
     let user = 8107;
     let (lab, _, avatar) = member_lab(user, 100).await;
     let app = &lab.s.app;
-    // The model asks to wait a minute: the request stays pending meanwhile.
-    lab.openai.push([OpenAiReply::RateLimited {
-        retry_after_ms: 60_000,
-    }]);
-    app.send(&tap(next_id(), user, "1:g:txt")).await;
-    app.send(&text(next_id(), user, "en", "кот в сапогах"))
-        .await;
-    lab.openai.wait_for_requests(1, PATIENCE).await;
+    translation_held_a_minute(&lab, user).await;
     app.send(&text(next_id(), user, "en", "hello?")).await;
     assert!(last_to(&lab).contains("Still working"), "{}", last_to(&lab));
 
@@ -383,13 +389,7 @@ async fn leaving_a_waiting_chat_abandons_its_request_and_frees_the_next() {
     let user = 8108;
     let (lab, _, _) = member_lab(user, 100).await;
     let app = &lab.s.app;
-    lab.openai.push([OpenAiReply::RateLimited {
-        retry_after_ms: 60_000,
-    }]);
-    app.send(&tap(next_id(), user, "1:g:txt")).await;
-    app.send(&text(next_id(), user, "en", "кот в сапогах"))
-        .await;
-    lab.openai.wait_for_requests(1, PATIENCE).await;
+    translation_held_a_minute(&lab, user).await;
     app.send(&tap(next_id(), user, "1:g:x")).await;
     assert!(
         last_to(&lab).contains("Create image"),
