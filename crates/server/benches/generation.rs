@@ -12,11 +12,11 @@ mod support;
 #[path = "../tests/common/seed.rs"]
 mod seed;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use studio_testkit::{FakeFal, FakeTelegram, Limits, TestDb};
-use support::{KillOnDrop, SECRET, free_port, post, rss_kib, stop, tap, wait_ready};
+use support::{KillOnDrop, free_port, post, rss_kib, stop, tap, wait_ready};
 
 /// Telegram's global limit; the server runs at its default, 28/s with a burst of 3.
 const TELEGRAM_PER_SECOND: f64 = 30.0;
@@ -146,15 +146,7 @@ fn update(id: i64, user: i64, text: &str) -> String {
 }
 
 fn spawn_server(db_url: &str, telegram_url: &str, fal_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
-        .arg("serve")
-        .env_clear()
-        .env("DATABASE_URL", db_url)
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("TELEGRAM_BOT_TOKEN", "1:bench")
-        .env("TELEGRAM_API_URL", telegram_url)
-        .env("PUBLIC_URL", "https://bench.example")
-        .env("TELEGRAM_WEBHOOK_SECRET", SECRET)
+    support::server(db_url, telegram_url, port)
         .env("TELEGRAM_GLOBAL_RATE", "28")
         .env("FAL_KEY", "bench")
         .env("FAL_QUEUE_URL", fal_url)
@@ -163,9 +155,6 @@ fn spawn_server(db_url: &str, telegram_url: &str, fal_url: &str, port: u16) -> C
             "STORAGE_URL",
             format!("file://{}", tempfile::tempdir().unwrap().keep().display()),
         )
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
         .spawn()
         .expect("release binary starts")
 }

@@ -8,7 +8,7 @@
 
 mod support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -145,20 +145,9 @@ fn start_update(i: usize) -> String {
 }
 
 fn spawn_server(db_url: &str, telegram_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
-        .arg("serve")
-        .env_clear()
-        .env("DATABASE_URL", db_url)
+    support::server(db_url, telegram_url, port)
         .env("DATABASE_MAX_CONNECTIONS", "16")
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("TELEGRAM_BOT_TOKEN", "1:bench")
-        .env("TELEGRAM_API_URL", telegram_url)
-        .env("PUBLIC_URL", "https://bench.example")
-        .env("TELEGRAM_WEBHOOK_SECRET", SECRET)
         .env("TELEGRAM_GLOBAL_RATE", "1000000")
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
         .spawn()
         .expect("release binary starts")
 }

@@ -13,12 +13,12 @@ mod support;
 #[path = "../tests/common/seed.rs"]
 mod seed;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use studio_testkit::{FakeOpenAi, FakeTelegram, TestDb, VISION_PROMPT};
-use support::{KillOnDrop, SECRET, free_port, post, rss_kib, stop, tap, wait_ready};
+use support::{KillOnDrop, free_port, post, rss_kib, stop, tap, wait_ready};
 
 /// What `deploy/k8s/deployment.yaml` gives a replica.
 const POD_LIMIT_MIB: f64 = 256.0;
@@ -137,15 +137,7 @@ fn message(id: i64, user: i64, body: serde_json::Value) -> String {
 }
 
 fn spawn_server(db_url: &str, telegram_url: &str, openai_url: &str, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
-        .arg("serve")
-        .env_clear()
-        .env("DATABASE_URL", db_url)
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("TELEGRAM_BOT_TOKEN", "1:bench")
-        .env("TELEGRAM_API_URL", telegram_url)
-        .env("PUBLIC_URL", "https://bench.example")
-        .env("TELEGRAM_WEBHOOK_SECRET", SECRET)
+    support::server(db_url, telegram_url, port)
         .env("TELEGRAM_GLOBAL_RATE", "1000")
         .env("TELEGRAM_CHAT_RATE", "100")
         .env("OPENAI_API_KEY", "bench")
@@ -154,9 +146,6 @@ fn spawn_server(db_url: &str, telegram_url: &str, openai_url: &str, port: u16) -
             "STORAGE_URL",
             format!("file://{}", tempfile::tempdir().unwrap().keep().display()),
         )
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
         .spawn()
         .expect("release binary starts")
 }

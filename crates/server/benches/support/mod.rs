@@ -1,7 +1,7 @@
 //! What both benchmarks need: the release server's lifecycle and its memory.
 #![allow(dead_code)] // each benchmark uses its own subset
 
-use std::process::{Child, Command};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The webhook secret the benchmarks' servers run with.
@@ -81,4 +81,23 @@ pub async fn post(http: &reqwest::Client, base: &str, body: &str) {
         .map(|r| r.status().as_u16())
         .unwrap_or(0);
     assert_eq!(status, 200);
+}
+
+/// The release server in webhook mode on `port`, quiet, with what every benchmark sets; each
+/// adds its own settings and spawns it.
+pub fn server(db_url: &str, telegram_url: &str, port: u16) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_avatar-studio"));
+    command
+        .arg("serve")
+        .env_clear()
+        .env("DATABASE_URL", db_url)
+        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("TELEGRAM_BOT_TOKEN", "1:bench")
+        .env("TELEGRAM_API_URL", telegram_url)
+        .env("PUBLIC_URL", "https://bench.example")
+        .env("TELEGRAM_WEBHOOK_SECRET", SECRET)
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null());
+    command
 }
