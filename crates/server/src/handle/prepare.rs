@@ -9,7 +9,7 @@ use studio_domain::ChatId;
 use studio_domain::photo::{self, InspectedPhoto, MAX_PHOTO_BYTES, PhotoRejection};
 use studio_persistence::RepoError;
 use studio_persistence::repos::chat_state;
-use studio_providers::telegram::{DownloadError, TelegramClient};
+use studio_providers::telegram::{DownloadError, TelegramClient, TelegramError};
 
 use super::Services;
 
@@ -71,7 +71,7 @@ async fn fetch(services: &Services, file: &UploadedFile) -> PhotoOutcome {
     let bytes = match download(&services.telegram, &file.file_id).await {
         Ok(bytes) => bytes,
         Err(Download::TooLarge) => return PhotoOutcome::Rejected(PhotoRejection::TooLarge),
-        Err(Download::Failed) => return PhotoOutcome::DownloadFailed,
+        Err(Download::Failed | Download::Refused) => return PhotoOutcome::DownloadFailed,
     };
     let inspected = match photo::inspect(&bytes) {
         Ok(inspected) => inspected,
@@ -103,8 +103,10 @@ async fn fetch(services: &Services, file: &UploadedFile) -> PhotoOutcome {
 pub enum Download {
     /// Over 20 MB: the Bot API does not hand such files to bots.
     TooLarge,
-    /// Network, or an expired file id; a later try may work.
+    /// Network or Telegram trouble; a later try may work.
     Failed,
+    /// Telegram refused the file id (expired, or not ours): trying again cannot help.
+    Refused,
 }
 
 /// A photo's bytes from Telegram, at most `MAX_PHOTO_BYTES`. The file link holds the bot
@@ -112,6 +114,13 @@ pub enum Download {
 pub async fn download(telegram: &TelegramClient, file_id: &str) -> Result<Bytes, Download> {
     let path = match telegram.get_file(file_id).await {
         Ok(found) => found.file_path,
+        Err(TelegramError::Rejected { description, .. }) if description.contains("too big") => {
+            return Err(Download::TooLarge);
+        }
+        Err(err) if !err.is_retryable() => {
+            tracing::warn!(error = %err, "getFile refused the file id");
+            return Err(Download::Refused);
+        }
         Err(err) => {
             tracing::warn!(error = %err, "getFile failed");
             return Err(Download::Failed);

@@ -126,6 +126,10 @@ impl PromptWorker {
                     PromptFailure::BadImage,
                 ));
             }
+            Err(Download::Refused) => {
+                let detail = "Telegram refused the file id".into();
+                return Err(Next::Failed(PromptFailure::BadImage, detail));
+            }
         };
         crate::imaging::upright_jpeg(bytes, REFERENCE_SIDE)
             .await

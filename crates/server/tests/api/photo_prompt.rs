@@ -538,4 +538,22 @@ async fn files_that_cannot_be_references_get_their_own_answers() {
     app.send(&photo_message(telegram, user, "ok", png)).await;
     settle_prompts(app).await;
     assert!(last_to(&lab).contains(VISION_PROMPT));
+
+    // A file id Telegram refuses (this one it never saw) is told at once, not retried.
+    app.send(&tap(next_id(), user, "1:g:pho")).await;
+    let get_files = telegram.count("getFile");
+    let unknown = message(
+        user,
+        json!({"photo": [{"file_id": "expired", "file_unique_id": "x", "width": 640,
+            "height": 480, "file_size": 1000}]}),
+    );
+    app.send(&unknown).await;
+    settle_prompts(app).await;
+    assert!(
+        last_to(&lab).contains("could not open this image"),
+        "{}",
+        last_to(&lab)
+    );
+    assert_eq!(telegram.count("getFile"), get_files + 1);
+    assert_eq!(lab.openai.requests().len(), 1);
 }
