@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use secrecy::SecretString;
+use studio_domain::Gender;
 use studio_providers::openai::{OpenAiClient, OpenAiError, ShotType};
 use studio_testkit::{FakeOpenAi, OpenAiReply, VISION_PROMPT};
 
@@ -21,7 +22,10 @@ async fn client() -> (FakeOpenAi, OpenAiClient) {
 #[tokio::test]
 async fn describes_a_photo_sent_as_a_data_url_in_a_schema() {
     let (fake, client) = client().await;
-    let description = client.describe_photo(JPEG).await.unwrap();
+    let description = client
+        .describe_photo(JPEG, Some(Gender::Female))
+        .await
+        .unwrap();
     assert_eq!(description.prompt, VISION_PROMPT);
     assert_eq!(description.shot_type, ShotType::HalfBody);
 
@@ -37,6 +41,11 @@ async fn describes_a_photo_sent_as_a_data_url_in_a_schema() {
         request.image_url(),
         Some(format!("data:image/jpeg;base64,{expected}").as_str())
     );
+    let instructions = request.body["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        instructions.contains("portrait of a woman"),
+        "{instructions}"
+    );
     let format = &request.body["response_format"];
     assert_eq!(format["type"], "json_schema");
     assert_eq!(format["json_schema"]["strict"], true);
@@ -46,11 +55,11 @@ async fn describes_a_photo_sent_as_a_data_url_in_a_schema() {
 async fn an_unreadable_answer_is_asked_for_once_more() {
     let (fake, client) = client().await;
     fake.push([OpenAiReply::Malformed]);
-    assert!(client.describe_photo(JPEG).await.is_ok());
+    assert!(client.describe_photo(JPEG, None).await.is_ok());
     assert_eq!(fake.requests().len(), 2);
 
     fake.push([OpenAiReply::Malformed, OpenAiReply::Malformed]);
-    let err = client.describe_photo(JPEG).await.unwrap_err();
+    let err = client.describe_photo(JPEG, None).await.unwrap_err();
     assert!(matches!(err, OpenAiError::Malformed(_)), "{err:?}");
     assert_eq!(fake.requests().len(), 4, "two tries, not three");
 }
@@ -70,9 +79,9 @@ async fn failures_are_classified_for_the_caller() {
             retry_after_ms: None,
         },
     ]);
-    let refused = client.describe_photo(JPEG).await.unwrap_err();
+    let refused = client.describe_photo(JPEG, None).await.unwrap_err();
     assert!(matches!(refused, OpenAiError::Refused(ref why) if why.contains("can't")));
-    let filtered = client.describe_photo(JPEG).await.unwrap_err();
+    let filtered = client.describe_photo(JPEG, None).await.unwrap_err();
     assert!(matches!(filtered, OpenAiError::ContentFiltered));
     let limited = client.translate("кот").await.unwrap_err();
     assert!(limited.is_transient());

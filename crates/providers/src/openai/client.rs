@@ -3,6 +3,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
+use studio_domain::Gender;
 
 use super::OpenAiError;
 use super::types::{Completion, PhotoDescription};
@@ -14,7 +15,7 @@ const DESCRIBE: &str = "You help people recreate a reference photo with their ow
 Describe the photo so an image model can put a different person into the same picture: \
 shot type, pose, lighting, setting, clothing and camera (lens, angle, depth of field). \
 Do not describe the face, identity, age or ethnicity of anyone in it. Then write `prompt`: \
-one English prompt of at most 600 characters for a photorealistic portrait of \"the person\" \
+one English prompt of at most 600 characters for a photorealistic portrait of {subject} \
 with that shot type, pose, clothing, setting, lighting and camera. Answer in the JSON schema.";
 
 const TRANSLATE: &str = "You translate prompts for an image generator into English. \
@@ -49,9 +50,19 @@ impl OpenAiClient {
         }
     }
 
-    /// Describes a JPEG reference photo. An answer that does not fit the schema is asked for
-    /// once more before it counts as malformed.
-    pub async fn describe_photo(&self, jpeg: &[u8]) -> Result<PhotoDescription, OpenAiError> {
+    /// Describes a JPEG reference photo for a portrait of someone of `gender` (when known).
+    /// An answer that does not fit the schema is asked for once more before it counts as
+    /// malformed.
+    pub async fn describe_photo(
+        &self,
+        jpeg: &[u8],
+        gender: Option<Gender>,
+    ) -> Result<PhotoDescription, OpenAiError> {
+        let subject = match gender {
+            Some(Gender::Male) => "a man",
+            Some(Gender::Female) => "a woman",
+            None => "the person",
+        };
         let data_url = format!(
             "data:image/jpeg;base64,{}",
             base64::engine::general_purpose::STANDARD.encode(jpeg)
@@ -59,7 +70,7 @@ impl OpenAiClient {
         let body = json!({
             "model": self.model,
             "messages": [
-                {"role": "system", "content": DESCRIBE},
+                {"role": "system", "content": DESCRIBE.replace("{subject}", subject)},
                 {"role": "user", "content": [
                     {"type": "text", "text": "Describe this reference photo."},
                     {"type": "image_url", "image_url": {"url": data_url, "detail": "high"}},

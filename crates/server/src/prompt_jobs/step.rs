@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use sea_orm::{ActiveEnum, TransactionTrait};
-use studio_domain::{Prompt, PromptError, PromptFailure, shorten};
+use studio_domain::{Gender, Prompt, PromptError, PromptFailure, shorten};
 use studio_persistence::repos::prompt_jobs::{self, PromptJob, PromptJobKind};
-use studio_persistence::repos::users;
+use studio_persistence::repos::{avatars, users};
 use studio_providers::openai::{OpenAiClient, OpenAiError};
 
 use super::PromptWorker;
@@ -141,7 +141,12 @@ impl PromptWorker {
             Ok(jpeg) => jpeg,
             Err(next) => return next,
         };
-        match openai.describe_photo(&jpeg).await {
+        // Who the portrait is of, so the prompt says "a man" or "a woman" and not "the person".
+        let gender = match avatars::find_owned(&self.db, job.user, job.avatar).await {
+            Ok(avatar) => avatar.and_then(|a| Gender::from_label(&a.gender)),
+            Err(err) => return retry_or(job, None, &err.to_string(), PromptFailure::Busy),
+        };
+        match openai.describe_photo(&jpeg, gender).await {
             Ok(photo) => {
                 tracing::debug!(shot = ?photo.shot_type, pose = photo.pose, lighting = photo.lighting,
                     setting = photo.setting, clothing = photo.clothing, camera = photo.camera,

@@ -117,6 +117,11 @@ async fn a_photo_becomes_a_prompt_and_an_image_of_the_avatar(db: TestDb) {
         Some(format!("Bearer {OPENAI_KEY}").as_str())
     );
     assert!(!request.body.to_string().contains("api.telegram.org"));
+    let instructions = request.body["messages"][0]["content"].as_str().unwrap();
+    assert!(
+        instructions.contains("portrait of a woman"),
+        "the avatar's gender: {instructions}"
+    );
     assert!(
         request
             .image_url()
