@@ -1,5 +1,5 @@
 //! What generation and training steps share about FAL requests: where a queued request is
-//! recorded, how polls back off, and the millisecond clock their rows are scheduled on.
+//! recorded and how polls back off.
 
 use std::time::Duration;
 
@@ -21,12 +21,4 @@ pub fn submission(queued: &QueuedRequest) -> Submission<'_> {
 pub fn poll_delay(first: Duration, attempts: i32, max: Duration) -> Duration {
     let doublings = u32::try_from(attempts.clamp(2, 8) - 2).unwrap_or(0);
     (first * 2u32.pow(doublings)).min(max)
-}
-
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-pub fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }

@@ -1,6 +1,6 @@
-//! The loop generation and training workers share: claim as many due jobs as there are free
-//! slots, run one step of each on its own task, and sleep until woken (a new job, a webhook),
-//! a step finishes, or the next tick.
+//! The loop generation, training and prompt workers share: claim as many due jobs as there
+//! are free slots, run one step of each on its own task, and sleep until woken (a new job, a
+//! webhook), a step finishes, or the next tick; and the clock their rows are scheduled on.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -67,4 +67,13 @@ pub async fn run<S: Steps>(
     // Steps in progress finish; an interrupted one is claimed again when its lease ends.
     while in_flight.join_next().await.is_some() {}
     tracing::info!("{name} workers stopped");
+}
+
+/// The millisecond clock job rows are scheduled on.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2)
 }

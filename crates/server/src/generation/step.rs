@@ -13,7 +13,8 @@ use studio_providers::fal::{FalError, FluxLoraOutput, RequestStatus, WebhookBody
 
 use super::GenerationWorker;
 use crate::dispatcher::backoff;
-use crate::fal_steps::{self, millis, now_ms};
+use crate::fal_steps;
+use crate::job_loop::{millis, now_ms};
 use crate::metrics::{JOB_STEPS, PROVIDER_ERRORS};
 
 /// Polls back off to this.

@@ -12,8 +12,8 @@ use studio_providers::openai::{OpenAiClient, OpenAiError};
 
 use super::PromptWorker;
 use crate::dispatcher::backoff;
-use crate::fal_steps::{millis, now_ms};
 use crate::handle::{self, Download};
+use crate::job_loop::{millis, now_ms};
 use crate::metrics::{PROMPT_STEPS, PROVIDER_ERRORS};
 
 /// The longest a step may take: a download and two model calls (an unreadable answer is asked
@@ -241,7 +241,7 @@ mod tests {
     use studio_providers::openai::OpenAiError;
 
     use super::{MAX_ATTEMPTS, Next, retry_or};
-    use crate::fal_steps::now_ms;
+    use crate::job_loop::now_ms;
 
     fn job(attempts: i32, seconds_left: i64) -> PromptJob {
         PromptJob {

@@ -15,7 +15,8 @@ use studio_providers::fal::{FalError, RequestStatus, TrainerOutput, WebhookBody,
 
 use super::TrainingWorker;
 use crate::dispatcher::backoff;
-use crate::fal_steps::{self, millis, now_ms};
+use crate::fal_steps;
+use crate::job_loop::{millis, now_ms};
 use crate::metrics::{PROVIDER_ERRORS, TRAININGS_FINISHED};
 
 const MAX_POLL: Duration = Duration::from_secs(120);
