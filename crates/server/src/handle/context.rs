@@ -70,16 +70,16 @@ impl Context {
     }
 
     /// The context work outside an update answers in (a worker with a model's answer): the
-    /// person's private chat. `None` if there is no one to tell (gone, or blocked us). Their
-    /// row is locked first, as their updates lock it, so both apply in turn.
+    /// person's private chat. `user` is their row, locked by the caller as their updates lock
+    /// it, so both apply in turn. `None` if they blocked us: there is no one to tell.
     pub async fn for_person(
         txn: &DatabaseTransaction,
-        user: UserId,
+        user: users::User,
         chat: ChatId,
     ) -> Result<Option<Self>, RepoError> {
-        let Some(user) = users::lock(txn, user).await?.filter(|u| !u.is_blocked) else {
+        if user.is_blocked {
             return Ok(None);
-        };
+        }
         let dialog = Dialog::from_stored(chat_state::load(txn, chat).await?.as_deref());
         Ok(Some(Self {
             chat: chat.0,

@@ -10,6 +10,7 @@ use studio_domain::{AvatarId, ChatId, Prompt, PromptFailure, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::avatars;
 use studio_persistence::repos::prompt_jobs::{self, NewPromptJob, PromptJob, PromptJobKind};
+use studio_persistence::repos::users::User;
 
 use super::context::Context;
 use super::{AfterCommit, HandleError, Services, generate};
@@ -172,15 +173,17 @@ pub fn edit_proposed(cx: &mut Context) {
     cx.send(screen);
 }
 
-/// The model's answer to `job`, in the caller's transaction. It is shown only while the chat
-/// still waits for this job: someone who went elsewhere meanwhile is not pulled back.
+/// The model's answer to `job`, in the caller's transaction, which holds `person`'s row lock.
+/// It is shown only while the chat still waits for this job: someone who went elsewhere
+/// meanwhile is not pulled back.
 pub async fn model_answered(
     txn: &DatabaseTransaction,
     services: &Services,
     job: &PromptJob,
+    person: User,
     answer: Result<String, PromptFailure>,
 ) -> Result<AfterCommit, HandleError> {
-    let Some(mut cx) = Context::for_person(txn, job.user, job.chat).await? else {
+    let Some(mut cx) = Context::for_person(txn, person, job.chat).await? else {
         return Ok(AfterCommit::default());
     };
     let waiting = matches!(cx.dialog, Dialog::AwaitingModel { job: id, .. } if id == job.id);

@@ -87,7 +87,10 @@ impl PromptWorker {
         let txn = self.db.begin().await?;
         // The person's row first, as their updates lock it first (and deleting their avatar
         // deletes this row): one order, no deadlock.
-        users::lock(&txn, job.user).await?;
+        let Some(person) = users::lock(&txn, job.user).await? else {
+            // Gone, and their requests with them.
+            return Ok(());
+        };
         let ours = match answer {
             Ok(_) => prompt_jobs::complete(&txn, job).await?,
             Err(_) => prompt_jobs::fail(&txn, job, detail).await?,
@@ -96,7 +99,7 @@ impl PromptWorker {
             tracing::warn!("claim lost; the request is someone else's now");
             return Ok(());
         }
-        let after = handle::model_answered(&txn, &self.services, job, answer).await?;
+        let after = handle::model_answered(&txn, &self.services, job, person, answer).await?;
         txn.commit().await?;
         self.outbox_stored.notify_one();
         if after.jobs_queued {
