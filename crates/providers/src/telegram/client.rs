@@ -186,9 +186,28 @@ impl TelegramClient {
         self.call("getFile", &json!({"file_id": file_id})).await
     }
 
-    /// Downloads a file by its `getFile` path, refusing more than `max_bytes`. The link holds
-    /// the token, so it is used here and never handed to anyone else.
-    pub async fn download(
+    /// A file someone sent, by its id (`getFile`, then the download), refusing more than
+    /// `max_bytes`. Telegram does not hand bots files over 20 MB: it omits their path or says
+    /// "file is too big", and both count as too large.
+    pub async fn fetch_file(
+        &self,
+        file_id: &str,
+        max_bytes: u64,
+    ) -> Result<bytes::Bytes, DownloadError> {
+        let path = match self.get_file(file_id).await {
+            Ok(found) => found.file_path,
+            Err(TelegramError::Rejected { description, .. }) if description.contains("too big") => {
+                return Err(DownloadError::TooLarge(max_bytes));
+            }
+            Err(err) => return Err(err.into()),
+        };
+        let path = path.ok_or(DownloadError::TooLarge(max_bytes))?;
+        self.download(&path, max_bytes).await
+    }
+
+    /// Downloads a file by its `getFile` path. The link holds the token, so it is used here and
+    /// never handed to anyone else.
+    async fn download(
         &self,
         file_path: &str,
         max_bytes: u64,

@@ -9,7 +9,7 @@ use studio_domain::ChatId;
 use studio_domain::photo::{self, InspectedPhoto, MAX_PHOTO_BYTES, PhotoRejection};
 use studio_persistence::RepoError;
 use studio_persistence::repos::chat_state;
-use studio_providers::telegram::{DownloadError, TelegramClient, TelegramError};
+use studio_providers::telegram::{DownloadError, TelegramClient};
 
 use super::Services;
 
@@ -109,31 +109,18 @@ pub enum Download {
     Refused,
 }
 
-/// A photo's bytes from Telegram, at most `MAX_PHOTO_BYTES`. The file link holds the bot
-/// token: it is used here and never handed on.
+/// A photo's bytes from Telegram, at most `MAX_PHOTO_BYTES`, and what a failure means.
 pub async fn download(telegram: &TelegramClient, file_id: &str) -> Result<Bytes, Download> {
-    let path = match telegram.get_file(file_id).await {
-        Ok(found) => found.file_path,
-        Err(TelegramError::Rejected { description, .. }) if description.contains("too big") => {
-            return Err(Download::TooLarge);
-        }
-        Err(err) if !err.is_retryable() => {
-            tracing::warn!(error = %err, "getFile refused the file id");
-            return Err(Download::Refused);
-        }
-        Err(err) => {
-            tracing::warn!(error = %err, "getFile failed");
-            return Err(Download::Failed);
-        }
-    };
-    // Telegram omits the path of files too large for bots.
-    let path = path.ok_or(Download::TooLarge)?;
-    match telegram.download(&path, MAX_PHOTO_BYTES).await {
+    match telegram.fetch_file(file_id, MAX_PHOTO_BYTES).await {
         Ok(bytes) => Ok(bytes),
         Err(DownloadError::TooLarge(_)) => Err(Download::TooLarge),
-        Err(DownloadError::Telegram(err)) => {
-            tracing::warn!(error = %err, "photo download failed");
+        Err(DownloadError::Telegram(err)) if err.is_retryable() => {
+            tracing::warn!(error = %err, "file download failed");
             Err(Download::Failed)
+        }
+        Err(DownloadError::Telegram(err)) => {
+            tracing::warn!(error = %err, "Telegram refused the file id");
+            Err(Download::Refused)
         }
     }
 }
