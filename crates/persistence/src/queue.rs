@@ -18,6 +18,9 @@ pub(crate) struct Queue {
     pub done: &'static str,
     pub dead: &'static str,
     pub done_at: &'static str,
+    /// A column that holds a lane back until a moment (unix ms) after one of its rows was
+    /// worked on: the outbox's per-chat pace. `None` for queues whose lanes need no spacing.
+    pub paced_until: Option<&'static str>,
 }
 
 /// How a settled row ends.
@@ -39,6 +42,13 @@ impl Queue {
     ) -> Result<Vec<QueryResult>, RepoError> {
         let backend = db.get_database_backend();
         let now = now_ms();
+        let paced = self.paced_until.map_or(String::new(), |column| {
+            format!(
+                "AND NOT EXISTS (SELECT 1 FROM {t} g WHERE g.{l} = q.{l} AND g.{column} > $2) ",
+                t = self.table,
+                l = self.lane,
+            )
+        });
         let sql = format!(
             "UPDATE {t} SET lease_until_ms = $1, attempts = attempts + 1 WHERE id IN ( \
                SELECT q.id FROM {t} q \
@@ -46,6 +56,7 @@ impl Queue {
                  AND (q.lease_until_ms IS NULL OR q.lease_until_ms < $2) \
                  AND NOT EXISTS (SELECT 1 FROM {t} e \
                                  WHERE e.{l} = q.{l} AND e.state = '{p}' AND e.id < q.id) \
+                 {paced}\
                ORDER BY q.id LIMIT $3 {lock}) \
              RETURNING id, attempts, {returning}",
             t = self.table,
@@ -68,14 +79,30 @@ impl Queue {
         attempts: i32,
         how: Settle<'_>,
     ) -> Result<bool, RepoError> {
+        self.settle_paced(db, id, attempts, how, None).await
+    }
+
+    /// Settles a claimed row and, for a paced queue, holds its lane back until `paced_until_ms`
+    /// (in the same statement, so pacing costs no round trip of its own).
+    pub async fn settle_paced(
+        &self,
+        db: &impl ConnectionTrait,
+        id: i64,
+        attempts: i32,
+        how: Settle<'_>,
+        paced_until_ms: Option<i64>,
+    ) -> Result<bool, RepoError> {
         let backend = db.get_database_backend();
+        let pace = self.paced_until.map_or(String::new(), |column| {
+            format!("{column} = COALESCE($7, {column}), ")
+        });
         let (state, next_ms, error) = match how {
             Settle::Done => (self.done, None, None),
             Settle::Retry { at_ms, error } => (self.pending, Some(at_ms), Some(error)),
             Settle::Dead { error } => (self.dead, None, Some(error)),
         };
         let sql = format!(
-            "UPDATE {t} SET state = $1, lease_until_ms = NULL, \
+            "UPDATE {t} SET state = $1, lease_until_ms = NULL, {pace}\
                next_attempt_ms = COALESCE($2, next_attempt_ms), \
                last_error = COALESCE($3, last_error), \
                {done_at} = CASE WHEN $1 = '{p}' THEN NULL ELSE $4 END \
@@ -84,7 +111,7 @@ impl Queue {
             p = self.pending,
             done_at = self.done_at,
         );
-        let values: Vec<Value> = vec![
+        let mut values: Vec<Value> = vec![
             state.into(),
             next_ms.into(),
             error.map(str::to_owned).into(),
@@ -92,6 +119,9 @@ impl Queue {
             id.into(),
             attempts.into(),
         ];
+        if self.paced_until.is_some() {
+            values.push(paced_until_ms.into());
+        }
         let result = db.execute_raw(statement(backend, &sql, values)).await?;
         Ok(result.rows_affected() == 1)
     }

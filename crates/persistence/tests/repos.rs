@@ -268,14 +268,14 @@ async fn outbox_orders_per_chat_and_drops_for_blocked_chats(db: TestDb) {
     let first = outbox::claim(&conn, 10, lease).await.unwrap();
     let got: Vec<&str> = first.iter().map(|c| c.payload.as_str()).collect();
     assert_eq!(got, ["a1", "b1"]);
-    assert!(outbox::mark_sent(&conn, &first[0]).await.unwrap());
+    assert!(outbox::mark_sent(&conn, &first[0], None).await.unwrap());
     assert_eq!(
         outbox::drop_pending(&conn, ChatId(1), "blocked")
             .await
             .unwrap(),
         1
     );
-    assert!(outbox::mark_sent(&conn, &first[1]).await.unwrap());
+    assert!(outbox::mark_sent(&conn, &first[1], None).await.unwrap());
     assert!(outbox::claim(&conn, 10, lease).await.unwrap().is_empty());
     assert_eq!(outbox::backlog(&conn).await.unwrap().0, 0);
 }
@@ -832,7 +832,7 @@ async fn settled_queue_rows_are_purged_but_dead_ones_kept(db: TestDb) {
         .await
         .unwrap();
     let call = outbox::claim(&conn, 1, lease).await.unwrap().remove(0);
-    outbox::mark_sent(&conn, &call).await.unwrap();
+    outbox::mark_sent(&conn, &call, None).await.unwrap();
     assert_eq!(
         outbox::purge(&conn, earlier).await.unwrap(),
         0,

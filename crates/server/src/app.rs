@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use axum::Router;
 use sea_orm::DatabaseConnection;
-use studio_providers::telegram::{SendLimits, TelegramClient, Throttle};
+use studio_providers::telegram::{SendLimits, TelegramClient};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
@@ -262,15 +262,13 @@ impl Application {
             outbox_stored: Arc::clone(&self.outbox_stored),
         };
         workers.spawn(training.run(cancel.clone()));
-        let limits = SendLimits {
-            global_per_second: self.config.telegram_global_rate,
-            chat_per_second: self.config.telegram_chat_rate,
-            ..SendLimits::default()
-        };
         let sender = Sender {
             db: self.state.db.clone(),
             telegram: self.telegram.clone(),
-            throttle: Arc::new(Throttle::new(limits)),
+            limits: SendLimits {
+                global_per_second: self.config.telegram_global_rate,
+                chat_per_second: self.config.telegram_chat_rate,
+            },
             outbox_stored: Arc::clone(&self.outbox_stored),
             storage: self.services.storage.clone(),
             concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),

@@ -50,11 +50,12 @@ pub struct Config {
     /// Path of the Telegram webhook behind the reverse proxy.
     #[arg(long, env = "WEBHOOK_PATH", default_value = "/telegram/webhook")]
     pub webhook_path: String,
-    /// Messages per second this replica sends in total. Telegram allows about 30 per bot; the
-    /// pace may catch up 1 late message, so 28 keeps any second within 30 with room for jitter.
+    /// Messages per second the bot sends in total, shared by every replica through the
+    /// database. Telegram allows about 30 per bot; 28, evenly spaced, leaves room for jitter.
     #[arg(long, env = "TELEGRAM_GLOBAL_RATE", default_value = "28")]
     pub telegram_global_rate: NonZeroU32,
-    /// Messages per second the bot sends to one chat (Telegram asks for about 1).
+    /// Messages per second the bot sends to one chat, whichever replica sends them (Telegram
+    /// asks for about 1; groups also get at most 20 a minute).
     #[arg(long, env = "TELEGRAM_CHAT_RATE", default_value = "1")]
     pub telegram_chat_rate: NonZeroU32,
     /// Batches of updates the dispatcher works on at once (each batch holds a connection).

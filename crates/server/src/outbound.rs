@@ -3,6 +3,10 @@
 //!
 //! Calls come from the outbox, oldest first per chat (the claim only offers a chat's next call
 //! once the previous one is settled), so a chat's messages arrive in the order decided.
+//!
+//! The limits are the bot's, so the pace is kept in the database and shared by every replica:
+//! each claimed batch reserves its messages' moments from the bot's pace in one statement, and
+//! a settled message holds its chat back (the claim skips the chat until then).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,11 +15,12 @@ use sea_orm::DatabaseConnection;
 use studio_bot_ui::{UPLOAD_FIELD, Upload};
 use studio_domain::{ChatId, TelegramUserId};
 use studio_persistence::repos::outbox::{self, ClaimedCall};
-use studio_persistence::repos::{generations, sent_messages, users};
+use studio_persistence::repos::{generations, send_pace, sent_messages, users};
 use studio_providers::storage::BlobStore;
-use studio_providers::telegram::{TelegramClient, TelegramError, Throttle};
+use studio_providers::telegram::{SendLimits, TelegramClient, TelegramError, counts_as_message};
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -30,12 +35,13 @@ const MAX_ATTEMPTS: i32 = 8;
 pub struct Sender {
     pub db: DatabaseConnection,
     pub telegram: TelegramClient,
-    pub throttle: Arc<Throttle>,
+    /// The bot's pace; see the module's comment.
+    pub limits: SendLimits,
     pub outbox_stored: Arc<Notify>,
     /// Where photos to upload are read from.
     pub storage: BlobStore,
     pub concurrency: usize,
-    /// Longer than any throttle wait plus a call's timeout.
+    /// Longer than any wait for the pace plus a call's timeout.
     pub lease: Duration,
 }
 
@@ -50,8 +56,11 @@ impl Sender {
         tracing::info!(concurrency = self.concurrency, "sender started");
         let slots = Arc::new(Semaphore::new(self.concurrency));
         let mut in_flight = JoinSet::new();
-        let mut forget = tokio::time::interval(Throttle::FORGET_EVERY);
+        // When a chat this sender held back may be offered again: claiming then, rather than
+        // at the next poll, keeps a chat's messages a gap apart instead of a gap and a poll.
+        let mut wake_at: Option<Instant> = None;
         while !cancel.is_cancelled() {
+            wake_at = wake_at.filter(|at| *at > Instant::now());
             let free = u32::try_from(slots.available_permits()).unwrap_or(u32::MAX);
             let claimed = if free == 0 {
                 Vec::new()
@@ -59,7 +68,7 @@ impl Sender {
                 self.claim(free).await
             };
             let idle = claimed.is_empty();
-            for call in claimed {
+            for (call, not_before) in self.schedule(claimed).await {
                 let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
                     break;
                 };
@@ -67,22 +76,28 @@ impl Sender {
                 let span = tracing::info_span!("send", chat_id = %call.chat_id, method = %call.method, outbox_id = call.id);
                 in_flight.spawn(
                     async move {
-                        sender.deliver(call).await;
+                        let held_until = sender.deliver(call, not_before).await;
                         drop(permit);
+                        held_until
                     }
                     .instrument(span),
                 );
             }
             if idle {
+                let poll_at = Instant::now() + POLL;
+                let until = wake_at.map_or(poll_at, |at| at.min(poll_at));
                 tokio::select! {
                     () = self.outbox_stored.notified() => {}
-                    Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-                    () = tokio::time::sleep(POLL) => {}
-                    _ = forget.tick() => self.throttle.forget_idle(),
+                    Some(joined) = in_flight.join_next(), if !in_flight.is_empty() => {
+                        wake_at = earliest(wake_at, joined.ok().flatten());
+                    }
+                    () = tokio::time::sleep_until(until) => {}
                     () = cancel.cancelled() => {}
                 }
             }
-            while in_flight.try_join_next().is_some() {}
+            while let Some(joined) = in_flight.try_join_next() {
+                wake_at = earliest(wake_at, joined.ok().flatten());
+            }
         }
         // Calls already made are settled; unsent ones keep their rows for the next start.
         while in_flight.join_next().await.is_some() {}
@@ -99,16 +114,61 @@ impl Sender {
         }
     }
 
-    async fn deliver(&self, call: ClaimedCall) {
-        let is_message = !matches!(
-            call.method.as_str(),
-            "answerCallbackQuery" | "deleteMessage"
-        );
+    /// When each claimed call may leave: messages at the moments reserved for them from the
+    /// bot's pace (one statement for the batch), other calls at once. If the pace cannot be
+    /// read, the batch is put back to be claimed again shortly.
+    async fn schedule(&self, claimed: Vec<ClaimedCall>) -> Vec<(ClaimedCall, Option<Instant>)> {
+        let messages = claimed
+            .iter()
+            .filter(|call| counts_as_message(&call.method))
+            .count();
+        let reserved = match u32::try_from(messages) {
+            Ok(0) => None,
+            Ok(count) => match send_pace::reserve(&self.db, count, self.limits.spacing()).await {
+                Ok(reserved) => Some((Instant::now(), reserved)),
+                Err(err) => {
+                    tracing::error!(error = %err, "cannot reserve Telegram's pace; calls put back");
+                    self.put_back(claimed).await;
+                    return Vec::new();
+                }
+            },
+            Err(_) => None,
+        };
+        let mut nth = 0;
+        claimed
+            .into_iter()
+            .map(|call| {
+                let not_before =
+                    reserved
+                        .filter(|_| counts_as_message(&call.method))
+                        .map(|(at, reserved)| {
+                            nth += 1;
+                            at + reserved.wait(nth - 1)
+                        });
+                (call, not_before)
+            })
+            .collect()
+    }
+
+    async fn put_back(&self, calls: Vec<ClaimedCall>) {
+        for call in calls {
+            let later = outbox::retry(&self.db, &call, POLL, "pace unavailable", None).await;
+            if let Err(err) = later {
+                tracing::warn!(error = %err, outbox_id = call.id, "call waits for its lease");
+            }
+        }
+    }
+
+    /// Makes the call and settles its row; returns until when its chat is held back, if the
+    /// call was a message.
+    async fn deliver(&self, call: ClaimedCall, not_before: Option<Instant>) -> Option<Instant> {
         // A photo to upload is read before the wait, so it leaves the moment its slot comes and
         // the next message to the chat cannot catch up with it.
         let outcome = match self.load_upload(&call).await {
             Ok(upload) => {
-                self.throttle.until_ready(call.chat_id.0, is_message).await;
+                if let Some(at) = not_before {
+                    tokio::time::sleep_until(at).await;
+                }
                 match self.call(&call, upload).await {
                     Ok(()) => Outcome::Sent,
                     Err(err) => self.on_error(&call, err).await,
@@ -117,23 +177,29 @@ impl Sender {
             Err(err) => self.on_error(&call, err).await,
         };
         let method = call.method.clone();
+        // Held from when the answer came, which is after Telegram saw the message.
+        let hold = counts_as_message(&method).then(|| self.limits.chat_gap(call.chat_id.0));
         let settled = match outcome {
             Outcome::Sent => {
                 metrics::counter!(OUTBOUND_SENT, "method" => method, "outcome" => "ok")
                     .increment(1);
-                outbox::mark_sent(&self.db, &call).await
+                outbox::mark_sent(&self.db, &call, hold).await
             }
-            Outcome::Later(delay, error) => outbox::retry(&self.db, &call, delay, &error).await,
+            Outcome::Later(delay, error) => {
+                outbox::retry(&self.db, &call, delay, &error, hold).await
+            }
             Outcome::GiveUp(error) => {
                 metrics::counter!(OUTBOUND_SENT, "method" => method, "outcome" => "dead")
                     .increment(1);
-                outbox::dead_letter(&self.db, &call, &error).await
+                outbox::dead_letter(&self.db, &call, &error, hold).await
             }
         };
         if let Err(err) = settled {
             // The lease expires and the call is claimed again; a resend beats a lost message.
             tracing::error!(error = %err, "cannot settle outgoing call");
         }
+        // A moment past the hold: the claim compares whole milliseconds.
+        hold.map(|hold| Instant::now() + hold + Duration::from_millis(2))
     }
 
     /// Makes the call. A tagged message whose earlier copy we know is edited in place instead;
@@ -285,6 +351,13 @@ impl Sender {
         if let Err(err) = outbox::drop_pending(&self.db, chat, "user blocked the bot").await {
             tracing::error!(error = %err, "cannot drop calls to a blocked chat");
         }
+    }
+}
+
+fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

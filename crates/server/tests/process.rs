@@ -2,7 +2,7 @@
 //! under load that loses no acknowledged update.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,94 +11,12 @@ use studio_testkit::{FakeTelegram, TestDb};
 
 #[path = "common/seed.rs"]
 mod seed;
+#[path = "common/server.rs"]
+mod server;
 
-const TOKEN: &str = "777001:SECRET-token-must-not-leak";
-const WEBHOOK_SECRET: &str = "webhook-secret-must-not-leak";
-const FAL_KEY: &str = "fal-key-must-not-leak";
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// The server process; killed if a test fails before stopping it.
-struct Server {
-    child: Child,
-    base: String,
-    /// The process's stderr (its logs), in a file: a pipe nobody reads would fill and stall it.
-    log: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn spawn(db_url: &str, telegram_url: &str, extra: &[(&str, &str)]) -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let storage = tempfile::tempdir().unwrap().keep();
-    let log = storage.join("stderr.log");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_avatar-studio"));
-    command
-        .arg("serve")
-        .env_clear()
-        .env("DATABASE_URL", db_url)
-        .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("TELEGRAM_BOT_TOKEN", TOKEN)
-        .env("TELEGRAM_API_URL", telegram_url)
-        .env("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .env("PUBLIC_URL", "https://bot.example.test")
-        .env("FAL_KEY", FAL_KEY)
-        .env("STORAGE_URL", format!("file://{}", storage.display()))
-        .env("LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap());
-    for (key, value) in extra {
-        command.env(key, value);
-    }
-    Server {
-        child: command.spawn().expect("binary starts"),
-        base: format!("http://127.0.0.1:{port}"),
-        log,
-    }
-}
-
-fn client() -> reqwest::Client {
-    studio_server::app::http_client().unwrap()
-}
-
-async fn wait_ready(http: &reqwest::Client, server: &Server) {
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        if let Ok(response) = http.get(format!("{}/readyz", server.base)).send().await
-            && response.status() == 200
-        {
-            return;
-        }
-        let log = || std::fs::read_to_string(&server.log).unwrap_or_default();
-        assert!(Instant::now() < deadline, "never ready: {}", log());
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn start(update_id: i64, user: i64) -> Value {
-    json!({"update_id": update_id, "message": {"message_id": update_id, "date": 1_700_000_000, "text": "/start",
-        "chat": {"id": user, "type": "private"}, "from": {"id": user, "is_bot": false, "first_name": "P", "language_code": "en"}}})
-}
-
-async fn post(http: &reqwest::Client, base: &str, update: &Value) -> Result<u16, reqwest::Error> {
-    let response = http
-        .post(format!("{base}/telegram/webhook"))
-        .header("X-Telegram-Bot-Api-Secret-Token", WEBHOOK_SECRET)
-        .header("content-type", "application/json")
-        .body(update.to_string())
-        .send()
-        .await?;
-    Ok(response.status().as_u16())
-}
+use server::{
+    FAL_KEY, PATIENCE, Server, TOKEN, WEBHOOK_SECRET, client, post, spawn, start, wait_ready,
+};
 
 fn sigterm(server: &Server) {
     let status = Command::new("kill")
@@ -231,18 +149,7 @@ async fn sigterm_under_load_loses_no_acknowledged_update() {
 async fn two_replicas_share_the_work_and_survive_one_being_killed() {
     let db = TestDb::postgres().await;
     let telegram = FakeTelegram::start().await;
-    // Migrated once, as the migration Job does; replicas do not race on the schema.
-    let migrated = Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
-        .arg("migrate")
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(
-        migrated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&migrated.stderr)
-    );
+    server::migrate(&db.url);
     let settings = [
         ("TELEGRAM_GLOBAL_RATE", "100000"),
         ("RUST_LOG", "warn"),
@@ -357,13 +264,7 @@ async fn generation_jobs_survive_a_killed_replica() {
     // Slow enough that the kill lands while jobs wait on FAL.
     fal.set_latency(Duration::from_millis(1500));
     let shared_storage = format!("file://{}", tempfile::tempdir().unwrap().keep().display());
-    let migrated = Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
-        .args(["migrate"])
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .output()
-        .unwrap();
-    assert!(migrated.status.success());
+    server::migrate(&db.url);
     let settings = [
         ("TELEGRAM_GLOBAL_RATE", "100000"),
         ("TELEGRAM_CHAT_RATE", "100"),

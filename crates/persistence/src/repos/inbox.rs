@@ -20,6 +20,7 @@ const QUEUE: Queue = Queue {
     done: "done",
     dead: "dead",
     done_at: "processed_at",
+    paced_until: None,
 };
 
 /// An update as the webhook or the poller received it.

@@ -13,6 +13,7 @@ pub mod payments;
 pub mod photos;
 pub mod promos;
 pub mod prompt_jobs;
+pub mod send_pace;
 pub mod sent_messages;
 pub mod settings;
 pub mod trainings;

@@ -21,6 +21,7 @@ const QUEUE: Queue = Queue {
     done: "sent",
     dead: "dead",
     done_at: "sent_at",
+    paced_until: Some("paced_until_ms"),
 };
 
 #[derive(Debug, Clone)]
@@ -89,8 +90,17 @@ pub async fn claim(
         .collect()
 }
 
-pub async fn mark_sent(db: &impl ConnectionTrait, call: &ClaimedCall) -> Result<bool, RepoError> {
-    QUEUE.settle(db, call.id, call.attempts, Settle::Done).await
+/// Settling a call made to Telegram takes `hold`: how long the chat's next call must wait
+/// (the per-chat pace, shared by every replica through the claim), or `None` for calls that
+/// Telegram's limits do not count.
+pub async fn mark_sent(
+    db: &impl ConnectionTrait,
+    call: &ClaimedCall,
+    hold: Option<Duration>,
+) -> Result<bool, RepoError> {
+    QUEUE
+        .settle_paced(db, call.id, call.attempts, Settle::Done, held_until(hold))
+        .await
 }
 
 pub async fn retry(
@@ -98,10 +108,12 @@ pub async fn retry(
     call: &ClaimedCall,
     after: Duration,
     error: &str,
+    hold: Option<Duration>,
 ) -> Result<bool, RepoError> {
     let at_ms = now_ms() + millis(after);
+    let how = Settle::Retry { at_ms, error };
     QUEUE
-        .settle(db, call.id, call.attempts, Settle::Retry { at_ms, error })
+        .settle_paced(db, call.id, call.attempts, how, held_until(hold))
         .await
 }
 
@@ -109,10 +121,16 @@ pub async fn dead_letter(
     db: &impl ConnectionTrait,
     call: &ClaimedCall,
     error: &str,
+    hold: Option<Duration>,
 ) -> Result<bool, RepoError> {
+    let how = Settle::Dead { error };
     QUEUE
-        .settle(db, call.id, call.attempts, Settle::Dead { error })
+        .settle_paced(db, call.id, call.attempts, how, held_until(hold))
         .await
+}
+
+fn held_until(hold: Option<Duration>) -> Option<i64> {
+    hold.map(|hold| now_ms() + millis(hold))
 }
 
 /// Drops every pending call to a chat that blocked the bot; returns how many were dropped.

@@ -26,6 +26,7 @@ const QUEUE: Queue = Queue {
     done: "done",
     dead: "failed",
     done_at: "finished_at",
+    paced_until: None,
 };
 
 /// A request as the update that asks for it writes it.

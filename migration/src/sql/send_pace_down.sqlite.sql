@@ -1,0 +1,3 @@
+DROP INDEX outbox_paced_by_chat;
+ALTER TABLE outbox DROP COLUMN paced_until_ms;
+DROP TABLE send_pace;
