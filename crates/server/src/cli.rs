@@ -3,8 +3,6 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use secrecy::ExposeSecret;
-use studio_providers::openai::OpenAiClient;
 use studio_providers::telegram::TelegramClient;
 
 use crate::app::{Application, Workers, http_client};
@@ -93,7 +91,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Migrate { down } => migrate(cli.config, down).await,
         Command::SetWebhook => set_webhook(cli.config).await,
-        Command::Check => check(cli.config).await,
+        Command::Check => crate::check::check(cli.config).await,
         Command::Credit {
             telegram_id,
             amount,
@@ -157,79 +155,4 @@ async fn set_webhook(config: Config) -> anyhow::Result<()> {
         .await?;
     println!("webhook set to {url}");
     Ok(())
-}
-
-async fn check(mut config: Config) -> anyhow::Result<()> {
-    config.validate()?;
-    let set = |s: &Option<secrecy::SecretString>| match s {
-        Some(v) if !v.expose_secret().is_empty() => "set",
-        _ => "not set (features that need it are off)",
-    };
-    println!("mode: {:?}", config.mode());
-    println!("database: {}", redact_url(&config.database_url));
-    println!("storage: {}", config.storage_url);
-    println!("FAL_KEY: {}", set(&config.fal_key));
-    println!(
-        "OPENAI_API_KEY: {} (model {})",
-        set(&config.openai_api_key),
-        config.openai_model
-    );
-    println!(
-        "costs: generation {} credits, training {} credits",
-        config.generation_cost, config.training_cost
-    );
-    config.run_migrations = false;
-    let db = crate::app::open_database(&config).await?;
-    match studio_persistence::check_ready(&db).await {
-        Ok(()) => println!("database: ready"),
-        Err(err) => println!("database: NOT READY: {err}"),
-    }
-    if let Some(key) = config.openai_api_key.clone() {
-        let openai = OpenAiClient::new(
-            http_client()?,
-            &config.openai_base_url,
-            key,
-            &config.openai_model,
-        );
-        match openai.check_model().await {
-            Ok(()) => println!("openai: model {} available", config.openai_model),
-            Err(err) => println!("openai: NOT READY: {err}"),
-        }
-    }
-    let telegram = TelegramClient::new(
-        http_client()?,
-        &config.telegram_api_url,
-        config.bot_token()?,
-    );
-    let me = telegram.get_me().await?;
-    println!(
-        "telegram: bot @{} ({})",
-        me.username.unwrap_or_default(),
-        me.id
-    );
-    let info = telegram.get_webhook_info().await?;
-    println!(
-        "telegram webhook: {} ({} pending{})",
-        if info.url.is_empty() {
-            "none"
-        } else {
-            &info.url
-        },
-        info.pending_update_count,
-        info.last_error_message
-            .map(|e| format!(", last error: {e}"))
-            .unwrap_or_default()
-    );
-    Ok(())
-}
-
-/// Hides a password in a database URL.
-fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }

@@ -7,6 +7,7 @@
 //! run by `generation` workers against FAL; `routes::fal_webhook` stores FAL's callbacks.
 
 pub mod app;
+mod check;
 pub mod cli;
 pub mod config;
 mod dispatcher;

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use studio_testkit::{FakeTelegram, TestDb};
+use studio_testkit::{FakeFal, FakeOpenAi, FakeTelegram, TestDb};
 
 fn avatar_studio(db_url: &str, telegram_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
@@ -37,41 +37,105 @@ async fn migrate_down_and_up_then_check_reports_ready() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    let openai = studio_testkit::FakeOpenAi::start().await;
-    let (db_url, telegram_url, openai_url) =
-        (db.url.clone(), telegram.url.clone(), openai.url.clone());
-    let output = tokio::task::spawn_blocking(move || {
+    let (fal, openai) = (FakeFal::start().await, FakeOpenAi::start().await);
+    let storage = tempfile::tempdir().unwrap();
+    let output = check(&[
+        ("DATABASE_URL", &db.url),
+        ("TELEGRAM_API_URL", &telegram.url),
+        ("FAL_KEY", "fal-cli-test"),
+        ("FAL_QUEUE_URL", &fal.url),
+        ("FAL_REST_URL", &fal.url),
+        ("OPENAI_API_KEY", "sk-cli-test"),
+        ("OPENAI_BASE_URL", &openai.url),
+        ("OPENAI_MODEL", "vision-model"),
+        (
+            "STORAGE_URL",
+            &format!("file://{}", storage.path().display()),
+        ),
+    ])
+    .await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in [
+        "ok   database: postgres://",
+        "ok   storage: file://",
+        "ok   FAL webhook keys: 1 from",
+        "ok   FAL key: accepted",
+        "ok   model: vision-model available",
+        "ok   telegram bot: @AvatarStudioBot",
+        "ok   telegram webhook: none (polling mode)",
+    ] {
+        assert!(report.contains(line), "{line:?} missing from:\n{report}");
+    }
+    assert!(!report.contains("FIX"), "{report}");
+    assert!(
+        !report.contains("cli-test"),
+        "no key or token is ever printed: {report}"
+    );
+    let probes = std::fs::read_dir(storage.path().join("check")).map_or(0, |d| d.count());
+    assert_eq!(probes, 0, "the storage probe was deleted again");
+}
+
+/// Before go-live, each broken part gets its own line with what to do, and the command fails.
+#[tokio::test]
+async fn check_names_the_fix_for_each_broken_part() {
+    let db = TestDb::postgres().await; // never migrated
+    let (telegram, fal) = (FakeTelegram::start().await, FakeFal::start().await);
+    fal.lock_account();
+    let not_a_directory = tempfile::NamedTempFile::new().unwrap();
+    let output = check(&[
+        ("DATABASE_URL", &db.url),
+        ("TELEGRAM_API_URL", &telegram.url),
+        ("PUBLIC_URL", "https://bot.example.test"),
+        (
+            "TELEGRAM_WEBHOOK_SECRET",
+            "a-long-enough-webhook-secret-0123456789",
+        ),
+        ("FAL_KEY", "fal-cli-test"),
+        ("FAL_QUEUE_URL", &fal.url),
+        ("FAL_REST_URL", &fal.url),
+        (
+            "STORAGE_URL",
+            &format!("file://{}/storage", not_a_directory.path().display()),
+        ),
+    ])
+    .await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(!output.status.success(), "{report}");
+    for line in [
+        "FIX  database: migrations not applied (m20261125_000001_initial",
+        "run `avatar-studio migrate`",
+        "FIX  storage: ",
+        "check STORAGE_URL",
+        "FIX  FAL key: FAL refuses the account (403: User is locked. Reason: Exhausted balance",
+        "FIX  telegram webhook: not registered: run `avatar-studio set-webhook` for https://bot.example.test/telegram/webhook",
+    ] {
+        assert!(report.contains(line), "{line:?} missing from:\n{report}");
+    }
+}
+
+/// Runs `avatar-studio check` with the bot token and these settings only.
+async fn check(settings: &[(&str, &str)]) -> Output {
+    let settings: Vec<(String, String)> = settings
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_avatar-studio"))
             .arg("check")
             .env_clear()
-            .env("DATABASE_URL", db_url)
             .env("TELEGRAM_BOT_TOKEN", "123:cli-test")
-            .env("TELEGRAM_API_URL", telegram_url)
-            .env("OPENAI_API_KEY", "sk-cli-test")
-            .env("OPENAI_BASE_URL", openai_url)
-            .env("OPENAI_MODEL", "vision-model")
             .env("RUST_LOG", "error")
+            .envs(settings)
             .output()
             .expect("binary runs")
     })
     .await
-    .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let report = String::from_utf8_lossy(&output.stdout);
-    assert!(report.contains("database: ready"), "{report}");
-    assert!(report.contains("@AvatarStudioBot"), "{report}");
-    assert!(
-        report.contains("openai: model vision-model available"),
-        "{report}"
-    );
-    assert!(
-        !report.contains("cli-test"),
-        "the token is never printed: {report}"
-    );
+    .unwrap()
 }
 
 #[test]

@@ -58,6 +58,8 @@ struct Inner {
     /// Files PUT through the storage upload, by upload number.
     uploads: Vec<Vec<u8>>,
     latency: Duration,
+    /// The account is locked: billable calls answer 403 (see `lock_account`).
+    locked: bool,
     /// Where webhooks go: the origin replacing the one in `fal_webhook` (the app behind its
     /// proxy). `None`: no webhooks, so nothing ever leaves 127.0.0.1.
     webhook_origin: Option<String>,
@@ -97,15 +99,23 @@ impl FakeFal {
             url: url.as_str().into(),
             http: reqwest::Client::new(),
         };
-        let app = Router::new()
-            .route("/.well-known/jwks.json", get(jwks))
-            .route("/files/{name}", get(file))
+        // The API needs `Authorization: Key …`; the keys, CDN files and signed upload URLs
+        // do not, as on FAL.
+        let api = Router::new()
             .route("/storage/upload/initiate", post(initiate))
-            .route("/uploads/{n}", put(upload))
             .route("/{owner}/{alias}/requests/{id}/status", get(status))
             .route("/{owner}/{alias}/requests/{id}", get(result))
             .route("/{owner}/{alias}/requests/{id}/cancel", put(cancel))
             .route("/{owner}/{alias}", post(submit))
+            .route_layer(axum::middleware::from_fn_with_state(
+                shared.clone(),
+                authorise,
+            ));
+        let app = Router::new()
+            .route("/.well-known/jwks.json", get(jwks))
+            .route("/files/{name}", get(file))
+            .route("/uploads/{n}", put(upload))
+            .merge(api)
             .with_state(shared.clone());
         Self {
             url,
@@ -123,6 +133,12 @@ impl FakeFal {
     /// submission's `fal_webhook`; `None` stops them, so only polling finds results.
     pub fn route_webhooks_to(&self, origin: Option<&str>) {
         self.shared.lock().webhook_origin = origin.map(str::to_owned);
+    }
+
+    /// From now on every billable call (submissions and uploads) answers 403, as FAL does
+    /// for an account whose balance ran out.
+    pub fn lock_account(&self) {
+        self.shared.lock().locked = true;
     }
 
     /// The next submission answers `status` instead of queuing.
@@ -391,6 +407,30 @@ async fn cancel(
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }
+}
+
+/// FAL's answers to a call without a key (401) and to billable calls of a locked account (403).
+async fn authorise(
+    State(shared): State<Shared>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let has_key = request
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Key "))
+        .is_some_and(|key| !key.trim().is_empty());
+    if !has_key {
+        let detail = "Authentication is required to access this application.";
+        return (StatusCode::UNAUTHORIZED, Json(json!({"detail": detail}))).into_response();
+    }
+    let billable = request.method() == axum::http::Method::POST;
+    if billable && shared.lock().locked {
+        let detail = "User is locked. Reason: Exhausted balance. Top up your balance at fal.ai/dashboard/billing.";
+        return (StatusCode::FORBIDDEN, Json(json!({"detail": detail}))).into_response();
+    }
+    next.run(request).await
 }
 
 async fn initiate(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {

@@ -74,6 +74,19 @@ impl FalClient {
         Ok(initiated.file_url)
     }
 
+    /// Whether FAL accepts the key for billable calls, for operators' checks: starts an upload
+    /// (nothing is uploaded, nothing is billed). A bad key answers 401; an account FAL has
+    /// locked (an exhausted balance) answers 403, as every billable call then does.
+    pub async fn check_key(&self) -> Result<(), FalError> {
+        let url = format!("{}/storage/upload/initiate", self.rest_url);
+        let request = self
+            .authorised(self.http.post(url))
+            .query(&[("storage_type", "fal-cdn-v3")])
+            .json(&serde_json::json!({"content_type": "text/plain", "file_name": "check.txt"}));
+        let _: Value = read_json(request.send().await?).await?;
+        Ok(())
+    }
+
     fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
         match &self.key {
             Some(key) => request.header(

@@ -111,6 +111,16 @@ impl WebhookVerifier {
         Err(VerifyError::BadSignature)
     }
 
+    /// Fetches the signing keys now, for operators' checks: how many Ed25519 keys FAL lists.
+    pub async fn check_keys(&self) -> Result<usize, String> {
+        self.fetch().await.map(|keys| keys.len())
+    }
+
+    /// Where the signing keys are fetched from.
+    pub fn jwks_url(&self) -> &str {
+        &self.jwks_url
+    }
+
     async fn refresh(&self, cache: &mut Cache) -> Result<(), VerifyError> {
         let keys = self.fetch().await.map_err(VerifyError::Keys)?;
         tracing::info!(keys = keys.len(), "FAL webhook keys fetched");
