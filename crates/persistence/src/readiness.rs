@@ -21,6 +21,18 @@ pub enum NotReady {
     },
 }
 
+impl NotReady {
+    /// The failing check in one fixed word, for anything that asks over HTTP; the error itself,
+    /// with hosts, names and labels, is for the log.
+    pub fn check(&self) -> &'static str {
+        match self {
+            Self::Unreachable(_) => "database",
+            Self::PendingMigrations(_) => "migrations",
+            Self::EnumDrift { .. } => "enum_labels",
+        }
+    }
+}
+
 pub async fn check_ready(db: &DatabaseConnection) -> Result<(), NotReady> {
     db.execute_unprepared("SELECT 1").await?;
     let pending = Migrator::get_pending_migrations(db).await?;
