@@ -13,7 +13,10 @@ pub enum LogFormat {
     Json,
 }
 
+/// `--help` shows each variable's name but never its value, for every argument: help lands in
+/// terminals and CI logs, and a value may be a password (`DATABASE_URL`) or a key.
 #[derive(Debug, Clone, clap::Args)]
+#[command(mut_args(|arg| arg.hide_env_values(true)))]
 pub struct Config {
     /// Database URL: SQLite for one machine, `postgres://…` in production.
     #[arg(
