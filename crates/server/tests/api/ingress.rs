@@ -106,6 +106,22 @@ async fn readiness_names_the_failing_check_and_nothing_more() {
     let (status, body) = app.get("/readyz").await;
     assert_eq!((status.as_u16(), body.as_str()), (503, "enum_labels"));
 
+    // A newer release's migration (the migration Job ran before this pod was replaced).
+    conn.execute_unprepared(
+        "INSERT INTO seaql_migrations (version, applied_at) \
+         VALUES ('m29990101_000001_from_a_newer_release', 0)",
+    )
+    .await
+    .unwrap();
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!((status.as_u16(), body.as_str()), (503, "migrations"));
+
+    conn.execute_unprepared(
+        "DELETE FROM seaql_migrations WHERE version = \
+         (SELECT MAX(version) FROM seaql_migrations)",
+    )
+    .await
+    .unwrap();
     conn.execute_unprepared(
         "DELETE FROM seaql_migrations WHERE version = \
          (SELECT MAX(version) FROM seaql_migrations)",
