@@ -13,6 +13,10 @@ pub enum NotReady {
     Unreachable(#[from] DbErr),
     #[error("migrations not applied: {0:?}")]
     PendingMigrations(Vec<String>),
+    /// Reachable, but the applied migrations cannot be compared with the code's: most often
+    /// the database has one this code does not know (a newer release migrated it).
+    #[error("applied migrations do not match the code's: {0}")]
+    UnknownMigrations(DbErr),
     #[error("enum {name} drifted: database has {database:?}, code has {code:?}")]
     EnumDrift {
         name: &'static str,
@@ -21,9 +25,23 @@ pub enum NotReady {
     },
 }
 
+impl NotReady {
+    /// The failing check in one fixed word, for anything that asks over HTTP; the error itself,
+    /// with hosts, names and labels, is for the log.
+    pub fn check(&self) -> &'static str {
+        match self {
+            Self::Unreachable(_) => "database",
+            Self::PendingMigrations(_) | Self::UnknownMigrations(_) => "migrations",
+            Self::EnumDrift { .. } => "enum_labels",
+        }
+    }
+}
+
 pub async fn check_ready(db: &DatabaseConnection) -> Result<(), NotReady> {
     db.execute_unprepared("SELECT 1").await?;
-    let pending = Migrator::get_pending_migrations(db).await?;
+    let pending = Migrator::get_pending_migrations(db)
+        .await
+        .map_err(NotReady::UnknownMigrations)?;
     if !pending.is_empty() {
         return Err(NotReady::PendingMigrations(
             pending.iter().map(|m| m.name().to_owned()).collect(),

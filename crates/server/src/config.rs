@@ -13,7 +13,10 @@ pub enum LogFormat {
     Json,
 }
 
+/// `--help` shows each variable's name but never its value, for every argument: help lands in
+/// terminals and CI logs, and a value may be a password (`DATABASE_URL`) or a key.
 #[derive(Debug, Clone, clap::Args)]
+#[command(mut_args(|arg| arg.hide_env_values(true)))]
 pub struct Config {
     /// Database URL: SQLite for one machine, `postgres://…` in production.
     #[arg(
@@ -21,7 +24,7 @@ pub struct Config {
         env = "DATABASE_URL",
         default_value = "sqlite://data/avatar-studio.db?mode=rwc"
     )]
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// Largest number of pooled database connections.
     #[arg(long, env = "DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
     pub database_max_connections: u32,
@@ -158,6 +161,42 @@ pub struct Config {
     pub training_deadline_secs: u64,
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "pretty")]
     pub log_format: LogFormat,
+}
+
+/// `DATABASE_URL`, whose `Debug` hides the password (and the query, where `sslpassword` may
+/// sit), so a `Config` that ends up in a log or a panic message does not carry it. It reads as
+/// the `&str` the drivers take.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        Self(url)
+    }
+}
+
+impl std::ops::Deref for DatabaseUrl {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match reqwest::Url::parse(&self.0) {
+            Ok(mut url) => {
+                if url.password().is_some() {
+                    let _ = url.set_password(Some("***"));
+                }
+                url.set_query(None);
+                url.set_fragment(None);
+                f.debug_tuple("DatabaseUrl").field(&url.as_str()).finish()
+            }
+            Err(_) => f.write_str("DatabaseUrl([unparsable, not shown])"),
+        }
+    }
 }
 
 /// One line naming the variable at fault.
@@ -324,7 +363,7 @@ mod tests {
     fn defaults_follow_the_contract() {
         let config = parse(&["--telegram-bot-token", "1:abc"]);
         assert_eq!(
-            config.database_url,
+            &*config.database_url,
             "sqlite://data/avatar-studio.db?mode=rwc"
         );
         assert_eq!(config.listen_addr.to_string(), "0.0.0.0:8080");
@@ -332,6 +371,25 @@ mod tests {
         assert_eq!((config.generation_cost, config.training_cost), (5, 150));
         assert_eq!(config.mode(), super::Mode::Polling);
         config.validate().unwrap();
+    }
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let config = parse(&[
+            "--telegram-bot-token",
+            "1:abc",
+            "--database-url",
+            "postgres://app:hunter2@db.internal:5432/app?sslpassword=swordfish",
+        ]);
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains("hunter2") && !printed.contains("swordfish"),
+            "{printed}"
+        );
+        assert!(printed.contains("postgres://app:***@db.internal:5432/app"));
+        assert!(
+            !format!("{:?}", super::DatabaseUrl::from("::no url:pw".to_owned())).contains("pw")
+        );
     }
 
     #[test]

@@ -14,15 +14,17 @@ pub async fn live() -> &'static str {
 }
 
 /// Readiness: not draining, database reachable and migrated, status labels as in the code.
+/// Anyone who reaches the pod may ask, so a failure answers one fixed word naming the check
+/// (`draining`, `database`, `migrations`, `enum_labels`); the error itself goes to the log.
 pub async fn ready(State(app): State<AppState>) -> impl IntoResponse {
     if app.is_draining() {
-        return (StatusCode::SERVICE_UNAVAILABLE, "draining".to_owned());
+        return (StatusCode::SERVICE_UNAVAILABLE, "draining");
     }
     match studio_persistence::check_ready(&app.db).await {
-        Ok(()) => (StatusCode::OK, "ready".to_owned()),
+        Ok(()) => (StatusCode::OK, "ready"),
         Err(err) => {
-            tracing::warn!(error = %err, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, err.to_string())
+            tracing::warn!(check = err.check(), error = %err, "not ready");
+            (StatusCode::SERVICE_UNAVAILABLE, err.check())
         }
     }
 }

@@ -82,9 +82,55 @@ async fn database_outage_answers_503_so_telegram_retries() {
         .await
         .unwrap();
     assert_eq!(app.post_update(&text_update(2, 10, "/start")).await, 503);
-    assert_eq!(app.get("/readyz").await.0, 503);
+    // One word names the failing check; the driver's error (host, database name) is logged.
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!((status.as_u16(), body.as_str()), (503, "database"));
     assert_eq!(app.get("/healthz").await.0, 200, "alive, just not ready");
     app.shutdown.cancel();
+}
+
+/// `/readyz` is reachable by anything that can reach the pod: its body names the failing check
+/// in one word and never carries the error (migration names, labels, the driver's text).
+#[tokio::test]
+async fn readiness_names_the_failing_check_and_nothing_more() {
+    use sea_orm::ConnectionTrait;
+    let (db, telegram) = fresh(Backend::Postgres).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::IngressOnly).await;
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!((status.as_u16(), body.as_str()), (200, "ready"));
+    let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+
+    conn.execute_unprepared("ALTER TYPE avatar_status ADD VALUE 'drifted_label_sentinel'")
+        .await
+        .unwrap();
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!((status.as_u16(), body.as_str()), (503, "enum_labels"));
+
+    // A newer release's migration (the migration Job ran before this pod was replaced).
+    conn.execute_unprepared(
+        "INSERT INTO seaql_migrations (version, applied_at) \
+         VALUES ('m29990101_000001_from_a_newer_release', 0)",
+    )
+    .await
+    .unwrap();
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!((status.as_u16(), body.as_str()), (503, "migrations"));
+
+    conn.execute_unprepared(
+        "DELETE FROM seaql_migrations WHERE version = \
+         (SELECT MAX(version) FROM seaql_migrations)",
+    )
+    .await
+    .unwrap();
+    conn.execute_unprepared(
+        "DELETE FROM seaql_migrations WHERE version = \
+         (SELECT MAX(version) FROM seaql_migrations)",
+    )
+    .await
+    .unwrap();
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!((status.as_u16(), body.as_str()), (503, "migrations"));
+    app.stop().await;
 }
 
 on_both_backends!(a_repeated_start_is_answered_once);
