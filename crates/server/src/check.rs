@@ -87,6 +87,13 @@ async fn database(report: &mut Report, config: &Config) {
                 names.join(", ")
             ),
         ),
+        Err(NotReady::UnknownMigrations(err)) => report.fix(
+            part,
+            format_args!(
+                "applied migrations unknown to this release ({err}): deploy the release that \
+                 migrated the database"
+            ),
+        ),
         Err(drift @ NotReady::EnumDrift { .. }) => report.fix(
             part,
             format_args!("{drift}: deploy the release that matches the schema, or migrate"),
