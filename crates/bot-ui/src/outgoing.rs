@@ -138,6 +138,20 @@ impl Outgoing {
         }
     }
 
+    /// Answers to a query that Telegram stops waiting for (a button press after about 15 s,
+    /// a pre-checkout query after 10 s): they are sent the moment they are decided, not
+    /// queued behind messages.
+    pub fn answers_a_query(&self) -> bool {
+        match self {
+            Self::AnswerCallback { .. } | Self::AnswerPreCheckout { .. } => true,
+            Self::Send { .. }
+            | Self::SendTagged { .. }
+            | Self::Edit { .. }
+            | Self::Delete { .. }
+            | Self::Invoice { .. } => false,
+        }
+    }
+
     pub fn method(&self) -> &'static str {
         match self {
             Self::Send { screen, .. } if screen.photo.is_some() => "sendPhoto",

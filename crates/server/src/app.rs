@@ -206,6 +206,18 @@ impl Application {
     }
 
     fn spawn_workers(&self, workers: &mut JoinSet<()>, cancel: &CancellationToken) {
+        let sender = Sender {
+            db: self.state.db.clone(),
+            telegram: self.telegram.clone(),
+            limits: SendLimits {
+                global_per_second: self.config.telegram_global_rate,
+                chat_per_second: self.config.telegram_chat_rate,
+            },
+            outbox_stored: Arc::clone(&self.outbox_stored),
+            storage: self.services.storage.clone(),
+            concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),
+            lease: self.config.lease() * 2,
+        };
         let dispatcher = Dispatcher {
             db: self.state.db.clone(),
             inbox_stored: Arc::clone(&self.inbox_stored),
@@ -216,6 +228,7 @@ impl Application {
             services: Arc::clone(&self.services),
             jobs_queued: Arc::clone(&self.jobs_wake),
             prompts_queued: Arc::clone(&self.prompts_wake),
+            sender: sender.clone(),
         };
         workers.spawn(dispatcher.run(cancel.clone()));
         let prompts = PromptWorker {
@@ -262,18 +275,6 @@ impl Application {
             outbox_stored: Arc::clone(&self.outbox_stored),
         };
         workers.spawn(training.run(cancel.clone()));
-        let sender = Sender {
-            db: self.state.db.clone(),
-            telegram: self.telegram.clone(),
-            limits: SendLimits {
-                global_per_second: self.config.telegram_global_rate,
-                chat_per_second: self.config.telegram_chat_rate,
-            },
-            outbox_stored: Arc::clone(&self.outbox_stored),
-            storage: self.services.storage.clone(),
-            concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),
-            lease: self.config.lease() * 2,
-        };
         workers.spawn(sender.run(cancel.clone()));
         let janitor = crate::janitor::Janitor {
             db: self.state.db.clone(),

@@ -42,6 +42,8 @@ pub struct Dispatcher {
     /// How long a claimed update is ours before another replica may take it over.
     pub lease: Duration,
     pub services: Arc<Services>,
+    /// Sends the answers a commit decided, before anything else (see `AfterCommit::answers`).
+    pub sender: crate::outbound::Sender,
 }
 
 /// Why a batch could not commit as one.
@@ -205,6 +207,7 @@ impl Dispatcher {
     /// Removes stored files whose rows are gone. A failure leaves an orphaned file, never a
     /// row without its file, so it is logged and not retried.
     async fn after_commit(&self, after: AfterCommit) {
+        self.sender.answer_now(after.answers).await;
         if after.jobs_queued {
             self.jobs_queued.notify_one();
         }

@@ -114,6 +114,18 @@ impl Sender {
         }
     }
 
+    /// Sends answers that were stored already claimed (`outbox::enqueue_claimed`), all at
+    /// once: they are not messages, so they take no moment from the pace and wait for nothing.
+    pub async fn answer_now(&self, calls: Vec<ClaimedCall>) {
+        let mut sends = JoinSet::new();
+        for call in calls {
+            let sender = self.clone();
+            let span = tracing::info_span!("send", chat_id = %call.chat_id, method = %call.method, outbox_id = call.id);
+            sends.spawn(async move { sender.deliver(call, None).await }.instrument(span));
+        }
+        while sends.join_next().await.is_some() {}
+    }
+
     /// When each claimed call may leave: messages at the moments reserved for them from the
     /// bot's pace (one statement for the batch), other calls at once. If the pace cannot be
     /// read, the batch is put back to be claimed again shortly.

@@ -68,6 +68,41 @@ pub async fn enqueue_tagged(
     Ok(())
 }
 
+/// Enqueues a call the caller sends itself right after its transaction commits: answers to a
+/// button or a payment, which Telegram times out (15 s, 10 s) and so cannot wait behind the
+/// sender's queue. The row is born claimed, leased for `lease`, so no sender takes it meanwhile;
+/// the caller settles it like a claimed call, and if the caller dies first the senders send it
+/// once the lease ends.
+pub async fn enqueue_claimed(
+    db: &impl ConnectionTrait,
+    chat: ChatId,
+    method: &str,
+    payload: &str,
+    lease: Duration,
+) -> Result<ClaimedCall, RepoError> {
+    let now = now_ms();
+    let row = outbox::ActiveModel {
+        chat_id: Set(chat.0),
+        method: Set(method.to_owned()),
+        payload: Set(payload.to_owned()),
+        state: Set(OutboxState::Pending),
+        attempts: Set(0),
+        next_attempt_ms: Set(now),
+        lease_until_ms: Set(Some(now + millis(lease))),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let id = Outbox::insert(row).exec(db).await?.last_insert_id;
+    Ok(ClaimedCall {
+        id,
+        attempts: 0,
+        chat_id: chat,
+        method: method.to_owned(),
+        payload: payload.to_owned(),
+        tag: None,
+    })
+}
+
 pub async fn claim(
     db: &impl ConnectionTrait,
     limit: u32,

@@ -174,12 +174,20 @@ impl Context {
 
     /// Writes the decided calls to the outbox and the dialog, if it changed; hands back what
     /// must wait for the commit.
-    pub async fn save(self, txn: &DatabaseTransaction) -> Result<AfterCommit, HandleError> {
+    pub async fn save(mut self, txn: &DatabaseTransaction) -> Result<AfterCommit, HandleError> {
         for tag in &self.forget_tags {
             sent_messages::forget(txn, ChatId(self.chat), tag).await?;
         }
         for call in &self.outgoing {
             let payload = call.payload().to_string();
+            if call.answers_a_query() {
+                let chat = ChatId(call.chat());
+                let claimed =
+                    outbox::enqueue_claimed(txn, chat, call.method(), &payload, ANSWER_LEASE)
+                        .await?;
+                self.after_commit.answers.push(claimed);
+                continue;
+            }
             outbox::enqueue_tagged(
                 txn,
                 ChatId(call.chat()),
@@ -202,6 +210,10 @@ impl Context {
         Ok(self.after_commit)
     }
 }
+
+/// How long an answer sent after the commit is this process's alone: after a crash, the
+/// senders answer in time for a payment's 10 s.
+const ANSWER_LEASE: std::time::Duration = std::time::Duration::from_secs(5);
 
 fn profile(from: &User) -> users::TelegramProfile {
     users::TelegramProfile {

@@ -38,6 +38,8 @@ pub struct AfterCommit {
     pub fal_cancels: Vec<String>,
     /// Whether prompt workers should look for new requests to the language model.
     pub prompts_queued: bool,
+    /// Answers to button presses and pre-checkout queries, stored and claimed, to send now.
+    pub answers: Vec<studio_persistence::repos::outbox::ClaimedCall>,
 }
 
 impl AfterCommit {
@@ -47,6 +49,7 @@ impl AfterCommit {
         self.jobs_queued |= other.jobs_queued;
         self.fal_cancels.extend(other.fal_cancels);
         self.prompts_queued |= other.prompts_queued;
+        self.answers.extend(other.answers);
     }
 }
 

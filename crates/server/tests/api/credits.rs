@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 use studio_domain::{Credits, TelegramUserId, UserId};
 use studio_persistence::repos::{ledger, users};
 use studio_server::app::Workers;
-use studio_testkit::{Backend, FakeTelegram, TestDb};
+use studio_testkit::{Backend, FakeTelegram, Limits, TestDb};
 
-use crate::support::{TOKEN, TestApp, fresh, last_text, person, tap, text};
+use crate::support::{PATIENCE, TOKEN, TestApp, fresh, last_text, person, tap, text};
 
 fn pre_checkout(id: i64, user: i64, payload: &str, stars: u32) -> Value {
     json!({"update_id": id, "pre_checkout_query": {"id": format!("pc{id}"), "from": person(user, "en"),
@@ -87,6 +87,47 @@ async fn stars_top_up_credits_once_and_declines_removed_packages() {
         "{}",
         last_text(&telegram)
     );
+    app.stop().await;
+}
+
+/// Telegram cancels a payment whose pre-checkout query is not answered within 10 s, however
+/// many messages the bot has queued: the answer leaves when decided, not after the queue.
+#[tokio::test]
+async fn a_payment_is_answered_before_the_queued_messages() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    telegram.enforce(Limits {
+        per_second: 30,
+        chat_gap: std::time::Duration::from_millis(10),
+    });
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let queued = 300;
+    for i in 0..queued {
+        assert_eq!(
+            app.post_update(&text(100 + i, 5_000 + i, "en", "/start"))
+                .await,
+            200
+        );
+    }
+    let payer = 960;
+    app.post_update(&pre_checkout(99_999, payer, "topup:100:50", 50))
+        .await;
+    let [answer] = telegram
+        .wait_for("answerPreCheckoutQuery", 1, PATIENCE)
+        .await
+        .try_into()
+        .unwrap();
+    assert_eq!(answer.body["ok"], true);
+    let sent_before = telegram
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| c.at < answer.at)
+        .count();
+    // At Telegram's pace the queue takes about 11 s; the answer came before half of it.
+    assert!(
+        sent_before < usize::try_from(queued / 2).unwrap(),
+        "{sent_before} of {queued} messages went before the payment's answer"
+    );
+    assert_eq!(telegram.rate_limited(), 0);
     app.stop().await;
 }
 
