@@ -15,6 +15,9 @@ pub struct Context {
     pub first_name: String,
     pub language: Language,
     pub callback: Option<CallbackQuery>,
+    /// The words the pressed button's answer shows, if a use case chose any. The answer itself
+    /// is not a use case's to send: `save` sends exactly one for every button press.
+    callback_toast: Option<String>,
     pub dialog: Dialog,
     stored_dialog: Dialog,
     outgoing: Vec<Outgoing>,
@@ -61,6 +64,7 @@ impl Context {
             first_name: from.first_name.clone(),
             language,
             callback: update.callback_query.clone(),
+            callback_toast: None,
             stored_dialog: dialog.clone(),
             dialog,
             outgoing: Vec::new(),
@@ -88,6 +92,7 @@ impl Context {
             language: crate::notify::language(&user),
             user: Some(user),
             callback: None,
+            callback_toast: None,
             stored_dialog: dialog.clone(),
             dialog,
             outgoing: Vec::new(),
@@ -152,14 +157,12 @@ impl Context {
         }
     }
 
-    /// Stops the pressed button's spinner; queued first, so it goes out before the screen.
+    /// Chooses the words the pressed button's answer shows (`None`: just stop the spinner).
+    /// Telegram takes one answer per press, so the answer is not sent here: `save` sends
+    /// exactly one, with the last words chosen, whether or not a use case called this.
     pub fn answer_callback(&mut self, toast: Option<&str>) {
-        if let Some(query) = &self.callback {
-            self.outgoing.push(Outgoing::AnswerCallback {
-                chat: self.chat,
-                query_id: query.id.clone(),
-                text: toast.map(str::to_owned),
-            });
+        if let Some(toast) = toast {
+            self.callback_toast = Some(toast.to_owned());
         }
     }
 
@@ -178,7 +181,13 @@ impl Context {
         for tag in &self.forget_tags {
             sent_messages::forget(txn, ChatId(self.chat), tag).await?;
         }
-        for call in &self.outgoing {
+        // The press's one answer first: sent after the commit, before anything the chat waits for.
+        let answer = self.callback.take().map(|query| Outgoing::AnswerCallback {
+            chat: self.chat,
+            query_id: query.id,
+            text: self.callback_toast.take(),
+        });
+        for call in answer.iter().chain(&self.outgoing) {
             let payload = call.payload().to_string();
             if call.answers_a_query() {
                 let chat = ChatId(call.chat());
