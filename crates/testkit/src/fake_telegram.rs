@@ -36,6 +36,8 @@ struct Inner {
     recent: VecDeque<std::time::Instant>,
     last_in_chat: std::collections::HashMap<i64, std::time::Instant>,
     rate_limited: usize,
+    /// Callback queries answered so far: Telegram takes one answer per query.
+    answered_queries: std::collections::HashSet<String>,
 }
 
 /// Telegram's sending limits, enforced with 429 `retry_after` like Telegram does.
@@ -56,6 +58,19 @@ fn is_message(method: &str) -> bool {
 }
 
 impl Inner {
+    /// What Telegram refuses outright, as it words it.
+    fn refuse(&mut self, method: &str, body: &Value) -> Option<Response> {
+        if method == "answerCallbackQuery" {
+            let id = body.get("callback_query_id").and_then(Value::as_str)?;
+            if !self.answered_queries.insert(id.to_owned()) {
+                return Some(bad_request(
+                    "query is too old and response timeout expired or query ID is invalid",
+                ));
+            }
+        }
+        None
+    }
+
     /// `Some(retry_after)` if this call breaks a limit; records it otherwise.
     fn over_limit(&mut self, method: &str, body: &Value) -> Option<u64> {
         let limits = self.limits?;
@@ -233,6 +248,9 @@ async fn answer(
         if method == "getFile" {
             return get_file(&inner, &body);
         }
+        if let Some(refusal) = inner.refuse(&method, &body) {
+            return refusal;
+        }
         if let Some(retry_after) = inner.over_limit(&method, &body) {
             let body = json!({"ok": false, "error_code": 429,
                 "description": format!("Too Many Requests: retry after {retry_after}"),
@@ -255,6 +273,12 @@ async fn answer(
     };
     shared.changed();
     response
+}
+
+fn bad_request(description: &str) -> Response {
+    let body = json!({"ok": false, "error_code": 400,
+        "description": format!("Bad Request: {description}")});
+    (StatusCode::BAD_REQUEST, Json(body)).into_response()
 }
 
 async fn download(

@@ -164,12 +164,22 @@ async fn prompts_outside_the_bounds_get_a_clear_line() {
     );
     // A stale ratio button (no prompt waiting) queues nothing.
     s.app.send(&tap(next_id(), user, "1:m:main")).await;
-    s.app.send(&tap(next_id(), user, "1:g:r:0")).await;
+    let stale = next_id();
+    s.app.send(&tap(stale, user, "1:g:r:0")).await;
     assert!(
         last_text(&s.telegram).contains("outdated"),
         "{}",
         last_text(&s.telegram)
     );
+    // One answer per press, Telegram takes no second: the toast is in it.
+    let answers: Vec<_> = s
+        .telegram
+        .calls_to("answerCallbackQuery")
+        .into_iter()
+        .filter(|c| c.body["callback_query_id"] == format!("q{stale}"))
+        .collect();
+    assert_eq!(answers.len(), 1, "{answers:?}");
+    assert_eq!(answers[0].body["text"], "Outdated button");
     assert!(
         generations_of(&s.app, user_id(&s.app, user).await)
             .await
