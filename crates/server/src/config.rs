@@ -239,7 +239,7 @@ impl Config {
             return Err(invalid("WEBHOOK_PATH", "must start with /"));
         }
         if let Some(url) = &self.public_url {
-            http_url("PUBLIC_URL", url)?;
+            webhook_url(url)?;
             let secret = self.telegram_webhook_secret.as_ref().ok_or_else(|| {
                 invalid("TELEGRAM_WEBHOOK_SECRET", "required when PUBLIC_URL is set")
             })?;
@@ -328,17 +328,51 @@ fn http_url(variable: &'static str, url: &str) -> Result<(), ConfigError> {
     }
 }
 
-/// Telegram allows 1–256 characters of `A-Za-z0-9_-`.
+/// Telegram delivers webhooks only over HTTPS, and only to ports 443, 80, 88 and 8443: any
+/// other `PUBLIC_URL` would be refused by `setWebhook`, after the deploy.
+fn webhook_url(url: &str) -> Result<(), ConfigError> {
+    const PORTS: [u16; 4] = [443, 80, 88, 8443];
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| invalid("PUBLIC_URL", format!("not a URL: {e}")))?;
+    if parsed.scheme() != "https" {
+        return Err(invalid(
+            "PUBLIC_URL",
+            "Telegram delivers webhooks only to https:// URLs",
+        ));
+    }
+    match parsed.port_or_known_default() {
+        Some(port) if PORTS.contains(&port) => Ok(()),
+        _ => Err(invalid(
+            "PUBLIC_URL",
+            "Telegram delivers webhooks only to ports 443, 80, 88 and 8443",
+        )),
+    }
+}
+
+/// Fewest characters a webhook secret may have: it alone stands between the internet and a
+/// forged update (a `successful_payment` included), so it must not be guessable. 32 is what
+/// `openssl rand -hex 16` prints.
+pub const MIN_WEBHOOK_SECRET: usize = 32;
+
+/// Telegram allows 1–256 characters of `A-Za-z0-9_-`; we ask for at least `MIN_WEBHOOK_SECRET`.
 fn validate_secret(secret: &str) -> Result<(), ConfigError> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    if (1..=256).contains(&secret.len()) && secret.chars().all(allowed) {
-        Ok(())
-    } else {
-        Err(invalid(
+    if !secret.chars().all(allowed) || secret.len() > 256 {
+        return Err(invalid(
             "TELEGRAM_WEBHOOK_SECRET",
-            "1–256 characters of A-Z a-z 0-9 _ -",
-        ))
+            "at most 256 characters of A-Z a-z 0-9 _ - (Telegram's rule)",
+        ));
     }
+    if secret.len() < MIN_WEBHOOK_SECRET {
+        return Err(invalid(
+            "TELEGRAM_WEBHOOK_SECRET",
+            format!(
+                "{} characters is guessable; use at least {MIN_WEBHOOK_SECRET} (openssl rand -hex 16)",
+                secret.len()
+            ),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -430,6 +464,34 @@ mod tests {
                 .to_string()
                 .starts_with("TELEGRAM_WEBHOOK_SECRET:")
         );
+        let secret = "0123456789abcdef0123456789abcdef";
+        for (url, secret, variable) in [
+            ("http://bot.example", secret, "PUBLIC_URL:"),
+            ("https://bot.example:8080", secret, "PUBLIC_URL:"),
+            ("https://bot.example", "abc123", "TELEGRAM_WEBHOOK_SECRET:"),
+        ] {
+            let config = parse(&[
+                "--telegram-bot-token",
+                "1:abc",
+                "--public-url",
+                url,
+                "--telegram-webhook-secret",
+                secret,
+            ]);
+            let error = config.validate().unwrap_err().to_string();
+            assert!(error.starts_with(variable), "{url} {secret}: {error}");
+        }
+        for url in ["https://bot.example", "https://bot.example:8443/x"] {
+            let config = parse(&[
+                "--telegram-bot-token",
+                "1:abc",
+                "--public-url",
+                url,
+                "--telegram-webhook-secret",
+                secret,
+            ]);
+            config.validate().unwrap();
+        }
         let config = parse(&["--telegram-bot-token", "1:abc", "--storage-url", "ftp://x"]);
         assert!(
             config

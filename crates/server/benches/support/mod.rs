@@ -5,7 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The webhook secret the benchmarks' servers run with.
-pub const SECRET: &str = "bench-secret";
+pub const SECRET: &str = "bench-secret-0123456789abcdef0123456789";
 
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0

@@ -11,7 +11,7 @@ use studio_testkit::{Backend, FakeTelegram, TestDb};
 use tokio_util::sync::CancellationToken;
 
 pub const TOKEN: &str = "123456:TEST-token-never-in-logs";
-pub const SECRET: &str = "webhook-secret_42";
+pub const SECRET: &str = "webhook-secret_42-0123456789abcdef";
 /// A safety net against hangs, not a synchronisation: tests wait for conditions.
 pub const PATIENCE: Duration = Duration::from_secs(20);
 

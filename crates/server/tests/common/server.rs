@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 pub const TOKEN: &str = "777001:SECRET-token-must-not-leak";
-pub const WEBHOOK_SECRET: &str = "webhook-secret-must-not-leak";
+pub const WEBHOOK_SECRET: &str = "webhook-secret-must-not-leak-0123456789";
 pub const FAL_KEY: &str = "fal-key-must-not-leak";
 pub const PATIENCE: Duration = Duration::from_secs(30);
 
