@@ -230,13 +230,33 @@ pub fn texts(language: Language) -> &'static Texts {
     }
 }
 
-/// Fills `{slot}`s of a template with escaped values.
+/// Fills `{slot}`s of a template with escaped values, in one pass over the template: a value
+/// is never read again for slots, so an avatar named `{prompt}` stays its name. A `{` that
+/// opens no known slot is kept as written.
 pub fn fill(template: &str, slots: &[(&str, &str)]) -> String {
-    slots
-        .iter()
-        .fold(template.to_owned(), |acc, (slot, value)| {
-            acc.replace(&format!("{{{slot}}}"), &escape(value))
-        })
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let known = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            let (_, value) = slots.iter().find(|(slot, _)| *slot == name)?;
+            Some((value, close))
+        });
+        match known {
+            Some((value, close)) => {
+                out.push_str(&escape(value));
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -250,6 +270,18 @@ mod tests {
         for language in Language::ALL {
             assert!(!texts(language).greeting.is_empty());
         }
+    }
+
+    #[test]
+    fn a_value_is_never_read_for_slots() {
+        assert_eq!(
+            fill(
+                "{name}: {prompt}",
+                &[("name", "{prompt}"), ("prompt", "a cat")]
+            ),
+            "{prompt}: a cat"
+        );
+        assert_eq!(fill("{a} {unknown} {", &[("a", "x")]), "x {unknown} {");
     }
 
     #[test]
