@@ -110,6 +110,25 @@ async fn translates_to_the_answer_text() {
     assert!(request.image_url().is_none());
 }
 
+/// Reasoning models refuse any temperature but the default: none is sent to them.
+#[tokio::test]
+async fn a_reasoning_model_gets_no_temperature() {
+    let fake = FakeOpenAi::start().await;
+    for model in ["gpt-5-mini", "o4-mini", "openrouter/o3"] {
+        let key = SecretString::from("sk-test-never-in-logs");
+        let client = OpenAiClient::new(reqwest::Client::new(), &fake.url, key, model);
+        assert!(client.translate("кот").await.is_ok(), "{model}");
+    }
+    for request in fake.requests() {
+        assert_eq!(request.status, 200);
+        assert!(
+            request.body.get("temperature").is_none(),
+            "{}",
+            request.body
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_model_check_reaches_the_api() {
     let (_fake, client) = client().await;

@@ -139,6 +139,15 @@ fn image_urls(body: &Value) -> Vec<&str> {
         .collect()
 }
 
+/// Reasoning models (o-series, the gpt-5 family) take only the default temperature.
+fn is_reasoning_model(model: &str) -> bool {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    let o_series = name
+        .strip_prefix('o')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    o_series || name.starts_with("gpt-5")
+}
+
 /// Why the real API would refuse this request, if it would.
 fn shape_error(headers: &HeaderMap, body: &Value) -> Option<&'static str> {
     let bearer = headers
@@ -153,6 +162,14 @@ fn shape_error(headers: &HeaderMap, body: &Value) -> Option<&'static str> {
     }
     if !body["messages"].is_array() {
         return Some("missing messages");
+    }
+    let temperature = body.get("temperature").and_then(Value::as_f64);
+    if is_reasoning_model(body["model"].as_str().unwrap_or_default())
+        && temperature.is_some_and(|t| (t - 1.0).abs() > f64::EPSILON)
+    {
+        return Some(
+            "Unsupported value: 'temperature' does not support 0 with this model. Only the default (1) value is supported.",
+        );
     }
     // A Telegram file link (`…/file/bot<token>/…`), wherever the Bot API lives.
     let text = body.to_string();

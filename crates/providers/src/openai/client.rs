@@ -90,14 +90,17 @@ impl OpenAiClient {
 
     /// Translates an image prompt to English.
     pub async fn translate(&self, text: &str) -> Result<String, OpenAiError> {
-        let body = json!({
+        let mut body = json!({
             "model": self.model,
-            "temperature": 0,
             "messages": [
                 {"role": "system", "content": TRANSLATE},
                 {"role": "user", "content": text},
             ],
         });
+        // A translation should not vary; reasoning models refuse any but the default.
+        if takes_temperature(&self.model) {
+            body["temperature"] = 0.into();
+        }
         self.twice(&body, |content| {
             let english = content.trim().trim_matches('"').trim();
             (!english.is_empty()).then(|| english.to_owned())
@@ -176,4 +179,15 @@ impl OpenAiClient {
         // A cut-off answer is read like any other: a truncated JSON fails to parse.
         Ok(choice.message.content.unwrap_or_default())
     }
+}
+
+/// Whether a model accepts a `temperature` other than the default. Reasoning models (the
+/// o-series, the gpt-5 family) answer 400 `unsupported_value`; a name may carry a router's
+/// prefix (`openai/o3`).
+fn takes_temperature(model: &str) -> bool {
+    let name = model.rsplit('/').next().unwrap_or(model);
+    let o_series = name
+        .strip_prefix('o')
+        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
+    !(o_series || name.starts_with("gpt-5"))
 }
