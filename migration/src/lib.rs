@@ -12,6 +12,7 @@ mod m20261125_000002_generation_jobs;
 mod m20261125_000003_training_jobs;
 mod m20261125_000004_prompt_jobs;
 mod m20261130_000005_send_pace;
+mod m20261130_000006_photo_file_ids;
 mod sql_files;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_training_jobs::Migration),
             Box::new(m20261125_000004_prompt_jobs::Migration),
             Box::new(m20261130_000005_send_pace::Migration),
+            Box::new(m20261130_000006_photo_file_ids::Migration),
         ]
     }
 }

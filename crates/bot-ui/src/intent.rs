@@ -15,6 +15,9 @@ pub struct UploadedFile {
     pub file_id: String,
     /// The size Telegram declares; checked again while downloading.
     pub declared_size: Option<u64>,
+    /// Sent as a compressed photo, so `file_id` is a photo's; a file's id is a document's,
+    /// which Telegram will not show as a photo.
+    pub as_photo: bool,
 }
 
 /// Why a reference for a prompt was not taken; each gets its own answer.
@@ -185,16 +188,17 @@ fn reference_intent(avatar: AvatarId, message: &Message) -> Intent {
     if message.sticker.is_some() {
         return rejected(ReferenceRejection::Sticker);
     }
-    let (file_id, size) = if let Some(largest) = message.photo.as_ref().and_then(|s| s.last()) {
-        (&largest.file_id, largest.file_size)
-    } else if let Some(document) = &message.document {
-        if !is_image_file(document) {
-            return rejected(ReferenceRejection::NotAnImage);
-        }
-        (&document.file_id, document.file_size)
-    } else {
-        return rejected(ReferenceRejection::NotAPhoto);
-    };
+    let (file_id, size, as_photo) =
+        if let Some(largest) = message.photo.as_ref().and_then(|s| s.last()) {
+            (&largest.file_id, largest.file_size, true)
+        } else if let Some(document) = &message.document {
+            if !is_image_file(document) {
+                return rejected(ReferenceRejection::NotAnImage);
+            }
+            (&document.file_id, document.file_size, false)
+        } else {
+            return rejected(ReferenceRejection::NotAPhoto);
+        };
     if size.is_some_and(|size| size > MAX_PHOTO_BYTES) {
         return rejected(ReferenceRejection::TooLarge);
     }
@@ -202,6 +206,7 @@ fn reference_intent(avatar: AvatarId, message: &Message) -> Intent {
         avatar,
         file_id: file_id.clone(),
         declared_size: size,
+        as_photo,
     })
 }
 
@@ -225,6 +230,7 @@ fn upload_intent(avatar: AvatarId, message: &Message) -> Intent {
             avatar,
             file_id: largest.file_id.clone(),
             declared_size: largest.file_size,
+            as_photo: true,
         });
     }
     match &message.document {
@@ -232,6 +238,7 @@ fn upload_intent(avatar: AvatarId, message: &Message) -> Intent {
             avatar,
             file_id: document.file_id.clone(),
             declared_size: document.file_size,
+            as_photo: false,
         }),
         None => Intent::NeedPhoto { avatar },
     }

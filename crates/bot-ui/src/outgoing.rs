@@ -22,11 +22,16 @@ pub enum Photo {
     /// A file Telegram already has: sent by its `file_id`, nothing uploaded.
     Telegram(String),
     /// A file in our storage, uploaded by the sender; the sent photo's `file_id` is recorded
-    /// on the generation, if any, so the next time is a `Telegram` one.
-    Stored {
-        key: String,
-        generation: Option<GenerationId>,
-    },
+    /// where `remember` says, so the next time is a `Telegram` one.
+    Stored { key: String, remember: Remember },
+}
+
+/// Whose photo an upload shows: the row that keeps the `file_id` Telegram gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Remember {
+    Generation(GenerationId),
+    /// A training photo (its `avatar_photos` id); one sent as a file has no photo id before.
+    AvatarPhoto(i64),
 }
 
 /// The field of an outgoing call's payload that asks the sender to upload a stored file (as
@@ -34,11 +39,26 @@ pub enum Photo {
 /// sender reads it.
 pub const UPLOAD_FIELD: &str = "upload";
 
-/// What `UPLOAD_FIELD` holds.
+/// What `UPLOAD_FIELD` holds: where the file is, and which row keeps the id Telegram gives it
+/// (at most one is set; flat, so calls queued by an earlier release still read).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Upload {
     pub key: String,
+    #[serde(default)]
     pub generation: Option<GenerationId>,
+    #[serde(default)]
+    pub avatar_photo: Option<i64>,
+}
+
+impl Upload {
+    /// The row that keeps the uploaded photo's id.
+    pub fn remember(&self) -> Option<Remember> {
+        match (self.generation, self.avatar_photo) {
+            (Some(generation), _) => Some(Remember::Generation(generation)),
+            (None, Some(photo)) => Some(Remember::AvatarPhoto(photo)),
+            (None, None) => None,
+        }
+    }
 }
 
 impl Photo {
@@ -46,13 +66,18 @@ impl Photo {
     fn reference(&self) -> (String, Option<Upload>) {
         match self {
             Self::Telegram(file_id) => (file_id.clone(), None),
-            Self::Stored { key, generation } => (
-                "attach://photo".into(),
-                Some(Upload {
+            Self::Stored { key, remember } => {
+                let (generation, avatar_photo) = match *remember {
+                    Remember::Generation(id) => (Some(id), None),
+                    Remember::AvatarPhoto(id) => (None, Some(id)),
+                };
+                let upload = Upload {
                     key: key.clone(),
-                    generation: *generation,
-                }),
-            ),
+                    generation,
+                    avatar_photo,
+                };
+                ("attach://photo".into(), Some(upload))
+            }
         }
     }
 }
@@ -290,7 +315,7 @@ mod tests {
         let screen = Screen {
             photo: Some(super::Photo::Stored {
                 key: "generations/7.jpg".into(),
-                generation: Some(studio_domain::GenerationId(7)),
+                remember: super::Remember::Generation(studio_domain::GenerationId(7)),
             }),
             ..Screen::text("result".into(), keyboard())
         };

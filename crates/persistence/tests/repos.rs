@@ -476,6 +476,7 @@ async fn photos_count_refuse_duplicates_and_cap_at_twenty(db: TestDb) {
                 inspected: &photo,
                 storage_key: &key,
                 telegram_file_id: "f",
+                photo_file_id: Some("f"),
                 size_bytes: 10,
             };
             photos::add(conn, avatar, new).await.unwrap()

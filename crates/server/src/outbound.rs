@@ -12,10 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use studio_bot_ui::{UPLOAD_FIELD, Upload};
+use studio_bot_ui::{Remember, UPLOAD_FIELD, Upload};
 use studio_domain::{ChatId, TelegramUserId};
 use studio_persistence::repos::outbox::{self, ClaimedCall};
-use studio_persistence::repos::{generations, send_pace, sent_messages, users};
+use studio_persistence::repos::{generations, photos, send_pace, sent_messages, users};
 use studio_providers::storage::BlobStore;
 use studio_providers::telegram::{SendLimits, TelegramClient, TelegramError, counts_as_message};
 use tokio::sync::{Notify, Semaphore};
@@ -293,12 +293,13 @@ impl Sender {
         Ok(Some(LoadedUpload {
             fields,
             bytes,
-            generation: upload.generation,
+            remember: upload.remember(),
         }))
     }
 
     /// A photo from our storage, sent as `multipart/form-data`; the `file_id` Telegram gives
-    /// it is remembered on its generation, so showing it again uploads nothing.
+    /// it (in the sent or edited message) is remembered on its row, so showing it again
+    /// uploads nothing.
     async fn upload(&self, call: &ClaimedCall, upload: LoadedUpload) -> Result<(), TelegramError> {
         let sent = self
             .telegram
@@ -310,9 +311,14 @@ impl Sender {
             .and_then(|sizes| sizes.last())
             .and_then(|size| size.get("file_id"))
             .and_then(serde_json::Value::as_str);
-        if let (Some(generation), Some(file_id)) = (upload.generation, file_id)
-            && let Err(err) = generations::set_file_id(&self.db, generation, file_id).await
-        {
+        let (Some(remember), Some(file_id)) = (upload.remember, file_id) else {
+            return Ok(());
+        };
+        let remembered = match remember {
+            Remember::Generation(id) => generations::set_file_id(&self.db, id, file_id).await,
+            Remember::AvatarPhoto(id) => photos::set_photo_file_id(&self.db, id, file_id).await,
+        };
+        if let Err(err) = remembered {
             tracing::warn!(error = %err, "photo's file_id not remembered; the next view uploads");
         }
         Ok(())
@@ -384,5 +390,5 @@ fn rejected(description: &str) -> TelegramError {
 struct LoadedUpload {
     fields: Vec<(String, String)>,
     bytes: bytes::Bytes,
-    generation: Option<studio_domain::GenerationId>,
+    remember: Option<Remember>,
 }

@@ -18,8 +18,8 @@ pub struct AvatarView {
     pub photos: usize,
     /// Creation date as the person reads it (`2026-11-25`).
     pub created: String,
-    /// Telegram `file_id` of a photo to show on the card.
-    pub preview: Option<String>,
+    /// A photo to show on the card.
+    pub preview: Option<crate::Photo>,
     /// Minutes since the training started, while it runs.
     pub training_minutes: Option<i64>,
 }
@@ -100,7 +100,7 @@ pub fn card(t: &Texts, avatar: &AvatarView, position: Position) -> Screen {
     Screen {
         html,
         keyboard: Some(keyboard),
-        photo: avatar.preview.clone().map(crate::Photo::Telegram),
+        photo: avatar.preview.clone(),
     }
 }
 
@@ -284,7 +284,7 @@ mod tests {
             status,
             photos: 12,
             created: "2026-11-25".into(),
-            preview: Some("file".into()),
+            preview: Some(crate::Photo::Telegram("file".into())),
             training_minutes: None,
         }
     }

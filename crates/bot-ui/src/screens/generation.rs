@@ -228,7 +228,7 @@ pub fn result(t: &Texts, view: &ResultView) -> Screen {
     Screen {
         photo: Some(Photo::Stored {
             key: view.key.clone(),
-            generation: Some(view.generation),
+            remember: crate::outgoing::Remember::Generation(view.generation),
         }),
         ..Screen::text(html, keyboard)
     }

@@ -110,7 +110,7 @@ pub fn need_photo(t: &Texts, avatar: AvatarId, photos: usize) -> Screen {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhotoPage {
     pub photo_id: i64,
-    pub file_id: String,
+    pub photo: crate::Photo,
     pub index: usize,
     pub total: usize,
     pub prev: i64,
@@ -146,7 +146,7 @@ pub fn photo(t: &Texts, draft: &AvatarView, page: &PhotoPage) -> Screen {
     Screen {
         html,
         keyboard: Some(keyboard),
-        photo: Some(crate::Photo::Telegram(page.file_id.clone())),
+        photo: Some(page.photo.clone()),
     }
 }
 

@@ -9,6 +9,8 @@ pub struct Model {
     pub storage_key: String,
     pub sha256: String,
     pub telegram_file_id: String,
+    /// The id Telegram shows this photo by, once known (see the migration).
+    pub photo_file_id: Option<String>,
     pub content_type: String,
     pub width: i32,
     pub height: i32,

@@ -2,7 +2,7 @@
 //! only get through `avatars::find_owned`: a photo is reached through its owner.
 
 use chrono::Utc;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, TryInsertResult,
@@ -21,6 +21,8 @@ pub struct NewPhoto<'a> {
     pub inspected: &'a InspectedPhoto,
     pub storage_key: &'a str,
     pub telegram_file_id: &'a str,
+    /// The id to show it by, when it came as a compressed photo (a file's id is a document's).
+    pub photo_file_id: Option<&'a str>,
     pub size_bytes: u64,
 }
 
@@ -58,6 +60,7 @@ pub async fn add(
         storage_key: Set(photo.storage_key.to_owned()),
         sha256: Set(photo.inspected.sha256.clone()),
         telegram_file_id: Set(photo.telegram_file_id.to_owned()),
+        photo_file_id: Set(photo.photo_file_id.map(str::to_owned)),
         content_type: Set(photo.inspected.format.content_type().to_owned()),
         width: Set(i32::try_from(photo.inspected.width).unwrap_or(i32::MAX)),
         height: Set(i32::try_from(photo.inspected.height).unwrap_or(i32::MAX)),
@@ -115,4 +118,20 @@ pub async fn delete(
     };
     Photos::delete_by_id(photo.id).exec(db).await?;
     Ok(Some(photo.storage_key))
+}
+
+/// Remembers the photo id Telegram gave an upload of a stored photo, so it is shown by that id
+/// from now on. The one function without the owner: the sender has only the id it was given
+/// with the upload, and what it writes is how Telegram shows the photo, nothing a person reads.
+pub async fn set_photo_file_id(
+    db: &impl ConnectionTrait,
+    photo_id: i64,
+    file_id: &str,
+) -> Result<(), RepoError> {
+    Photos::update_many()
+        .col_expr(avatar_photos::Column::PhotoFileId, Expr::value(file_id))
+        .filter(avatar_photos::Column::Id.eq(photo_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }

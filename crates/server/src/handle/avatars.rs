@@ -4,7 +4,7 @@
 
 use sea_orm::DatabaseTransaction;
 use studio_bot_ui::screens::avatars::{self as screen, AvatarView, Position};
-use studio_bot_ui::{AvatarAction, Dialog};
+use studio_bot_ui::{AvatarAction, Dialog, Photo, Remember};
 use studio_domain::{AvatarId, AvatarStatus, Gender, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::avatars::{self, Avatar};
@@ -12,6 +12,19 @@ use studio_persistence::repos::{photos, trainings};
 
 use super::context::Context;
 use super::{Services, wizard};
+
+/// How a training photo is shown: by the photo id Telegram knows it by, or, for one sent as a
+/// file (a document's id, which Telegram will not show as a photo), uploaded from our storage,
+/// the photo id of that upload being kept for next time.
+pub fn shown(photo: &photos::Photo) -> Photo {
+    match &photo.photo_file_id {
+        Some(file_id) => Photo::Telegram(file_id.clone()),
+        None => Photo::Stored {
+            key: photo.storage_key.clone(),
+            remember: Remember::AvatarPhoto(photo.id),
+        },
+    }
+}
 
 /// The view a screen needs of a stored avatar.
 pub async fn view(txn: &DatabaseTransaction, avatar: &Avatar) -> Result<AvatarView, RepoError> {
@@ -24,7 +37,7 @@ pub async fn view(txn: &DatabaseTransaction, avatar: &Avatar) -> Result<AvatarVi
         status: avatar.status(),
         photos: stored.len(),
         created: avatar.created_at.format("%Y-%m-%d").to_string(),
-        preview: stored.first().map(|p| p.telegram_file_id.clone()),
+        preview: stored.first().map(shown),
         training_minutes: match avatar.status() {
             AvatarStatus::Training => avatar
                 .training_started_at

@@ -3,7 +3,7 @@
 
 use sea_orm::DatabaseTransaction;
 use studio_bot_ui::screens::gallery::{self as screen, CardView, Place, StatsView};
-use studio_bot_ui::{GalleryAction, Photo};
+use studio_bot_ui::{GalleryAction, Photo, Remember};
 use studio_domain::{AvatarId, GalleryFilter, GenerationId, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::{avatars, generations};
@@ -119,7 +119,7 @@ async fn card(
         (Some(file_id), _) => Photo::Telegram(file_id.clone()),
         (None, Some(key)) => Photo::Stored {
             key: key.clone(),
-            generation: Some(id),
+            remember: Remember::Generation(id),
         },
         (None, None) => {
             not_found(cx);

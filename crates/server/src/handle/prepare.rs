@@ -21,6 +21,8 @@ pub enum PhotoOutcome {
         inspected: InspectedPhoto,
         key: String,
         file_id: String,
+        /// `file_id` again when it is a photo's; `None` for a file (a document's id).
+        photo_file_id: Option<String>,
         size: u64,
     },
     Rejected(PhotoRejection),
@@ -94,6 +96,7 @@ async fn fetch(services: &Services, file: &UploadedFile) -> PhotoOutcome {
         inspected,
         key,
         file_id: file.file_id.clone(),
+        photo_file_id: file.as_photo.then(|| file.file_id.clone()),
         size,
     }
 }

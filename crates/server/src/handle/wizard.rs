@@ -144,13 +144,14 @@ pub async fn photo(
         return Ok(());
     };
     let t = cx.texts();
-    let (inspected, key, file_id, size) = match outcome {
+    let (inspected, key, file_id, photo_file_id, size) = match outcome {
         Some(PhotoOutcome::Stored {
             inspected,
             key,
             file_id,
+            photo_file_id,
             size,
-        }) => (inspected, key, file_id, size),
+        }) => (inspected, key, file_id, photo_file_id, size),
         Some(PhotoOutcome::Rejected(why)) => return reject(cx, why),
         Some(PhotoOutcome::DownloadFailed) | None => {
             cx.send(studio_bot_ui::Screen::text(
@@ -164,6 +165,7 @@ pub async fn photo(
         inspected: &inspected,
         storage_key: &key,
         telegram_file_id: &file_id,
+        photo_file_id: photo_file_id.as_deref(),
         size_bytes: size,
     };
     match photos::add(txn, &draft, new).await? {
@@ -302,7 +304,7 @@ async fn show_photo(
     let index = stored.iter().position(|p| p.id == photo_id).unwrap_or(0);
     let page = PhotoPage {
         photo_id: stored[index].id,
-        file_id: stored[index].telegram_file_id.clone(),
+        photo: super::avatars::shown(&stored[index]),
         index: index + 1,
         total,
         prev: stored[(index + total - 1) % total].id,

@@ -1,0 +1,1 @@
+ALTER TABLE avatar_photos DROP COLUMN photo_file_id;
