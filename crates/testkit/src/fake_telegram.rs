@@ -38,6 +38,9 @@ struct Inner {
     rate_limited: usize,
     /// Callback queries answered so far: Telegram takes one answer per query.
     answered_queries: std::collections::HashSet<String>,
+    /// File ids of documents: Telegram's file ids are typed, and a document's cannot be sent
+    /// as a photo.
+    documents: std::collections::HashSet<String>,
 }
 
 /// Telegram's sending limits, enforced with 429 `retry_after` like Telegram does.
@@ -60,6 +63,17 @@ fn is_message(method: &str) -> bool {
 impl Inner {
     /// What Telegram refuses outright, as it words it.
     fn refuse(&mut self, method: &str, body: &Value) -> Option<Response> {
+        let photo = match method {
+            "sendPhoto" => body.get("photo"),
+            "editMessageMedia" => body.get("media").and_then(|m| m.get("media")),
+            _ => None,
+        };
+        if photo
+            .and_then(Value::as_str)
+            .is_some_and(|id| self.documents.contains(id))
+        {
+            return Some(bad_request("can't use file of type Document as Photo"));
+        }
         if method == "answerCallbackQuery" {
             let id = body.get("callback_query_id").and_then(Value::as_str)?;
             if !self.answered_queries.insert(id.to_owned()) {
@@ -155,6 +169,14 @@ impl FakeTelegram {
     /// Makes `bytes` downloadable as the file `file_id` (`getFile`, then `/file/bot…/path`).
     pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
         self.shared.lock().files.insert(file_id.to_owned(), bytes);
+    }
+
+    /// As `add_file`, for a file sent as a document: its id is a document's, which Telegram
+    /// refuses to send as a photo.
+    pub fn add_document(&self, file_id: &str, bytes: Vec<u8>) {
+        let mut inner = self.shared.lock();
+        inner.files.insert(file_id.to_owned(), bytes);
+        inner.documents.insert(file_id.to_owned());
     }
 
     /// From now on, messages beyond `limits` get 429 with `retry_after`, as Telegram's do.
@@ -322,7 +344,8 @@ fn success(method: &str, body: &Value, message_id: i64) -> Value {
             "chat": {"id": body.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"},
             "text": body.get("text").cloned().unwrap_or(Value::Null),
         }),
-        "sendPhoto" => json!({
+        // `editMessageMedia` answers with the edited message, its new photo's ids included.
+        "sendPhoto" | "editMessageMedia" => json!({
             "message_id": message_id,
             "date": 1_700_000_000,
             "chat": {"id": body.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"},

@@ -32,6 +32,14 @@ pub(crate) fn message(user: i64, body: Value) -> Value {
     json!({"update_id": next_id(), "message": message})
 }
 
+/// A button under a photo message (an avatar card), which Telegram edits photo into photo.
+fn tap_on_photo(user: i64, data: &str) -> Value {
+    let mut update = tap(user, data);
+    update["callback_query"]["message"]["photo"] =
+        json!([{"file_id": "shown", "file_unique_id": "s", "width": 90, "height": 90}]);
+    update
+}
+
 fn tap(user: i64, data: &str) -> Value {
     json!({"update_id": next_id(), "callback_query": {"id": format!("q{}", next_id()), "from": person(user),
         "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "screen"},
@@ -73,7 +81,7 @@ pub(crate) fn document_message(
     bytes: Vec<u8>,
 ) -> Value {
     let size = bytes.len();
-    telegram.add_file(file_id, bytes);
+    telegram.add_document(file_id, bytes);
     message(
         user,
         json!({"document": {"file_id": file_id, "file_unique_id": file_id,
@@ -271,6 +279,70 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
         "{}",
         last_text(&telegram)
     );
+    app.stop().await;
+}
+
+/// Telegram's file ids are typed: a photo sent as a file has a document's id, which cannot be
+/// shown as a photo. Such photos are shown from our storage once, then by the photo id
+/// Telegram gave that upload.
+#[tokio::test]
+async fn photos_sent_as_files_are_shown_from_our_storage() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 906;
+    let avatar = start_draft(&app, &telegram, user).await;
+    for i in 0..2u8 {
+        let png = image(image::ImageFormat::Png, 640, 640, i);
+        let name = format!("file{i}");
+        app.send(&document_message(
+            &telegram,
+            user,
+            &name,
+            "a.png",
+            "image/png",
+            png,
+        ))
+        .await;
+    }
+    let shown = |telegram: &FakeTelegram| telegram.calls().last().unwrap().clone();
+    app.send(&tap(user, "1:m:avs")).await;
+    let card = shown(&telegram);
+    assert_eq!(card.method, "sendPhoto");
+    assert!(
+        card.body["photo"].as_str().unwrap().starts_with("upload:"),
+        "the card uploads the stored file: {:?}",
+        card.body
+    );
+    // The photo id Telegram answered with is the one shown from now on.
+    app.send(&tap(user, "1:m:main")).await;
+    app.send(&tap(user, "1:m:avs")).await;
+    let again = shown(&telegram);
+    let remembered = again.body["photo"].as_str().unwrap();
+    assert!(remembered.starts_with("photo-"), "{:?}", again.body);
+
+    // The photo browser edits photo into photo: the first by the id just kept, the second,
+    // never shown, uploaded from storage, its photo id kept in turn.
+    app.send(&tap_on_photo(user, &format!("1:a:ph:{avatar}:0")))
+        .await;
+    let page = shown(&telegram);
+    assert_eq!(page.method, "editMessageMedia", "{page:?}");
+    assert_eq!(page.body["media"]["media"], remembered);
+    let draft = avatars::find_owned(&app.db, user_id(&app, user).await, avatar)
+        .await
+        .unwrap()
+        .unwrap();
+    let second = photos::list(&app.db, &draft).await.unwrap()[1].id;
+    app.send(&tap_on_photo(user, &format!("1:a:ph:{avatar}:{second}")))
+        .await;
+    let page = shown(&telegram);
+    assert_eq!(page.method, "editMessageMedia", "{page:?}");
+    assert_eq!(page.body["media"]["media"], "attach://photo");
+    let caption = page.body["media"]["caption"].as_str().unwrap();
+    assert!(caption.contains("Photo 2/2"), "{caption}");
+    let kept = photos::list(&app.db, &draft).await.unwrap()[1]
+        .photo_file_id
+        .clone();
+    assert!(kept.is_some_and(|id| id.starts_with("photo-")));
     app.stop().await;
 }
 
