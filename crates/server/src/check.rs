@@ -176,10 +176,10 @@ async fn fal(report: &mut Report, config: &Config) -> anyhow::Result<()> {
     );
     match fal.check_key().await {
         Ok(()) => report.ok(part, "accepted for billable calls"),
-        Err(FalError::Rejected { status: 401, .. }) => {
+        Err(FalError::Refused { status: 401, .. }) => {
             report.fix(part, "FAL does not accept FAL_KEY (401): set a valid key");
         }
-        Err(FalError::Rejected {
+        Err(FalError::Refused {
             status: 403,
             detail,
         }) => report.fix(

@@ -106,7 +106,7 @@ impl FalClient {
         webhook: Option<&str>,
     ) -> Result<QueuedRequest, FalError> {
         if self.key.is_none() {
-            return Err(FalError::Rejected {
+            return Err(FalError::Refused {
                 status: 401,
                 detail: "FAL_KEY is not set".into(),
             });

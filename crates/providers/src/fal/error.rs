@@ -4,9 +4,14 @@ pub enum FalError {
     /// 5xx, a timeout or a broken connection: worth retrying with backoff.
     #[error("FAL is unavailable: {0}")]
     Transient(String),
-    /// 4xx: the request itself is wrong (validation, auth); retrying cannot help.
+    /// 4xx other than the two below: the request itself is wrong (validation); retrying cannot
+    /// help, and rewording might.
     #[error("FAL rejected the request ({status}): {detail}")]
     Rejected { status: u16, detail: String },
+    /// 401 or 403: FAL refuses our key or our account (a locked account, an exhausted
+    /// balance), every request alike until an operator acts.
+    #[error("FAL refuses our key or account ({status}): {detail}")]
+    Refused { status: u16, detail: String },
     /// A 2xx answer we could not read.
     #[error("unexpected answer from FAL: {0}")]
     Malformed(String),
@@ -19,7 +24,10 @@ impl FalError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Transient(_) => true,
-            Self::Rejected { .. } | Self::Malformed(_) | Self::TooLarge(_) => false,
+            Self::Rejected { .. }
+            | Self::Refused { .. }
+            | Self::Malformed(_)
+            | Self::TooLarge(_) => false,
         }
     }
 
@@ -28,6 +36,7 @@ impl FalError {
         match self {
             Self::Transient(_) => "transient",
             Self::Rejected { .. } => "rejected",
+            Self::Refused { .. } => "refused",
             Self::Malformed(_) => "malformed",
             Self::TooLarge(_) => "too_large",
         }
@@ -36,6 +45,9 @@ impl FalError {
     pub(crate) fn from_status(status: u16, body: &[u8]) -> Self {
         let detail = String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned();
         match status {
+            401 | 403 => Self::Refused { status, detail },
+            // Too many requests at once: FAL asks us to come back, as for a 5xx.
+            429 => Self::Transient(format!("{status}: {detail}")),
             400..=499 => Self::Rejected { status, detail },
             _ => Self::Transient(format!("{status}: {detail}")),
         }

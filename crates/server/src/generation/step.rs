@@ -222,6 +222,15 @@ fn provider_error(job: &Generation, err: FalError) -> Next {
         FalError::Rejected { status, detail } => {
             Next::Failed(GenerationFailure::Rejected, format!("{status}: {detail}"))
         }
+        FalError::Refused { status, detail } => {
+            tracing::error!(
+                status,
+                %detail,
+                "FAL refuses our key or account: every image fails until FAL_KEY or the FAL \
+                 balance is fixed"
+            );
+            Next::Failed(GenerationFailure::Provider, format!("{status}: {detail}"))
+        }
         err @ (FalError::Malformed(_) | FalError::TooLarge(_)) => {
             Next::Failed(GenerationFailure::Provider, err.to_string())
         }

@@ -231,6 +231,13 @@ fn from_webhook(body: &str) -> Next {
 fn provider_error(avatar: &Avatar, err: FalError) -> Next {
     metrics::counter!(PROVIDER_ERRORS, "provider" => "fal", "kind" => err.kind()).increment(1);
     tracing::warn!(error = %err, attempts = avatar.training_attempts, "FAL call failed");
+    if let FalError::Refused { status, .. } = &err {
+        tracing::error!(
+            status,
+            "FAL refuses our key or account: every training fails until FAL_KEY or the FAL \
+             balance is fixed"
+        );
+    }
     if err.is_transient() {
         Next::Later(backoff(avatar.training_attempts))
     } else {

@@ -79,6 +79,39 @@ async fn a_422_fails_at_once_and_refunds() {
     s.app.stop().await;
 }
 
+/// FAL answers 403 to every billable call of an account whose balance ran out: that is FAL
+/// being unavailable, not the person's words, and the operator must hear of it.
+#[tokio::test]
+async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7306;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    s.fal.lock_account();
+    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    let texts = texts_to(&s.telegram, user);
+    assert!(
+        texts.iter().any(|t| t.contains("the image service failed")),
+        "{texts:?}"
+    );
+    assert!(!texts.iter().any(|t| t.contains("rewording")), "{texts:?}");
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        1
+    );
+    let metrics = s.app.http.get(s.app.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("provider_errors_total") && l.contains("kind=\"refused\"")),
+        "{metrics}"
+    );
+    s.app.stop().await;
+}
+
 studio_testkit::on_both_backends!(a_flagged_image_is_not_sent_and_is_refunded);
 
 async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
