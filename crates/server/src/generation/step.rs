@@ -113,7 +113,11 @@ impl GenerationWorker {
     /// Reads the result: a stored webhook if one came, else FAL's status and result URLs.
     async fn check(&self, job: &Generation, request_id: &str) -> Next {
         match fal_callbacks::find(&self.db, request_id).await {
-            Ok(Some(body)) => return from_webhook(&body),
+            Ok(Some(body)) => {
+                if let Some(next) = from_webhook(&body) {
+                    return next;
+                }
+            }
             Ok(None) => {}
             Err(err) => return Next::Later(backoff(job.attempts), Some(err.to_string())),
         }
@@ -188,19 +192,27 @@ impl GenerationWorker {
     }
 }
 
-fn from_webhook(body: &str) -> Next {
+/// What a stored webhook says; `None` when it reports success without the payload (FAL could
+/// not serialise it: `payload_error`), which is then fetched from the result URL: never refund
+/// a success.
+fn from_webhook(body: &str) -> Option<Next> {
     let parsed: WebhookBody = match serde_json::from_str(body) {
         Ok(parsed) => parsed,
         Err(err) => {
-            return Next::Failed(GenerationFailure::Provider, format!("bad webhook: {err}"));
+            let detail = format!("bad webhook: {err}");
+            return Some(Next::Failed(GenerationFailure::Provider, detail));
         }
     };
-    match (parsed.status, parsed.payload) {
+    Some(match (parsed.status, parsed.payload) {
         (WebhookStatus::Ok, Some(payload)) => Next::Output(payload),
-        (WebhookStatus::Ok, None) => Next::Failed(
-            GenerationFailure::Provider,
-            parsed.payload_error.unwrap_or_else(|| "no payload".into()),
-        ),
+        (WebhookStatus::Ok, None) => {
+            let payload_error = parsed.payload_error;
+            tracing::info!(
+                ?payload_error,
+                "webhook without its payload; fetching the result"
+            );
+            return None;
+        }
         (WebhookStatus::Error, payload) => {
             let detail = parsed.error.unwrap_or_default();
             let rejected = payload.is_some_and(|p| p.get("detail").is_some());
@@ -210,7 +222,7 @@ fn from_webhook(body: &str) -> Next {
             };
             Next::Failed(failure, detail)
         }
-    }
+    })
 }
 
 /// Transient errors are retried with backoff until the deadline; others fail the job now.

@@ -127,7 +127,11 @@ impl TrainingWorker {
 
     async fn check(&self, avatar: &Avatar, request_id: &str) -> Next {
         match fal_callbacks::find(&self.db, request_id).await {
-            Ok(Some(body)) => return from_webhook(&body),
+            Ok(Some(body)) => {
+                if let Some(next) = from_webhook(&body) {
+                    return next;
+                }
+            }
             Ok(None) => {}
             Err(err) => {
                 tracing::warn!(error = %err, "callbacks unreadable");
@@ -207,23 +211,34 @@ impl TrainingWorker {
     }
 }
 
-fn from_webhook(body: &str) -> Next {
-    let failed = |reason: String| Next::Failed {
-        timed_out: false,
-        reason,
+/// What a stored webhook says; `None` when it reports success without the payload (FAL could
+/// not serialise it: `payload_error`), which is then fetched from the result URL.
+fn from_webhook(body: &str) -> Option<Next> {
+    let failed = |reason: String| {
+        Some(Next::Failed {
+            timed_out: false,
+            reason,
+        })
     };
     match serde_json::from_str::<WebhookBody>(body) {
         Ok(WebhookBody {
             status: WebhookStatus::Ok,
             payload: Some(payload),
             ..
-        }) => Next::Output(payload),
-        Ok(parsed) => failed(
-            parsed
-                .error
-                .or(parsed.payload_error)
-                .unwrap_or_else(|| "no payload".into()),
-        ),
+        }) => Some(Next::Output(payload)),
+        Ok(WebhookBody {
+            status: WebhookStatus::Ok,
+            payload: None,
+            payload_error,
+            ..
+        }) => {
+            tracing::info!(
+                ?payload_error,
+                "webhook without its payload; fetching the result"
+            );
+            None
+        }
+        Ok(parsed) => failed(parsed.error.unwrap_or_else(|| "no payload".into())),
         Err(err) => failed(format!("bad webhook: {err}")),
     }
 }
