@@ -29,6 +29,9 @@ pub enum FalOutcome {
     Error(u16),
     /// Never finishes.
     Pending,
+    /// An image, but the webhook says `OK` with `payload: null` and `payload_error` (FAL could
+    /// not serialise it); the result URL has it.
+    UnsentPayload,
 }
 
 /// One submission as FAL received it.
@@ -228,6 +231,12 @@ fn webhook_body(url: &str, request_id: &str, outcome: FalOutcome) -> Option<Valu
             body["payload"] = json!({"detail": [{"msg": "model failed"}]});
             Some(body)
         }
+        FalOutcome::UnsentPayload => {
+            let mut body = base("OK");
+            body["payload"] = Value::Null;
+            body["payload_error"] = json!("Failed to serialize the payload");
+            Some(body)
+        }
         FalOutcome::Pending => None,
     }
 }
@@ -379,7 +388,7 @@ async fn result(
             .into_response();
     }
     match request.outcome {
-        FalOutcome::Image | FalOutcome::Nsfw => Json(output(
+        FalOutcome::Image | FalOutcome::Nsfw | FalOutcome::UnsentPayload => Json(output(
             &shared.url,
             &id,
             request.outcome == FalOutcome::Nsfw,

@@ -112,6 +112,26 @@ async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
     s.app.stop().await;
 }
 
+/// FAL's webhook may say `OK` without the payload it could not serialise; the image is still at
+/// the result URL, and a success is never refunded.
+#[tokio::test]
+async fn a_webhook_without_its_payload_still_delivers_the_image() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7307;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    s.fal.push_outcome(FalOutcome::UnsentPayload);
+    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
+    settle_jobs(&s.app).await;
+    assert_eq!(balance(&s.app, owner).await, Credits::new(5));
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        0
+    );
+    s.app.stop().await;
+}
+
 studio_testkit::on_both_backends!(a_flagged_image_is_not_sent_and_is_refunded);
 
 async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
