@@ -132,9 +132,19 @@ impl FalClient {
         }
     }
 
-    /// The output of a completed request; a failed request answers with its error status.
+    /// The output of a completed request. A failed request answers with the model's own error
+    /// and status, final after `COMPLETED`: only a validation error (422) is `Rejected`, our
+    /// key or account refused is `Refused`, a 429 or a broken connection is transient, and
+    /// anything else `Failed`.
     pub async fn result(&self, response_url: &str) -> Result<Value, FalError> {
-        read_json(self.authorised(self.http.get(response_url)).send().await?).await
+        let response = self.authorised(self.http.get(response_url)).send().await?;
+        let status = response.status().as_u16();
+        if (200..300).contains(&status) || matches!(status, 401 | 403 | 422 | 429) {
+            return read_json(response).await;
+        }
+        let body = response.bytes().await?;
+        let detail = String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned();
+        Err(FalError::Failed { status, detail })
     }
 
     /// Asks FAL to cancel; a request already finished cannot be, which is not an error here.

@@ -8,6 +8,10 @@ pub enum FalError {
     /// help, and rewording might.
     #[error("FAL rejected the request ({status}): {detail}")]
     Rejected { status: u16, detail: String },
+    /// The model's own error, answered by the result URL after `COMPLETED`: FAL has already
+    /// retried it (runner failures up to 10 times), so it is final.
+    #[error("FAL finished the request with an error ({status}): {detail}")]
+    Failed { status: u16, detail: String },
     /// 401 or 403: FAL refuses our key or our account (a locked account, an exhausted
     /// balance), every request alike until an operator acts.
     #[error("FAL refuses our key or account ({status}): {detail}")]
@@ -25,6 +29,7 @@ impl FalError {
         match self {
             Self::Transient(_) => true,
             Self::Rejected { .. }
+            | Self::Failed { .. }
             | Self::Refused { .. }
             | Self::Malformed(_)
             | Self::TooLarge(_) => false,
@@ -37,6 +42,7 @@ impl FalError {
             Self::Transient(_) => "transient",
             Self::Rejected { .. } => "rejected",
             Self::Refused { .. } => "refused",
+            Self::Failed { .. } => "failed",
             Self::Malformed(_) => "malformed",
             Self::TooLarge(_) => "too_large",
         }

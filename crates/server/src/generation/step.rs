@@ -215,7 +215,9 @@ fn from_webhook(body: &str) -> Option<Next> {
         }
         (WebhookStatus::Error, payload) => {
             let detail = parsed.error.unwrap_or_default();
-            let rejected = payload.is_some_and(|p| p.get("detail").is_some());
+            // Only a validation error (422) lists what was wrong; FAL's own failures carry
+            // `detail` as a string with an `error_type`.
+            let rejected = payload.is_some_and(|p| p.get("detail").is_some_and(Value::is_array));
             let failure = match rejected {
                 true => GenerationFailure::Rejected,
                 false => GenerationFailure::Provider,
@@ -243,7 +245,7 @@ fn provider_error(job: &Generation, err: FalError) -> Next {
             );
             Next::Failed(GenerationFailure::Provider, format!("{status}: {detail}"))
         }
-        err @ (FalError::Malformed(_) | FalError::TooLarge(_)) => {
+        err @ (FalError::Failed { .. } | FalError::Malformed(_) | FalError::TooLarge(_)) => {
             Next::Failed(GenerationFailure::Provider, err.to_string())
         }
     }
