@@ -228,7 +228,7 @@ fn webhook_body(url: &str, request_id: &str, outcome: FalOutcome) -> Option<Valu
         FalOutcome::Error(status) => {
             let mut body = base("ERROR");
             body["error"] = json!(format!("Invalid status code: {status}"));
-            body["payload"] = json!({"detail": [{"msg": "model failed"}]});
+            body["payload"] = error_body(status);
             Some(body)
         }
         FalOutcome::UnsentPayload => {
@@ -238,6 +238,16 @@ fn webhook_body(url: &str, request_id: &str, outcome: FalOutcome) -> Option<Valu
             Some(body)
         }
         FalOutcome::Pending => None,
+    }
+}
+
+/// A failed request's body as FAL words it: a validation error (422) lists what was wrong in
+/// `detail`; FAL's own failures say it in a string, with an `error_type`.
+fn error_body(status: u16) -> Value {
+    if status == 422 {
+        json!({"detail": [{"loc": ["body", "prompt"], "msg": "model failed", "type": "value_error"}]})
+    } else {
+        json!({"detail": "Internal server error", "error_type": "runner_server_error"})
     }
 }
 
@@ -394,11 +404,15 @@ async fn result(
             request.outcome == FalOutcome::Nsfw,
         ))
         .into_response(),
-        FalOutcome::Error(status) => (
-            StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
-            Json(json!({"detail": [{"msg": "model failed"}]})),
-        )
-            .into_response(),
+        FalOutcome::Error(status) => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+            let body = error_body(status);
+            let mut response = (code, Json(body.clone())).into_response();
+            if let Some(kind) = body["error_type"].as_str().and_then(|k| k.parse().ok()) {
+                response.headers_mut().insert("x-fal-error-type", kind);
+            }
+            response
+        }
         FalOutcome::Pending => StatusCode::BAD_REQUEST.into_response(),
     }
 }

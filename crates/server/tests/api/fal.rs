@@ -112,6 +112,31 @@ async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
     s.app.stop().await;
 }
 
+/// After `COMPLETED` the result URL answers the model's own error, already retried by FAL:
+/// final, so the job fails and refunds now instead of polling until its deadline.
+#[tokio::test]
+async fn an_error_result_after_completion_fails_at_once() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    s.fal.route_webhooks_to(None);
+    let user = 7308;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    s.fal.push_outcome(FalOutcome::Error(500));
+    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    let texts = texts_to(&s.telegram, user);
+    assert!(
+        texts.iter().any(|t| t.contains("the image service failed")),
+        "{texts:?}"
+    );
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        1
+    );
+    s.app.stop().await;
+}
+
 /// FAL's webhook may say `OK` without the payload it could not serialise; the image is still at
 /// the result URL, and a success is never refunded.
 #[tokio::test]
