@@ -2,7 +2,7 @@
 //! callbacks and their replays. Each ends with one debit and at most one refund.
 
 use serde_json::json;
-use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind};
+use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind, UserId};
 use studio_testkit::{FalOutcome, TestDb};
 
 use crate::generation::{
@@ -31,6 +31,12 @@ pub(crate) async fn post_webhook(
         .unwrap()
         .status()
         .as_u16()
+}
+
+/// The person has their 10 credits back, refunded by one ledger entry.
+async fn assert_refunded_once(app: &TestApp, owner: UserId) {
+    assert_eq!(balance(app, owner).await, Credits::new(10));
+    assert_eq!(entries(app, owner, LedgerKind::GenerationRefund).await, 1);
 }
 
 fn now() -> i64 {
@@ -71,11 +77,7 @@ async fn a_422_fails_at_once_and_refunds() {
             .any(|t| t.contains("refused this request"))
     );
     assert_eq!(s.telegram.count("sendPhoto"), 0);
-    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
-    assert_eq!(
-        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
-        1
-    );
+    assert_refunded_once(&s.app, owner).await;
     s.app.stop().await;
 }
 
@@ -96,11 +98,7 @@ async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
         "{texts:?}"
     );
     assert!(!texts.iter().any(|t| t.contains("rewording")), "{texts:?}");
-    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
-    assert_eq!(
-        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
-        1
-    );
+    assert_refunded_once(&s.app, owner).await;
     let metrics = s.app.http.get(s.app.url("/metrics")).send().await.unwrap();
     let metrics = metrics.text().await.unwrap();
     assert!(
@@ -129,11 +127,7 @@ async fn an_error_result_after_completion_fails_at_once() {
         texts.iter().any(|t| t.contains("the image service failed")),
         "{texts:?}"
     );
-    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
-    assert_eq!(
-        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
-        1
-    );
+    assert_refunded_once(&s.app, owner).await;
     s.app.stop().await;
 }
 
@@ -173,11 +167,7 @@ async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
             .any(|t| t.contains("safety filter"))
     );
     assert_eq!(s.telegram.count("sendPhoto"), 0);
-    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
-    assert_eq!(
-        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
-        1
-    );
+    assert_refunded_once(&s.app, owner).await;
     s.app.stop().await;
 }
 
