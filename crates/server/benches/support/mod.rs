@@ -4,6 +4,19 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The backends `BENCH_BACKENDS` names (default `sqlite,postgres`), in order.
+pub fn backends() -> Vec<studio_testkit::Backend> {
+    let names = std::env::var("BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    names
+        .split(',')
+        .map(|name| match name.trim() {
+            "sqlite" => studio_testkit::Backend::Sqlite,
+            "postgres" => studio_testkit::Backend::Postgres,
+            other => panic!("unknown backend {other}"),
+        })
+        .collect()
+}
+
 /// The webhook secret the benchmarks' servers run with.
 pub const SECRET: &str = "bench-secret-0123456789abcdef0123456789";
 
