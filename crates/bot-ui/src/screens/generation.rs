@@ -7,9 +7,9 @@ use crate::i18n::fill;
 use crate::keyboard::{Button, InlineKeyboard};
 use crate::{Photo, Screen, Texts, escape};
 
-/// Telegram's limit for a caption, and the part of it a prompt may take.
+/// The part of a caption (Telegram's limit: 1024 UTF-16 units) a prompt may take.
 pub const CAPTION_PROMPT_CHARS: usize = 700;
-/// Telegram's limit for a message.
+/// Telegram's limit for a message, in UTF-16 units after entity parsing.
 pub const MESSAGE_CHARS: usize = 4096;
 
 fn button(text: &str, action: GenerateAction) -> Button {
@@ -144,13 +144,13 @@ pub fn ratio_name(t: &Texts, ratio: AspectRatio) -> &str {
 
 /// All five ratios, two per row, under the prompt (and its English, when translated).
 pub fn ratio_picker(t: &Texts, prompt: &str, english: Option<&str>) -> Screen {
-    let shown = studio_domain::shorten(prompt, 300);
+    let shown = crate::text::shorten(prompt, 300);
     let html = match english {
         Some(english) => fill(
             &t.choose_ratio_translated,
             &[
                 ("prompt", &shown),
-                ("english", &studio_domain::shorten(english, 300)),
+                ("english", &crate::text::shorten(english, 300)),
             ],
         ),
         None => fill(&t.choose_ratio, &[("prompt", &shown)]),
@@ -206,7 +206,7 @@ pub fn result(t: &Texts, view: &ResultView) -> Screen {
             ("seconds", &view.seconds.to_string()),
             (
                 "prompt",
-                &studio_domain::shorten(&view.prompt, CAPTION_PROMPT_CHARS),
+                &crate::text::shorten(&view.prompt, CAPTION_PROMPT_CHARS),
             ),
         ],
     );
@@ -284,15 +284,16 @@ pub fn full_prompt(t: &Texts, original: &str, english: &str) -> Vec<Screen> {
         .collect()
 }
 
-/// Splits plain text into escaped pieces of at most `max` characters each, so no entity is
-/// ever cut in two.
+/// Splits plain text into escaped pieces of at most `max` of Telegram's length units each
+/// (UTF-16 code units of the text as shown, so an entity counts once), so no entity is ever
+/// cut in two.
 pub fn split_escaped(text: &str, max: usize) -> Vec<String> {
     let mut pieces = Vec::new();
     let (mut current, mut length) = (String::new(), 0);
     let mut buffer = [0; 4];
     for c in text.chars() {
         let escaped = escape(c.encode_utf8(&mut buffer));
-        let width = escaped.chars().count();
+        let width = c.len_utf16();
         if length + width > max && !current.is_empty() {
             pieces.push(std::mem::take(&mut current));
             length = 0;
@@ -390,11 +391,16 @@ mod tests {
     #[test]
     fn long_prompts_split_within_the_limit_without_breaking_entities() {
         let t = texts(Language::En);
-        let original = format!("{}{}", "a&b ".repeat(700), "я".repeat(5000));
+        let original = format!(
+            "{}{}{}",
+            "a&b ".repeat(700),
+            "я".repeat(5000),
+            "😀".repeat(3000)
+        );
         let screens = super::full_prompt(t, &original, "a knight");
-        assert!(screens.len() >= 3);
+        assert!(screens.len() >= 4);
         for screen in &screens {
-            assert!(screen.html.chars().count() <= super::MESSAGE_CHARS);
+            assert!(telegram_length(&screen.html) <= super::MESSAGE_CHARS);
             assert_eq!(
                 screen.html.matches('&').count(),
                 screen.html.matches("&amp;").count()
@@ -402,7 +408,27 @@ mod tests {
         }
         assert!(screens.last().unwrap().html.contains("a knight"));
         assert!(screens.last().unwrap().keyboard.is_some());
-        let pieces = split_escaped("x&y", 5);
-        assert_eq!(pieces, ["x", "&amp;", "y"]);
+        assert_eq!(split_escaped("x&y", 2), ["x&amp;", "y"]);
+        assert_eq!(split_escaped("😀😀", 3), ["😀", "😀"]);
+    }
+
+    /// A text's length as Telegram counts it: UTF-16 code units after entity parsing (tags
+    /// take none, an entity one).
+    fn telegram_length(html: &str) -> usize {
+        let (mut length, mut in_tag, mut in_entity) = (0, false, false);
+        for c in html.chars() {
+            match c {
+                '<' => in_tag = true,
+                '>' if in_tag => in_tag = false,
+                '&' if !in_tag => {
+                    in_entity = true;
+                    length += 1;
+                }
+                ';' if in_entity => in_entity = false,
+                _ if in_tag || in_entity => {}
+                c => length += c.len_utf16(),
+            }
+        }
+        length
     }
 }

@@ -1,7 +1,9 @@
 //! Prompts made by the language model: from a reference photo (ask, analysing, the proposal,
 //! its edit) and translations, with what went wrong in plain words. Nothing here costs credits.
 
-use studio_domain::{PromptFailure, shorten};
+use studio_domain::PromptFailure;
+
+use crate::text::shorten;
 
 use crate::callback::{Callback, GenerateAction};
 use crate::i18n::fill;
