@@ -74,6 +74,9 @@ impl Inner {
         {
             return Some(bad_request("can't use file of type Document as Photo"));
         }
+        if let Some(refusal) = too_long(method, body) {
+            return Some(bad_request(refusal));
+        }
         if method == "answerCallbackQuery" {
             let id = body.get("callback_query_id").and_then(Value::as_str)?;
             if !self.answered_queries.insert(id.to_owned()) {
@@ -271,6 +274,8 @@ async fn answer(
             return get_file(&inner, &body);
         }
         if let Some(refusal) = inner.refuse(&method, &body) {
+            drop(inner);
+            shared.changed();
             return refusal;
         }
         if let Some(retry_after) = inner.over_limit(&method, &body) {
@@ -295,6 +300,50 @@ async fn answer(
     };
     shared.changed();
     response
+}
+
+/// Telegram's length limits: 4096 for a text, 1024 for a caption, counted in UTF-16 code
+/// units after entity parsing (an emoji outside the BMP counts twice; `&lt;` and tags do not
+/// count as written).
+fn too_long(method: &str, body: &Value) -> Option<&'static str> {
+    let (text, limit, refusal) = match method {
+        "sendMessage" | "editMessageText" => (body.get("text"), 4096, "message is too long"),
+        "sendPhoto" => (body.get("caption"), 1024, "message caption is too long"),
+        "editMessageMedia" => (
+            body.get("media").and_then(|m| m.get("caption")),
+            1024,
+            "message caption is too long",
+        ),
+        _ => return None,
+    };
+    let text = text.and_then(Value::as_str)?;
+    let html = body.get("parse_mode").and_then(Value::as_str) == Some("HTML")
+        || body.pointer("/media/parse_mode").and_then(Value::as_str) == Some("HTML");
+    let length = if html {
+        shown_length(text)
+    } else {
+        text.encode_utf16().count()
+    };
+    (length > limit).then_some(refusal)
+}
+
+/// The UTF-16 length of HTML as the person sees it: tags take none, an entity one unit.
+fn shown_length(html: &str) -> usize {
+    let (mut length, mut in_tag, mut in_entity) = (0, false, false);
+    for c in html.chars() {
+        match c {
+            '<' if !in_entity => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            '&' if !in_tag => {
+                in_entity = true;
+                length += 1;
+            }
+            ';' if in_entity => in_entity = false,
+            _ if in_tag || in_entity => {}
+            c => length += c.len_utf16(),
+        }
+    }
+    length
 }
 
 fn bad_request(description: &str) -> Response {

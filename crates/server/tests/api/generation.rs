@@ -8,8 +8,8 @@ use sea_orm::{ActiveValue::Set, EntityTrait};
 use secrecy::SecretString;
 use serde_json::Value;
 use studio_domain::{
-    AspectRatio, AvatarId, AvatarStatus, Credits, GenerationStatus, LedgerKind, TelegramUserId,
-    UserId,
+    AspectRatio, AvatarId, AvatarStatus, ChatId, Credits, GenerationStatus, LedgerKind,
+    TelegramUserId, UserId,
 };
 use studio_persistence::entities::{avatars as avatar_rows, generations as generation_rows};
 use studio_persistence::repos::{jobs, ledger, users};
@@ -323,5 +323,28 @@ async fn twenty_requests_with_credits_for_seven_queue_seven(db: TestDb) {
     assert_eq!(refused, 13);
     assert_eq!(entries(&s.app, owner, LedgerKind::GenerationDebit).await, 8);
     assert_eq!(photos_to(&s.telegram, user).len(), 8);
+    s.app.stop().await;
+}
+
+/// Telegram counts a caption's 1024 in UTF-16 units: a prompt of emoji (two units each) must
+/// still leave room for its photo's caption, or the image is made and never delivered.
+#[tokio::test]
+async fn an_emoji_prompt_still_gets_its_photo() {
+    use studio_persistence::entities::active_enums::OutboxState;
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7410;
+    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    generate(&s.app, user, &"😀".repeat(800), AspectRatio::Square).await;
+    s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
+    settle_jobs(&s.app).await;
+    let calls = studio_persistence::repos::outbox::for_chat(&s.app.db, ChatId(user))
+        .await
+        .unwrap();
+    let refused: Vec<_> = calls
+        .iter()
+        .filter(|c| c.state == OutboxState::Dead)
+        .map(|c| (&c.method, &c.last_error))
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
     s.app.stop().await;
 }
