@@ -52,6 +52,7 @@ pub struct Texts {
     pub invoice_description: String,
     pub package_gone: String,
     pub receipt: String,
+    pub refund_received: String,
     pub ask_promo: String,
     pub promo_credited: String,
     pub promo_unknown: String,

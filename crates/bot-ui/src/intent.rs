@@ -88,6 +88,8 @@ pub enum Intent {
         currency: String,
         amount: u32,
     },
+    /// Telegram says a Stars payment was refunded: its credits go back, once.
+    Refunded { charge_id: String },
     /// Nothing to do: edits, channel posts, other bots, group chatter, unknown update kinds.
     Ignore,
 }
@@ -143,6 +145,11 @@ fn message_intent(dialog: &Dialog, message: &Message) -> Intent {
             payload: paid.invoice_payload.clone(),
             currency: paid.currency.clone(),
             amount: paid.total_amount,
+        };
+    }
+    if let Some(refunded) = &message.refunded_payment {
+        return Intent::Refunded {
+            charge_id: refunded.telegram_payment_charge_id.clone(),
         };
     }
     if let Some(command) = message.text.as_deref().and_then(command) {

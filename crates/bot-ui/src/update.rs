@@ -67,6 +67,13 @@ pub struct Message {
     pub document: Option<Document>,
     pub sticker: Option<serde::de::IgnoredAny>,
     pub successful_payment: Option<SuccessfulPayment>,
+    /// A Stars payment refunded (by us, or by Telegram's support): a service message.
+    pub refunded_payment: Option<RefundedPayment>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefundedPayment {
+    pub telegram_payment_charge_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

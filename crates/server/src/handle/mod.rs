@@ -110,6 +110,7 @@ pub async fn update(
         } => {
             profile::paid(txn, &mut cx, &charge_id, &payload, &currency, amount).await?;
         }
+        Intent::Refunded { charge_id } => profile::refunded(txn, &mut cx, &charge_id).await?,
         Intent::Stale => menu::stale(&mut cx),
         Intent::Unrecognised => menu::unrecognised(&mut cx),
         Intent::AvatarName { gender, text } => wizard::name(txn, &mut cx, gender, &text).await?,

@@ -5,6 +5,7 @@ use studio_bot_ui::screens::profile::{self as screen, HistoryRow, ProfileView};
 use studio_bot_ui::{Dialog, Outgoing, ProfileAction, fill};
 use studio_domain::{AvatarStatus, Credits, TopUpPackage, UserId};
 use studio_persistence::RepoError;
+use studio_persistence::repos::ledger::Debit;
 use studio_persistence::repos::promos::{self, Redeemed};
 use studio_persistence::repos::{avatars, generations, ledger, payments, settings, users};
 
@@ -252,6 +253,46 @@ pub async fn paid(
         payments::Credited::AlreadyCredited => {
             tracing::info!(charge_id, "payment seen before; not credited again")
         }
+    }
+    Ok(())
+}
+
+/// Telegram's word that a Stars payment was refunded (after `avatar-studio refund`, or by
+/// Telegram's support): its credits are taken back once, keyed by the charge, whoever started
+/// it. Credits already spent cannot be taken back: the operator hears of it.
+pub async fn refunded(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    charge_id: &str,
+) -> Result<(), RepoError> {
+    let Some(payment) = payments::find(txn, charge_id).await? else {
+        tracing::error!(charge_id, "refund of a payment we never credited");
+        return Ok(());
+    };
+    if payment.refunded {
+        tracing::info!(charge_id, "refund booked already");
+        return Ok(());
+    }
+    match payments::refund(txn, charge_id, &payment).await? {
+        Debit::Booked => {
+            let balance = ledger::balance(txn, payment.user).await?;
+            let html = fill(
+                &cx.texts().refund_received,
+                &[
+                    ("stars", &payment.stars.to_string()),
+                    ("credits", &payment.credits.to_string()),
+                    ("balance", &balance.to_string()),
+                ],
+            );
+            cx.send(screen::notice(cx.texts(), html));
+            tracing::info!(charge_id, credits = %payment.credits, "refund booked");
+        }
+        Debit::AlreadyBooked => tracing::info!(charge_id, "refund booked already"),
+        Debit::Missing(missing) => tracing::error!(
+            charge_id,
+            %missing,
+            "Stars refunded but their credits were spent; nothing taken back"
+        ),
     }
     Ok(())
 }

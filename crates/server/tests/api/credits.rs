@@ -23,6 +23,14 @@ fn paid(id: i64, user: i64, charge: &str, payload: &str, stars: u32) -> Value {
             "telegram_payment_charge_id": charge, "provider_payment_charge_id": ""}}})
 }
 
+/// The service message Telegram sends when a Stars payment was refunded.
+fn refunded(id: i64, user: i64, charge: &str) -> Value {
+    json!({"update_id": id, "message": {"message_id": id, "date": 1_700_000_000,
+        "from": person(user, "en"), "chat": {"id": user, "type": "private"},
+        "refunded_payment": {"currency": "XTR", "total_amount": 50, "invoice_payload": "topup:100:50",
+            "telegram_payment_charge_id": charge}}})
+}
+
 async fn balance(app: &TestApp, telegram_id: i64) -> Credits {
     let user = users::find_by_telegram(&app.db, TelegramUserId(telegram_id))
         .await
@@ -128,6 +136,44 @@ async fn a_payment_is_answered_before_the_queued_messages() {
         "{sent_before} of {queued} messages went before the payment's answer"
     );
     assert_eq!(telegram.rate_limited(), 0);
+    app.stop().await;
+}
+
+/// A refund, ours or Telegram support's, arrives as a `refunded_payment` service message: the
+/// credits go back once, and the person is told, not answered "I did not understand".
+#[tokio::test]
+async fn a_refund_from_telegram_takes_the_credits_back_once() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 970;
+    app.send(&text(1, user, "en", "/start")).await;
+    app.send(&paid(2, user, "charge-r", "topup:100:50", 50))
+        .await;
+    assert_eq!(balance(&app, user).await, Credits::new(100));
+    app.send(&refunded(3, user, "charge-r")).await;
+    assert_eq!(balance(&app, user).await, Credits::new(0));
+    let told = last_text(&telegram);
+    assert!(told.contains("50 ⭐ were refunded to you"), "{told}");
+    // Telegram may deliver it again; an unknown charge is no one's credits.
+    app.send(&refunded(4, user, "charge-r")).await;
+    app.send(&refunded(5, user, "charge-unknown")).await;
+    assert_eq!(balance(&app, user).await, Credits::new(0));
+    let refund_notes = telegram
+        .calls_to("sendMessage")
+        .iter()
+        .filter(|c| {
+            c.body["text"]
+                .as_str()
+                .unwrap_or("")
+                .contains("refunded to you")
+        })
+        .count();
+    assert_eq!(refund_notes, 1);
+    assert!(
+        !last_text(&telegram).contains("understand"),
+        "{}",
+        last_text(&telegram)
+    );
     app.stop().await;
 }
 
