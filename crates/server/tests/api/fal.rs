@@ -238,9 +238,11 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
         .clone();
-    let ok = json!({"request_id": request, "status": "OK", "payload": {
+    let gateway = format!("gw-{request}");
+    let ok =
+        json!({"request_id": request, "gateway_request_id": gateway, "status": "OK", "payload": {
         "images": [{"url": format!("{}/files/x.jpg", s.fal.url)}], "has_nsfw_concepts": [false]}})
-    .to_string();
+        .to_string();
 
     let at = now();
     let forged = s.fal.sign("another-request", at, ok.as_bytes());
@@ -275,9 +277,17 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     );
     assert_eq!(balance(&s.app, owner).await, Credits::new(5));
 
-    // The genuine callback completes the job; its replay changes nothing.
+    // A signature for one request on a body naming another is refused.
+    let other = s.fal.sign("req-other", at, ok.as_bytes());
     assert_eq!(
-        post_webhook(&s.app, &request, &ok, at, &signed_ok).await,
+        post_webhook(&s.app, "req-other", &ok, at, &other).await,
+        400
+    );
+    // The genuine callback, its header naming the gateway's id, completes the job; its replay
+    // changes nothing.
+    let by_gateway = s.fal.sign(&gateway, at, ok.as_bytes());
+    assert_eq!(
+        post_webhook(&s.app, &gateway, &ok, at, &by_gateway).await,
         200
     );
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
