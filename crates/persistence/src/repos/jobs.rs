@@ -11,7 +11,9 @@ use sea_orm::{
     ActiveEnum, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait,
     QueryFilter, TransactionTrait, UpdateMany,
 };
-use studio_domain::{Credits, GenerationFailure, GenerationStatus, LedgerKind, UserId};
+use studio_domain::{
+    Credits, GenerationFailure, GenerationId, GenerationStatus, LedgerKind, UserId,
+};
 
 use crate::RepoError;
 use crate::entities::active_enums::DbGenerationStatus;
@@ -253,6 +255,19 @@ pub async fn wake(db: &impl ConnectionTrait, request_id: &str) -> Result<bool, R
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// The job a FAL request belongs to, and its status: a result may come after the job ended
+/// (a deadline cancelled it at FAL, which may still finish and bill).
+pub async fn find_by_request(
+    db: &impl ConnectionTrait,
+    request_id: &str,
+) -> Result<Option<(GenerationId, GenerationStatus)>, RepoError> {
+    let row = Generations::find()
+        .filter(generations::Column::FalRequestId.eq(request_id))
+        .one(db)
+        .await?;
+    Ok(row.map(|row| (GenerationId(row.id), GenerationStatus::from(row.status))))
 }
 
 /// Jobs per status, for the queue-depth gauge.

@@ -70,10 +70,7 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
             };
             match woken {
                 Ok(true) => app.fal.jobs_wake.notify_one(),
-                // Not (yet) a known job or training: kept, in case its submission is being recorded now.
-                Ok(false) => {
-                    tracing::info!(request_id = %parsed.request_id, "FAL webhook for no running job")
-                }
+                Ok(false) => not_running(&app, &parsed.request_id).await,
                 Err(err) => {
                     tracing::warn!(error = %err, "job not woken; its poll finds the result")
                 }
@@ -84,5 +81,25 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
             tracing::error!(request_id = %parsed.request_id, error = %err, "cannot store FAL webhook");
             StatusCode::SERVICE_UNAVAILABLE
         }
+    }
+}
+
+/// A result for no running job. One for a job that has ended (a deadline cancelled it at FAL,
+/// which may still finish it and bill us) is discarded on purpose: the person was told and
+/// refunded, and an image arriving minutes later would surprise more than help. Anything else
+/// is kept, in case its submission is being recorded right now.
+async fn not_running(app: &AppState, request_id: &str) {
+    match jobs::find_by_request(&app.db, request_id).await {
+        Ok(Some((job, status))) if status.is_final() => {
+            metrics::counter!(FAL_WEBHOOKS, "outcome" => "late").increment(1);
+            tracing::info!(
+                request_id,
+                generation_id = %job,
+                status = status.label(),
+                "FAL result after the job ended: discarded, the job is settled"
+            );
+        }
+        Ok(_) => tracing::info!(request_id, "FAL webhook for no running job; kept"),
+        Err(err) => tracing::warn!(request_id, error = %err, "FAL webhook's job not looked up"),
     }
 }

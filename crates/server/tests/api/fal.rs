@@ -192,6 +192,28 @@ async fn a_job_past_its_deadline_is_cancelled_and_refunded() {
         entries(&s.app, owner, LedgerKind::GenerationRefund).await,
         1
     );
+    // Cancel is a signal: FAL may finish anyway. The late result is discarded on purpose.
+    let request = s.fal.submissions()[0].request_id.clone();
+    let late = json!({"request_id": request, "status": "OK", "payload": {
+        "images": [{"url": format!("{}/files/x.jpg", s.fal.url)}], "has_nsfw_concepts": [false]}})
+    .to_string();
+    let at = now();
+    let signature = s.fal.sign(&request, at, late.as_bytes());
+    assert_eq!(
+        post_webhook(&s.app, &request, &late, at, &signature).await,
+        200
+    );
+    s.app.settle().await;
+    assert_eq!(s.telegram.count("sendPhoto"), 0);
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    let metrics = s.app.http.get(s.app.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("fal_webhooks_total") && l.contains("outcome=\"late\"")),
+        "{metrics}"
+    );
     s.app.stop().await;
 }
 
