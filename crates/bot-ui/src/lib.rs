@@ -20,6 +20,6 @@ pub use dialog::Dialog;
 pub use i18n::{Texts, fill, texts};
 pub use intent::{Intent, ReferenceRejection, UploadedFile, intent};
 pub use keyboard::{Button, InlineKeyboard};
-pub use outgoing::{Outgoing, Photo, Remember, Screen, UPLOAD_FIELD, Upload};
+pub use outgoing::{Outgoing, Photo, Remember, Screen, UPLOAD_FIELD, Upload, as_new_message};
 pub use text::escape;
 pub use update::Update;

@@ -256,6 +256,32 @@ impl Outgoing {
     }
 }
 
+/// The call that shows an edit's screen as a new message, for a message Telegram can no longer
+/// edit (the person deleted it, or it is too old): `None` for calls that edit nothing. An
+/// upload stays an upload: the file is the multipart part `photo`.
+pub fn as_new_message(method: &str, payload: &Value) -> Option<(&'static str, Value)> {
+    let mut new = payload.clone();
+    let object = new.as_object_mut()?;
+    object.remove("message_id");
+    match method {
+        "editMessageText" => Some(("sendMessage", new)),
+        "editMessageMedia" => {
+            let media = object.remove("media")?;
+            for field in ["caption", "parse_mode"] {
+                if let Some(value) = media.get(field) {
+                    object.insert(field.into(), value.clone());
+                }
+            }
+            let photo = media.get("media").and_then(Value::as_str)?;
+            if !photo.starts_with("attach://") {
+                object.insert("photo".into(), json!(photo));
+            }
+            Some(("sendPhoto", new))
+        }
+        _ => None,
+    }
+}
+
 fn with_keyboard(mut payload: Value, screen: &Screen) -> Value {
     if let (Some(keyboard), Some(object)) = (&screen.keyboard, payload.as_object_mut()) {
         object.insert("reply_markup".into(), json!(keyboard));
@@ -308,6 +334,27 @@ mod tests {
         };
         assert_eq!(edit.method(), "editMessageMedia");
         assert_eq!(edit.payload()["media"]["caption"], "card");
+    }
+
+    #[test]
+    fn an_edit_becomes_a_new_message_of_the_same_screen() {
+        let screen = Screen {
+            photo: Some(super::Photo::Telegram("file-1".into())),
+            ..Screen::text("card".into(), keyboard())
+        };
+        let edit = Outgoing::Edit {
+            chat: 5,
+            message_id: 9,
+            screen,
+        };
+        let (method, send) = super::as_new_message(edit.method(), &edit.payload()).unwrap();
+        assert_eq!(method, "sendPhoto");
+        assert_eq!(send["photo"], "file-1");
+        assert_eq!(send["caption"], "card");
+        assert_eq!(send["chat_id"], 5);
+        assert!(send.get("message_id").is_none() && send.get("media").is_none());
+        assert!(send["reply_markup"].is_object());
+        assert!(super::as_new_message("sendMessage", &send).is_none());
     }
 
     #[test]

@@ -181,7 +181,11 @@ impl Sender {
                 if let Some(at) = not_before {
                     tokio::time::sleep_until(at).await;
                 }
-                match self.call(&call, upload).await {
+                let made = match self.call(&call, upload).await {
+                    Err(err) => self.resend_if_gone(&call, err).await,
+                    made => made,
+                };
+                match made {
                     Ok(()) => Outcome::Sent,
                     Err(err) => self.on_error(&call, err).await,
                 }
@@ -263,6 +267,33 @@ impl Sender {
             tracing::warn!(error = %err, "tagged message id not remembered; the next one is new");
         }
         Ok(())
+    }
+
+    /// A screen that was to replace a message Telegram can no longer edit (the person deleted
+    /// it, or it is too old) is sent as a new message, so the person still sees it.
+    async fn resend_if_gone(
+        &self,
+        call: &ClaimedCall,
+        err: TelegramError,
+    ) -> Result<(), TelegramError> {
+        let gone = matches!(&err, TelegramError::Rejected { description, .. }
+            if description.contains("message to edit not found")
+                || description.contains("message can't be edited"));
+        let payload: serde_json::Value = serde_json::from_str(&call.payload).unwrap_or_default();
+        let Some((method, payload)) = gone
+            .then(|| studio_bot_ui::as_new_message(&call.method, &payload))
+            .flatten()
+        else {
+            return Err(err);
+        };
+        tracing::info!(error = %err, "message to edit is gone; its screen is sent anew");
+        let anew = ClaimedCall {
+            method: method.to_owned(),
+            payload: payload.to_string(),
+            ..call.clone()
+        };
+        let upload = self.load_upload(&anew).await?;
+        self.call(&anew, upload).await
     }
 
     /// The stored photo a call uploads, if it is such a call.
