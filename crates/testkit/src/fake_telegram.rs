@@ -41,6 +41,8 @@ struct Inner {
     /// File ids of documents: Telegram's file ids are typed, and a document's cannot be sent
     /// as a photo.
     documents: std::collections::HashSet<String>,
+    /// Messages the person deleted, by chat and id: they can be neither edited nor deleted.
+    deleted: std::collections::HashSet<(i64, i64)>,
 }
 
 /// Telegram's sending limits, enforced with 429 `retry_after` like Telegram does.
@@ -76,6 +78,19 @@ impl Inner {
         }
         if let Some(refusal) = too_long(method, body) {
             return Some(bad_request(refusal));
+        }
+        let target = (
+            body.get("chat_id").and_then(Value::as_i64).unwrap_or(0),
+            body.get("message_id").and_then(Value::as_i64).unwrap_or(0),
+        );
+        if self.deleted.contains(&target) {
+            match method {
+                "editMessageText" | "editMessageMedia" | "editMessageReplyMarkup" => {
+                    return Some(bad_request("message to edit not found"));
+                }
+                "deleteMessage" => return Some(bad_request("message to delete not found")),
+                _ => {}
+            }
         }
         if method == "answerCallbackQuery" {
             let id = body.get("callback_query_id").and_then(Value::as_str)?;
@@ -180,6 +195,12 @@ impl FakeTelegram {
         let mut inner = self.shared.lock();
         inner.files.insert(file_id.to_owned(), bytes);
         inner.documents.insert(file_id.to_owned());
+    }
+
+    /// The person deletes message `message_id` of `chat`: from now on Telegram refuses to edit
+    /// or delete it.
+    pub fn delete_by_person(&self, chat: i64, message_id: i64) {
+        self.shared.lock().deleted.insert((chat, message_id));
     }
 
     /// From now on, messages beyond `limits` get 429 with `retry_after`, as Telegram's do.

@@ -59,6 +59,27 @@ async fn menu_buttons_answer_the_query_then_edit_in_place() {
     app.stop().await;
 }
 
+/// The person deleted the message whose button they pressed (or it is too old to edit): the
+/// screen that was to replace it comes as a new message instead of vanishing.
+#[tokio::test]
+async fn a_screen_for_a_deleted_message_comes_as_a_new_one() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    telegram.delete_by_person(44, 777);
+    let tap = json!({"update_id": 9, "callback_query": {"id": "q-3",
+        "from": {"id": 44, "is_bot": false, "first_name": "Cy", "language_code": "en"},
+        "message": {"message_id": 777, "date": 1_700_000_000, "chat": {"id": 44, "type": "private"}, "text": "menu"},
+        "chat_instance": "1", "data": "1:m:help"}});
+    assert_eq!(app.post_update(&tap).await, 200);
+    app.settle().await;
+    assert_eq!(telegram.count("editMessageText"), 1, "the edit was tried");
+    let sent = telegram.calls_to("sendMessage");
+    assert_eq!(sent.len(), 1, "{:?}", telegram.calls());
+    assert!(sent[0].body.get("message_id").is_none());
+    assert!(sent[0].body["reply_markup"]["inline_keyboard"].is_array());
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_stale_button_on_an_old_message_gets_a_fresh_menu() {
     let (db, telegram) = fresh(Backend::Sqlite).await;
