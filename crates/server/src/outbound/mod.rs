@@ -12,10 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use studio_bot_ui::{Remember, UPLOAD_FIELD, Upload};
 use studio_domain::{ChatId, TelegramUserId};
 use studio_persistence::repos::outbox::{self, ClaimedCall};
-use studio_persistence::repos::{generations, photos, send_pace, sent_messages, users};
+use studio_persistence::repos::{send_pace, sent_messages, users};
 use studio_providers::storage::BlobStore;
 use studio_providers::telegram::{SendLimits, TelegramClient, TelegramError, counts_as_message};
 use tokio::sync::{Notify, Semaphore};
@@ -25,7 +24,11 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::dispatcher::backoff;
+
+mod upload;
+
 use crate::metrics::{OUTBOUND_429, OUTBOUND_ERRORS, OUTBOUND_SENT};
+use upload::LoadedUpload;
 
 const POLL: Duration = Duration::from_millis(250);
 /// Failures (not counting 429s' waits) before a call is dead-lettered.
@@ -296,65 +299,6 @@ impl Sender {
         self.call(&anew, upload).await
     }
 
-    /// The stored photo a call uploads, if it is such a call.
-    async fn load_upload(&self, call: &ClaimedCall) -> Result<Option<LoadedUpload>, TelegramError> {
-        if !call.payload.contains(UPLOAD_FIELD) {
-            return Ok(None);
-        }
-        let mut payload: serde_json::Value =
-            serde_json::from_str(&call.payload).unwrap_or_default();
-        let Some(upload) = payload.as_object_mut().and_then(|o| o.remove(UPLOAD_FIELD)) else {
-            return Ok(None);
-        };
-        let upload: Upload =
-            serde_json::from_value(upload).map_err(|_| rejected("malformed upload"))?;
-        let bytes = self.storage.get(&upload.key).await.map_err(|err| {
-            tracing::warn!(key = upload.key, error = %err, "photo to upload is not in storage");
-            rejected("stored photo is missing")
-        })?;
-        let fields = payload
-            .as_object()
-            .into_iter()
-            .flatten()
-            .map(|(k, v)| match v {
-                serde_json::Value::String(text) => (k.clone(), text.clone()),
-                other => (k.clone(), other.to_string()),
-            })
-            .collect();
-        Ok(Some(LoadedUpload {
-            fields,
-            bytes,
-            remember: upload.remember(),
-        }))
-    }
-
-    /// A photo from our storage, sent as `multipart/form-data`; the `file_id` Telegram gives
-    /// it (in the sent or edited message) is remembered on its row, so showing it again
-    /// uploads nothing.
-    async fn upload(&self, call: &ClaimedCall, upload: LoadedUpload) -> Result<(), TelegramError> {
-        let sent = self
-            .telegram
-            .upload_photo(&call.method, upload.fields, upload.bytes, "image.jpg")
-            .await?;
-        let file_id = sent
-            .get("photo")
-            .and_then(serde_json::Value::as_array)
-            .and_then(|sizes| sizes.last())
-            .and_then(|size| size.get("file_id"))
-            .and_then(serde_json::Value::as_str);
-        let (Some(remember), Some(file_id)) = (upload.remember, file_id) else {
-            return Ok(());
-        };
-        let remembered = match remember {
-            Remember::Generation(id) => generations::set_file_id(&self.db, id, file_id).await,
-            Remember::AvatarPhoto(id) => photos::set_photo_file_id(&self.db, id, file_id).await,
-        };
-        if let Err(err) = remembered {
-            tracing::warn!(error = %err, "photo's file_id not remembered; the next view uploads");
-        }
-        Ok(())
-    }
-
     async fn on_error(&self, call: &ClaimedCall, err: TelegramError) -> Outcome {
         metrics::counter!(OUTBOUND_ERRORS, "kind" => err.kind()).increment(1);
         match err {
@@ -408,18 +352,4 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
-}
-
-fn rejected(description: &str) -> TelegramError {
-    TelegramError::Rejected {
-        code: 400,
-        description: description.to_owned(),
-    }
-}
-
-/// A stored photo read and ready to upload with the call's other parameters.
-struct LoadedUpload {
-    fields: Vec<(String, String)>,
-    bytes: bytes::Bytes,
-    remember: Option<Remember>,
 }
