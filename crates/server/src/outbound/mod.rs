@@ -24,11 +24,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::dispatcher::backoff;
-
-mod upload;
-
 use crate::metrics::{OUTBOUND_429, OUTBOUND_ERRORS, OUTBOUND_SENT};
 use upload::LoadedUpload;
+
+mod upload;
 
 const POLL: Duration = Duration::from_millis(250);
 /// Failures (not counting 429s' waits) before a call is dead-lettered.
