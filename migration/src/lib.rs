@@ -13,6 +13,7 @@ mod m20261125_000003_training_jobs;
 mod m20261125_000004_prompt_jobs;
 mod m20261130_000005_send_pace;
 mod m20261130_000006_photo_file_ids;
+mod m20261130_000007_outbox_failures;
 mod sql_files;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_prompt_jobs::Migration),
             Box::new(m20261130_000005_send_pace::Migration),
             Box::new(m20261130_000006_photo_file_ids::Migration),
+            Box::new(m20261130_000007_outbox_failures::Migration),
         ]
     }
 }

@@ -20,6 +20,8 @@ pub struct Model {
     pub sent_at: Option<DateTimeUtc>,
     /// The chat's next call waits until then (unix ms): Telegram's per-chat pace.
     pub paced_until_ms: Option<i64>,
+    /// Real failures so far (5xx, network); 429s are not failures.
+    pub failures: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

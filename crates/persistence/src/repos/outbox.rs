@@ -4,7 +4,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::Expr,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Expr, ExprTrait},
 };
 use studio_domain::ChatId;
 
@@ -28,6 +30,8 @@ const QUEUE: Queue = Queue {
 pub struct ClaimedCall {
     pub id: i64,
     pub attempts: i32,
+    /// Real failures before this claim (5xx, network): 429s do not count.
+    pub failures: i32,
     pub chat_id: ChatId,
     pub method: String,
     pub payload: String,
@@ -96,6 +100,7 @@ pub async fn enqueue_claimed(
     Ok(ClaimedCall {
         id,
         attempts: 0,
+        failures: 0,
         chat_id: chat,
         method: method.to_owned(),
         payload: payload.to_owned(),
@@ -109,13 +114,14 @@ pub async fn claim(
     lease: Duration,
 ) -> Result<Vec<ClaimedCall>, RepoError> {
     let rows = QUEUE
-        .claim(db, limit, lease, "chat_id, method, payload, tag")
+        .claim(db, limit, lease, "chat_id, method, payload, tag, failures")
         .await?;
     rows.into_iter()
         .map(|row| {
             Ok(ClaimedCall {
                 id: row.try_get("", "id")?,
                 attempts: row.try_get("", "attempts")?,
+                failures: row.try_get("", "failures")?,
                 chat_id: ChatId(row.try_get("", "chat_id")?),
                 method: row.try_get("", "method")?,
                 payload: row.try_get("", "payload")?,
@@ -162,6 +168,21 @@ pub async fn dead_letter(
     QUEUE
         .settle_paced(db, call.id, call.attempts, how, held_until(hold))
         .await
+}
+
+/// Counts a real failure of the call (a 5xx, the network), which `retry` does not: waiting out
+/// a 429 is not one. Fenced like a settle, by the claim's attempt number.
+pub async fn count_failure(db: &impl ConnectionTrait, call: &ClaimedCall) -> Result<(), RepoError> {
+    Outbox::update_many()
+        .col_expr(
+            outbox::Column::Failures,
+            Expr::col(outbox::Column::Failures).add(1),
+        )
+        .filter(outbox::Column::Id.eq(call.id))
+        .filter(outbox::Column::Attempts.eq(call.attempts))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 fn held_until(hold: Option<Duration>) -> Option<i64> {

@@ -30,8 +30,9 @@ use upload::LoadedUpload;
 mod upload;
 
 const POLL: Duration = Duration::from_millis(250);
-/// Failures (not counting 429s' waits) before a call is dead-lettered.
-const MAX_ATTEMPTS: i32 = 8;
+/// Real failures (5xx, network; not 429s, which only ask us to wait) before a call is
+/// dead-lettered.
+const MAX_FAILURES: i32 = 8;
 
 #[derive(Clone)]
 pub struct Sender {
@@ -49,7 +50,12 @@ pub struct Sender {
 
 enum Outcome {
     Sent,
-    Later(Duration, String),
+    /// Again after the delay; `failed`: a real failure, counted against `MAX_FAILURES`.
+    Later {
+        delay: Duration,
+        error: String,
+        failed: bool,
+    },
     GiveUp(String),
 }
 
@@ -203,7 +209,14 @@ impl Sender {
                     .increment(1);
                 outbox::mark_sent(&self.db, &call, hold).await
             }
-            Outcome::Later(delay, error) => {
+            Outcome::Later {
+                delay,
+                error,
+                failed,
+            } => {
+                if failed && let Err(err) = outbox::count_failure(&self.db, &call).await {
+                    tracing::warn!(error = %err, "failure not counted");
+                }
                 outbox::retry(&self.db, &call, delay, &error, hold).await
             }
             Outcome::GiveUp(error) => {
@@ -304,7 +317,11 @@ impl Sender {
             TelegramError::RetryAfter(wait) => {
                 metrics::counter!(OUTBOUND_429).increment(1);
                 tracing::warn!(retry_after = ?wait, "Telegram asked us to slow down");
-                Outcome::Later(wait, "429 Too Many Requests".into())
+                Outcome::Later {
+                    delay: wait,
+                    error: "429 Too Many Requests".into(),
+                    failed: false,
+                }
             }
             TelegramError::Forbidden(description) => {
                 self.mark_blocked(call.chat_id).await;
@@ -320,12 +337,17 @@ impl Sender {
                 Outcome::GiveUp(format!("{code} {description}"))
             }
             err @ (TelegramError::Server { .. } | TelegramError::Network(_)) => {
-                if call.attempts >= MAX_ATTEMPTS {
-                    tracing::error!(error = %err, attempts = call.attempts, "giving up on a call");
+                let failures = call.failures + 1;
+                if failures >= MAX_FAILURES {
+                    tracing::error!(error = %err, failures, "giving up on a call");
                     Outcome::GiveUp(err.to_string())
                 } else {
-                    tracing::warn!(error = %err, attempts = call.attempts, "call failed; will retry");
-                    Outcome::Later(backoff(call.attempts), err.to_string())
+                    tracing::warn!(error = %err, failures, "call failed; will retry");
+                    Outcome::Later {
+                        delay: backoff(failures),
+                        error: err.to_string(),
+                        failed: true,
+                    }
                 }
             }
         }
