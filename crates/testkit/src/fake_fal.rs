@@ -47,6 +47,8 @@ pub struct FalSubmission {
 struct Request {
     outcome: FalOutcome,
     ready_at: tokio::time::Instant,
+    /// Status polls answered so far while not done.
+    polls: usize,
 }
 
 #[derive(Default)]
@@ -306,9 +308,14 @@ async fn submit(
                 .map(str::to_owned),
         });
         let ready_at = tokio::time::Instant::now() + inner.latency;
-        inner
-            .requests
-            .insert(request_id.clone(), Request { outcome, ready_at });
+        inner.requests.insert(
+            request_id.clone(),
+            Request {
+                outcome,
+                ready_at,
+                polls: 0,
+            },
+        );
         let target = webhook
             .zip(inner.webhook_origin.clone())
             .map(|(url, origin)| {
@@ -377,8 +384,19 @@ async fn status(
     };
     let done =
         request.outcome != FalOutcome::Pending && tokio::time::Instant::now() >= request.ready_at;
-    let status = if done { "COMPLETED" } else { "IN_PROGRESS" };
-    Json(json!({"status": status, "request_id": id})).into_response()
+    if done {
+        return Json(json!({"status": "COMPLETED", "request_id": id})).into_response();
+    }
+    // As FAL: 202 while waiting, first in the queue (with a position), then running.
+    let polls = request.polls;
+    if let Some(request) = inner.requests.get_mut(&id) {
+        request.polls += 1;
+    }
+    let body = match polls {
+        0 => json!({"status": "IN_QUEUE", "queue_position": 0, "request_id": id}),
+        _ => json!({"status": "IN_PROGRESS", "request_id": id}),
+    };
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 async fn result(
