@@ -115,6 +115,14 @@ pub struct ChatMember {
 }
 
 impl Update {
+    /// Whether it moves money (a Stars payment made or refunded): such an update must never be
+    /// given up on for a passing fault, since Telegram will not send it again.
+    pub fn moves_money(&self) -> bool {
+        self.message
+            .as_ref()
+            .is_some_and(|m| m.successful_payment.is_some() || m.refunded_payment.is_some())
+    }
+
     pub fn parse(raw: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(raw)
     }

@@ -23,6 +23,10 @@ use crate::metrics::{UPDATES_DEAD, UPDATES_FAILED, UPDATES_PROCESSED};
 
 /// Attempts before an update is dead-lettered with its error.
 pub const MAX_ATTEMPTS: i32 = 5;
+/// Attempts before an update that moves money is dead-lettered: with the backoff capped at a
+/// minute, about half an hour of a database or a bug failing it. Telegram does not deliver a
+/// payment twice, so it is retried long after a message would be given up on.
+pub const MAX_MONEY_ATTEMPTS: i32 = 36;
 /// Replicas other than the one that stored an update find it by polling this often.
 const POLL: Duration = Duration::from_millis(250);
 
@@ -229,7 +233,13 @@ impl Dispatcher {
 
     async fn fail(&self, claim: &ClaimedUpdate, err: &HandleError) {
         let error = err.to_string();
-        let settled = if claim.attempts >= MAX_ATTEMPTS {
+        let moves_money =
+            studio_bot_ui::Update::parse(&claim.payload).is_ok_and(|update| update.moves_money());
+        if moves_money {
+            // An operator should know at once: the person has paid and waits for credits.
+            tracing::error!(attempts = claim.attempts, error = %error, "a payment update failed; retrying");
+        }
+        let settled = if gives_up(claim.attempts, moves_money) {
             metrics::counter!(UPDATES_DEAD).increment(1);
             tracing::error!(attempts = claim.attempts, error = %error, "update dead-lettered");
             inbox::dead_letter(&self.db, claim, &error).await
@@ -246,9 +256,39 @@ impl Dispatcher {
     }
 }
 
+/// Whether a failing update has had its last attempt.
+fn gives_up(attempts: i32, moves_money: bool) -> bool {
+    let most = if moves_money {
+        MAX_MONEY_ATTEMPTS
+    } else {
+        MAX_ATTEMPTS
+    };
+    attempts >= most
+}
+
 /// 1 s, 2 s, 4 s, … capped at a minute, with jitter so failing chats do not retry in step.
 pub fn backoff(attempt: i32) -> Duration {
     let exp = u32::try_from(attempt.clamp(1, 7) - 1).unwrap_or(0);
     let base = Duration::from_secs(1u64 << exp).min(Duration::from_secs(60));
     base + Duration::from_millis(fastrand::u64(0..250))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_ATTEMPTS, MAX_MONEY_ATTEMPTS, backoff, gives_up};
+
+    #[test]
+    fn a_payment_outlasts_a_passing_fault() {
+        assert!(gives_up(MAX_ATTEMPTS, false));
+        assert!(
+            !gives_up(MAX_ATTEMPTS, true),
+            "a payment is not given up with the rest"
+        );
+        assert!(gives_up(MAX_MONEY_ATTEMPTS, true));
+        let horizon: std::time::Duration = (1..MAX_MONEY_ATTEMPTS).map(backoff).sum();
+        assert!(
+            horizon >= std::time::Duration::from_secs(30 * 60),
+            "{horizon:?}"
+        );
+    }
 }
