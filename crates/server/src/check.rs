@@ -71,7 +71,10 @@ async fn database(report: &mut Report, config: &Config) {
             part,
             format_args!(
                 "{}: reachable, every migration applied, status labels match the code",
-                redact_url(&config.database_url)
+                config
+                    .database_url
+                    .redacted()
+                    .unwrap_or_else(|| "DATABASE_URL".into())
             ),
         ),
         Err(NotReady::Unreachable(err)) => {
@@ -296,15 +299,4 @@ fn said(body: &str) -> String {
 /// A secret that is set and not empty.
 fn present(secret: Option<&SecretString>) -> Option<SecretString> {
     secret.filter(|s| !s.expose_secret().is_empty()).cloned()
-}
-
-/// Hides a password in a database URL.
-fn redact_url(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }

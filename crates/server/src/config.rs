@@ -183,18 +183,24 @@ impl std::ops::Deref for DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// The URL fit to print: password as `***`, no query or fragment; `None` if unparsable.
+    pub fn redacted(&self) -> Option<String> {
+        let mut url = reqwest::Url::parse(&self.0).ok()?;
+        if url.password().is_some() {
+            let _ = url.set_password(Some("***"));
+        }
+        url.set_query(None);
+        url.set_fragment(None);
+        Some(url.into())
+    }
+}
+
 impl std::fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match reqwest::Url::parse(&self.0) {
-            Ok(mut url) => {
-                if url.password().is_some() {
-                    let _ = url.set_password(Some("***"));
-                }
-                url.set_query(None);
-                url.set_fragment(None);
-                f.debug_tuple("DatabaseUrl").field(&url.as_str()).finish()
-            }
-            Err(_) => f.write_str("DatabaseUrl([unparsable, not shown])"),
+        match self.redacted() {
+            Some(url) => f.debug_tuple("DatabaseUrl").field(&url).finish(),
+            None => f.write_str("DatabaseUrl([unparsable, not shown])"),
         }
     }
 }
@@ -464,33 +470,27 @@ mod tests {
                 .to_string()
                 .starts_with("TELEGRAM_WEBHOOK_SECRET:")
         );
+        let webhook = |url: &str, secret: &str| {
+            parse(&[
+                "--telegram-bot-token",
+                "1:abc",
+                "--public-url",
+                url,
+                "--telegram-webhook-secret",
+                secret,
+            ])
+        };
         let secret = "0123456789abcdef0123456789abcdef";
         for (url, secret, variable) in [
             ("http://bot.example", secret, "PUBLIC_URL:"),
             ("https://bot.example:8080", secret, "PUBLIC_URL:"),
             ("https://bot.example", "abc123", "TELEGRAM_WEBHOOK_SECRET:"),
         ] {
-            let config = parse(&[
-                "--telegram-bot-token",
-                "1:abc",
-                "--public-url",
-                url,
-                "--telegram-webhook-secret",
-                secret,
-            ]);
-            let error = config.validate().unwrap_err().to_string();
+            let error = webhook(url, secret).validate().unwrap_err().to_string();
             assert!(error.starts_with(variable), "{url} {secret}: {error}");
         }
         for url in ["https://bot.example", "https://bot.example:8443/x"] {
-            let config = parse(&[
-                "--telegram-bot-token",
-                "1:abc",
-                "--public-url",
-                url,
-                "--telegram-webhook-secret",
-                secret,
-            ]);
-            config.validate().unwrap();
+            webhook(url, secret).validate().unwrap();
         }
         let config = parse(&["--telegram-bot-token", "1:abc", "--storage-url", "ftp://x"]);
         assert!(
