@@ -48,17 +48,7 @@ impl FalClient {
         content_type: &str,
         file_name: &str,
     ) -> Result<String, FalError> {
-        #[derive(serde::Deserialize)]
-        struct Initiated {
-            upload_url: String,
-            file_url: String,
-        }
-        let url = format!("{}/storage/upload/initiate", self.rest_url);
-        let request = self
-            .authorised(self.http.post(url))
-            .query(&[("storage_type", "fal-cdn-v3")])
-            .json(&serde_json::json!({"content_type": content_type, "file_name": file_name}));
-        let initiated: Initiated = read_json(request.send().await?).await?;
+        let initiated = self.initiate(content_type, file_name).await?;
         // The upload URL is signed: our key does not go there.
         let response = self
             .http
@@ -78,13 +68,17 @@ impl FalClient {
     /// (nothing is uploaded, nothing is billed). A bad key answers 401; an account FAL has
     /// locked (an exhausted balance) answers 403, as every billable call then does.
     pub async fn check_key(&self) -> Result<(), FalError> {
+        self.initiate("text/plain", "check.txt").await.map(drop)
+    }
+
+    /// Starts an upload to FAL's storage: where to `PUT` the bytes, and where models read them.
+    async fn initiate(&self, content_type: &str, file_name: &str) -> Result<Initiated, FalError> {
         let url = format!("{}/storage/upload/initiate", self.rest_url);
         let request = self
             .authorised(self.http.post(url))
             .query(&[("storage_type", "fal-cdn-v3")])
-            .json(&serde_json::json!({"content_type": "text/plain", "file_name": "check.txt"}));
-        let _: Value = read_json(request.send().await?).await?;
-        Ok(())
+            .json(&serde_json::json!({"content_type": content_type, "file_name": file_name}));
+        read_json(request.send().await?).await
     }
 
     fn authorised(&self, request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
@@ -176,6 +170,12 @@ impl FalClient {
         }
         Ok(body.freeze())
     }
+}
+
+#[derive(serde::Deserialize)]
+struct Initiated {
+    upload_url: String,
+    file_url: String,
 }
 
 async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, FalError> {
