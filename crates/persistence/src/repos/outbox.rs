@@ -58,18 +58,25 @@ pub async fn enqueue_tagged(
     tag: Option<&str>,
 ) -> Result<(), RepoError> {
     let row = outbox::ActiveModel {
+        tag: Set(tag.map(str::to_owned)),
+        ..pending(chat, method, payload)
+    };
+    Outbox::insert(row).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// A call waiting to be made, due now.
+fn pending(chat: ChatId, method: &str, payload: &str) -> outbox::ActiveModel {
+    outbox::ActiveModel {
         chat_id: Set(chat.0),
         method: Set(method.to_owned()),
         payload: Set(payload.to_owned()),
-        tag: Set(tag.map(str::to_owned)),
         state: Set(OutboxState::Pending),
         attempts: Set(0),
         next_attempt_ms: Set(now_ms()),
         created_at: Set(Utc::now()),
         ..Default::default()
-    };
-    Outbox::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    }
 }
 
 /// Enqueues a call the caller sends itself right after its transaction commits: answers to a
@@ -84,17 +91,9 @@ pub async fn enqueue_claimed(
     payload: &str,
     lease: Duration,
 ) -> Result<ClaimedCall, RepoError> {
-    let now = now_ms();
     let row = outbox::ActiveModel {
-        chat_id: Set(chat.0),
-        method: Set(method.to_owned()),
-        payload: Set(payload.to_owned()),
-        state: Set(OutboxState::Pending),
-        attempts: Set(0),
-        next_attempt_ms: Set(now),
-        lease_until_ms: Set(Some(now + millis(lease))),
-        created_at: Set(Utc::now()),
-        ..Default::default()
+        lease_until_ms: Set(Some(now_ms() + millis(lease))),
+        ..pending(chat, method, payload)
     };
     let id = Outbox::insert(row).exec(db).await?.last_insert_id;
     Ok(ClaimedCall {
