@@ -33,6 +33,12 @@ pub(crate) async fn post_webhook(
         .as_u16()
 }
 
+/// A person with a trained avatar and 10 credits; their user id.
+async fn member_with_ten_credits(app: &TestApp, user: i64) -> UserId {
+    member(app, user, AvatarStatus::Completed, 10).await;
+    user_id(app, user).await
+}
+
 /// The person has their 10 credits back, refunded by one ledger entry.
 async fn assert_refunded_once(app: &TestApp, owner: UserId) {
     assert_eq!(balance(app, owner).await, Credits::new(10));
@@ -47,8 +53,7 @@ fn now() -> i64 {
 async fn a_500_is_retried_and_the_image_delivered_once() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7301;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     s.fal.fail_next_submit(500);
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Portrait).await;
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
@@ -66,8 +71,7 @@ async fn a_500_is_retried_and_the_image_delivered_once() {
 async fn a_422_fails_at_once_and_refunds() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7302;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     s.fal.fail_next_submit(422);
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -87,8 +91,7 @@ async fn a_422_fails_at_once_and_refunds() {
 async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7306;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     s.fal.lock_account();
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -99,8 +102,7 @@ async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
     );
     assert!(!texts.iter().any(|t| t.contains("rewording")), "{texts:?}");
     assert_refunded_once(&s.app, owner).await;
-    let metrics = s.app.http.get(s.app.url("/metrics")).send().await.unwrap();
-    let metrics = metrics.text().await.unwrap();
+    let (_, metrics) = s.app.get("/metrics").await;
     assert!(
         metrics
             .lines()
@@ -117,8 +119,7 @@ async fn an_error_result_after_completion_fails_at_once() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     s.fal.route_webhooks_to(None);
     let user = 7308;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     s.fal.push_outcome(FalOutcome::Error(500));
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -137,8 +138,7 @@ async fn an_error_result_after_completion_fails_at_once() {
 async fn a_webhook_without_its_payload_still_delivers_the_image() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7307;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     s.fal.push_outcome(FalOutcome::UnsentPayload);
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
@@ -156,8 +156,7 @@ studio_testkit::on_both_backends!(a_flagged_image_is_not_sent_and_is_refunded);
 async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
     let s = studio(db, |_| {}).await;
     let user = 7303;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     s.fal.push_outcome(FalOutcome::Nsfw);
     generate(&s.app, user, "a portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -175,8 +174,7 @@ async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
 async fn a_job_past_its_deadline_is_cancelled_and_refunded() {
     let s = studio(TestDb::sqlite(), |c| c.generation_deadline_secs = 2).await;
     let user = 7304;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     s.fal.push_outcome(FalOutcome::Pending);
     generate(&s.app, user, "a portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -206,8 +204,7 @@ async fn a_job_past_its_deadline_is_cancelled_and_refunded() {
     s.app.settle().await;
     assert_eq!(s.telegram.count("sendPhoto"), 0);
     assert_eq!(balance(&s.app, owner).await, Credits::new(10));
-    let metrics = s.app.http.get(s.app.url("/metrics")).send().await.unwrap();
-    let metrics = metrics.text().await.unwrap();
+    let (_, metrics) = s.app.get("/metrics").await;
     assert!(
         metrics
             .lines()
@@ -254,8 +251,7 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     s.fal.route_webhooks_to(None);
     s.fal.push_outcome(FalOutcome::Pending);
     let user = 7306;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
-    let owner = user_id(&s.app, user).await;
+    let owner = member_with_ten_credits(&s.app, user).await;
     generate(&s.app, user, "a portrait", AspectRatio::Square).await;
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
