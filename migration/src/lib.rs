@@ -14,6 +14,8 @@ mod m20261125_000004_prompt_jobs;
 mod m20261130_000005_send_pace;
 mod m20261130_000006_photo_file_ids;
 mod m20261130_000007_outbox_failures;
+mod m20261201_000008_lease_owners;
+mod m20261201_000009_abuse_limits;
 mod sql_files;
 
 pub struct Migrator;
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_send_pace::Migration),
             Box::new(m20261130_000006_photo_file_ids::Migration),
             Box::new(m20261130_000007_outbox_failures::Migration),
+            Box::new(m20261201_000008_lease_owners::Migration),
+            Box::new(m20261201_000009_abuse_limits::Migration),
         ]
     }
 }

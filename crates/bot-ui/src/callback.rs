@@ -21,8 +21,11 @@ pub enum Callback {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GenerateAction {
     Menu,
-    CustomPrompt,
-    PromptFromPhoto,
+    /// Write a prompt for this avatar (the menu's). `None`: a button from before buttons
+    /// carried the avatar, which acts on the main avatar.
+    CustomPrompt(Option<AvatarId>),
+    /// Make a prompt from a photo, for this avatar; `None` as for `CustomPrompt`.
+    PromptFromPhoto(Option<AvatarId>),
     ChangeAvatar,
     /// The ratio for the prompt waiting in the dialog.
     Ratio(AspectRatio),
@@ -84,12 +87,19 @@ fn generation(code: &str) -> Option<GenerationId> {
     code.parse().ok().map(GenerationId)
 }
 
+fn with_avatar(code: &str, avatar: Option<AvatarId>) -> String {
+    match avatar {
+        Some(avatar) => format!("{code}:{avatar}"),
+        None => code.to_owned(),
+    }
+}
+
 impl GenerateAction {
     fn encode(self) -> String {
         match self {
             Self::Menu => "menu".into(),
-            Self::CustomPrompt => "txt".into(),
-            Self::PromptFromPhoto => "pho".into(),
+            Self::CustomPrompt(a) => with_avatar("txt", a),
+            Self::PromptFromPhoto(a) => with_avatar("pho", a),
             Self::ChangeAvatar => "av".into(),
             Self::Ratio(r) => format!("r:{}", ratio_code(r)),
             Self::Again(g) => format!("again:{g}"),
@@ -103,8 +113,10 @@ impl GenerateAction {
     fn decode(parts: &[&str]) -> Option<Self> {
         Some(match parts {
             ["menu"] => Self::Menu,
-            ["txt"] => Self::CustomPrompt,
-            ["pho"] => Self::PromptFromPhoto,
+            ["txt"] => Self::CustomPrompt(None),
+            ["txt", a] => Self::CustomPrompt(Some(AvatarId(a.parse().ok()?))),
+            ["pho"] => Self::PromptFromPhoto(None),
+            ["pho", a] => Self::PromptFromPhoto(Some(AvatarId(a.parse().ok()?))),
             ["av"] => Self::ChangeAvatar,
             ["r", r] => Self::Ratio(ratio_from_code(r)?),
             ["again", g] => Self::Again(generation(g)?),
@@ -382,8 +394,10 @@ impl Callback {
         all.extend(
             [
                 GenerateAction::Menu,
-                GenerateAction::CustomPrompt,
-                GenerateAction::PromptFromPhoto,
+                GenerateAction::CustomPrompt(None),
+                GenerateAction::CustomPrompt(Some(AvatarId(i64::MAX))),
+                GenerateAction::PromptFromPhoto(None),
+                GenerateAction::PromptFromPhoto(Some(AvatarId(i64::MAX))),
                 GenerateAction::ChangeAvatar,
                 GenerateAction::UseProposed,
                 GenerateAction::EditProposed,

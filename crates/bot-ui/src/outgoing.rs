@@ -177,6 +177,20 @@ impl Outgoing {
         }
     }
 
+    /// The message an edit replaces whole, if this is one: a later edit of the same message
+    /// makes an earlier one that was not sent yet pointless.
+    pub fn edited_message(&self) -> Option<i64> {
+        match self {
+            Self::Edit { message_id, .. } => Some(*message_id),
+            Self::Send { .. }
+            | Self::SendTagged { .. }
+            | Self::Delete { .. }
+            | Self::AnswerCallback { .. }
+            | Self::Invoice { .. }
+            | Self::AnswerPreCheckout { .. } => None,
+        }
+    }
+
     pub fn method(&self) -> &'static str {
         match self {
             Self::Send { screen, .. } if screen.photo.is_some() => "sendPhoto",

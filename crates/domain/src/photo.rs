@@ -62,6 +62,11 @@ pub enum PhotoRejection {
         width: u32,
         height: u32,
     },
+    /// More pixels (times bit depth) than a decode may take in memory.
+    TooManyPixels {
+        width: u32,
+        height: u32,
+    },
     Duplicate,
     LimitReached,
 }

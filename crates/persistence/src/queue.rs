@@ -8,6 +8,7 @@ use std::time::Duration;
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 
 use crate::RepoError;
+use crate::repos::workers::{self, Holder};
 use crate::sql::{now_ms, skip_locked, statement};
 
 /// A table that works as a leased queue; its `state` column uses these three labels.
@@ -31,13 +32,16 @@ pub(crate) enum Settle<'a> {
 }
 
 impl Queue {
-    /// Claims up to `limit` rows: only the oldest pending row of each lane is eligible, so work
-    /// within a lane (a chat) happens strictly in order, across replicas too.
+    /// Claims up to `limit` rows for `holder`: only the oldest pending row of each lane is
+    /// eligible, so work within a lane (a chat) happens strictly in order, across replicas
+    /// too. A row is free when unclaimed, when its lease ended, or when the process holding
+    /// it stopped beating (it died: no need to wait out its lease).
     pub async fn claim(
         &self,
         db: &impl ConnectionTrait,
         limit: u32,
         lease: Duration,
+        holder: &Holder,
         returning: &str,
     ) -> Result<Vec<QueryResult>, RepoError> {
         let backend = db.get_database_backend();
@@ -50,10 +54,11 @@ impl Queue {
             )
         });
         let sql = format!(
-            "UPDATE {t} SET lease_until_ms = $1, attempts = attempts + 1 WHERE id IN ( \
+            "UPDATE {t} SET lease_until_ms = $1, lease_owner = $4, attempts = attempts + 1 \
+             WHERE id IN ( \
                SELECT q.id FROM {t} q \
                WHERE q.state = '{p}' AND q.next_attempt_ms <= $2 \
-                 AND (q.lease_until_ms IS NULL OR q.lease_until_ms < $2) \
+                 AND (q.lease_until_ms IS NULL OR q.lease_until_ms < $2 OR {dead}) \
                  AND NOT EXISTS (SELECT 1 FROM {t} e \
                                  WHERE e.{l} = q.{l} AND e.state = '{p}' AND e.id < q.id) \
                  {paced}\
@@ -63,9 +68,17 @@ impl Queue {
             l = self.lane,
             p = self.pending,
             lock = skip_locked(backend),
+            dead = workers::holder_is_dead("$5"),
         );
         let lease_until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
-        let values: Vec<Value> = vec![lease_until.into(), now.into(), i64::from(limit).into()];
+        let stale = now - millis(workers::DEAD_AFTER);
+        let values: Vec<Value> = vec![
+            lease_until.into(),
+            now.into(),
+            i64::from(limit).into(),
+            holder.id().to_string().into(),
+            stale.into(),
+        ];
         let mut rows = db.query_all_raw(statement(backend, &sql, values)).await?;
         rows.sort_by_key(|row| row.try_get::<i64>("", "id").unwrap_or(i64::MAX));
         Ok(rows)

@@ -12,6 +12,7 @@ use studio_domain::{
 use studio_persistence::repos::generations::{self, NewGeneration, Queued};
 use studio_persistence::repos::jobs::{self, Submission};
 use studio_persistence::repos::prompt_jobs::{self, NewPromptJob, PromptJobKind};
+use studio_persistence::repos::workers;
 use studio_persistence::repos::{avatars, fal_callbacks, ledger, users};
 use studio_testkit::{TestDb, on_both_backends};
 
@@ -257,10 +258,27 @@ async fn callbacks_are_stored_once_and_wake_their_job(db: TestDb) {
     assert!(!jobs::wake(&conn, "req-unknown").await.unwrap());
     let woken = jobs::claim(&conn, 1, LEASE, 2).await.unwrap();
     assert_eq!(woken.len(), 1, "due once woken");
+
+    // A callback of no job of ours is kept only a while (it may have beaten its submission).
+    assert!(
+        fal_callbacks::store(&conn, "req-other", "{}")
+            .await
+            .unwrap()
+    );
+    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+    assert_eq!(fal_callbacks::purge_orphans(&conn, later).await.unwrap(), 1);
+    assert!(
+        fal_callbacks::find(&conn, "req-other")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(fal_callbacks::find(&conn, "req-9").await.unwrap().is_some());
 }
 
 async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
     let conn = migrated(&db).await;
+    let holder = workers::register(&conn).await.unwrap();
     let (owner, avatar) = member(&conn, 1, 0).await;
     let (other, other_avatar) = member(&conn, 2, 0).await;
     let new = |chat: i64, user, avatar, kind, input| NewPromptJob {
@@ -278,7 +296,7 @@ async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
     let theirs = new(2, other, other_avatar, PromptJobKind::Translation, "собака");
     prompt_jobs::queue(&conn, theirs).await.unwrap();
 
-    let claimed = prompt_jobs::claim(&conn, 10, LEASE).await.unwrap();
+    let claimed = prompt_jobs::claim(&conn, 10, LEASE, &holder).await.unwrap();
     assert_eq!(
         claimed.len(),
         2,
@@ -290,7 +308,7 @@ async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
         (first, PromptJobKind::Vision, "file-1", 1)
     );
     assert!(
-        prompt_jobs::claim(&conn, 10, LEASE)
+        prompt_jobs::claim(&conn, 10, LEASE, &holder)
             .await
             .unwrap()
             .is_empty()
@@ -302,7 +320,7 @@ async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
             .await
             .unwrap()
     );
-    let again = prompt_jobs::claim(&conn, 10, LEASE).await.unwrap();
+    let again = prompt_jobs::claim(&conn, 10, LEASE, &holder).await.unwrap();
     assert_eq!((again[0].id, again[0].attempts), (first, 2));
     assert!(
         !prompt_jobs::complete(&conn, mine).await.unwrap(),
@@ -314,7 +332,7 @@ async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
         "settled once"
     );
 
-    let next = prompt_jobs::claim(&conn, 10, LEASE).await.unwrap();
+    let next = prompt_jobs::claim(&conn, 10, LEASE, &holder).await.unwrap();
     assert_eq!(next.iter().map(|j| j.id).collect::<Vec<_>>(), [second]);
     assert!(prompt_jobs::fail(&conn, &next[0], "refused").await.unwrap());
     let failed = prompt_jobs::find(&conn, second).await.unwrap().unwrap();

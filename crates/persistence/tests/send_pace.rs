@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use studio_domain::ChatId;
+use studio_persistence::repos::workers;
 use studio_persistence::repos::{outbox, send_pace};
 use studio_testkit::{TestDb, on_both_backends};
 
@@ -48,13 +49,14 @@ async fn batches_get_evenly_spaced_moments_after_every_earlier_batch(db: TestDb)
 
 async fn a_chat_is_held_back_after_a_message_for_every_claimer(db: TestDb) {
     let conn = migrated(&db).await;
+    let holder = workers::register(&conn).await.unwrap();
     let lease = Duration::from_secs(30);
     for (chat, text) in [(1, "a1"), (1, "a2"), (2, "b1"), (2, "b2")] {
         outbox::enqueue(&conn, ChatId(chat), "sendMessage", text)
             .await
             .unwrap();
     }
-    let first = outbox::claim(&conn, 10, lease).await.unwrap();
+    let first = outbox::claim(&conn, 10, lease, &holder).await.unwrap();
     let got: Vec<&str> = first.iter().map(|c| c.payload.as_str()).collect();
     assert_eq!(got, ["a1", "b1"]);
     // A message to chat 1 holds it for a minute; the call to chat 2 counted for nothing.
@@ -63,7 +65,11 @@ async fn a_chat_is_held_back_after_a_message_for_every_claimer(db: TestDb) {
     assert!(outbox::mark_sent(&conn, &first[1], None).await.unwrap());
 
     let another_replica = studio_persistence::connect(&db.url, 4).await.unwrap();
-    let next = outbox::claim(&another_replica, 10, lease).await.unwrap();
+
+    let another_replica_holder = workers::register(&another_replica).await.unwrap();
+    let next = outbox::claim(&another_replica, 10, lease, &another_replica_holder)
+        .await
+        .unwrap();
     let got: Vec<&str> = next.iter().map(|c| c.payload.as_str()).collect();
     assert_eq!(got, ["b2"], "chat 1 waits out its pace");
     assert!(outbox::mark_sent(&conn, &next[0], None).await.unwrap());
@@ -76,7 +82,9 @@ async fn a_chat_is_held_back_after_a_message_for_every_claimer(db: TestDb) {
     ))
     .await
     .unwrap();
-    let last = outbox::claim(&another_replica, 10, lease).await.unwrap();
+    let last = outbox::claim(&another_replica, 10, lease, &another_replica_holder)
+        .await
+        .unwrap();
     let got: Vec<&str> = last.iter().map(|c| c.payload.as_str()).collect();
     assert_eq!(got, ["a2"]);
 }

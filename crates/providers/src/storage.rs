@@ -6,8 +6,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use object_store::buffered::BufWriter;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
+use tokio::io::AsyncWriteExt;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -15,6 +17,8 @@ pub enum StorageError {
     Config(String),
     #[error("storage: {0}")]
     Store(#[from] object_store::Error),
+    #[error("storage write: {0}")]
+    Write(#[from] std::io::Error),
 }
 
 #[derive(Clone)]
@@ -91,6 +95,21 @@ impl BlobStore {
         Ok(())
     }
 
+    /// A writer for `key` that takes the object piece by piece: a small one is stored in one
+    /// request, a large one as a multipart upload, so a file of any size passes through a few
+    /// MiB of memory. Nothing is stored until `finish`.
+    pub fn writer(&self, key: &str) -> BlobWriter {
+        BlobWriter(BufWriter::new(Arc::clone(&self.store), self.path(key)))
+    }
+
+    /// An object as a request body streamed from storage, with its length (signed upload
+    /// URLs refuse a body without one).
+    pub async fn read_body(&self, key: &str) -> Result<(reqwest::Body, u64), StorageError> {
+        let found = self.store.get(&self.path(key)).await?;
+        let size = found.meta.size;
+        Ok((reqwest::Body::wrap_stream(found.into_stream()), size))
+    }
+
     pub async fn get(&self, key: &str) -> Result<Bytes, StorageError> {
         Ok(self.store.get(&self.path(key)).await?.bytes().await?)
     }
@@ -109,6 +128,25 @@ impl BlobStore {
             Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(err) => Err(err.into()),
         }
+    }
+}
+
+/// See `BlobStore::writer`.
+pub struct BlobWriter(BufWriter);
+
+impl BlobWriter {
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), StorageError> {
+        Ok(self.0.write_all(chunk).await?)
+    }
+
+    /// Stores what was written.
+    pub async fn finish(mut self) -> Result<(), StorageError> {
+        Ok(self.0.shutdown().await?)
+    }
+
+    /// Drops what was written; a multipart upload begun is aborted.
+    pub async fn abort(mut self) -> Result<(), StorageError> {
+        Ok(self.0.abort().await?)
     }
 }
 
@@ -137,6 +175,27 @@ mod tests {
         store.delete("avatars/1/2.jpg").await.unwrap();
         store.delete("avatars/1/2.jpg").await.unwrap();
         assert!(!store.exists("avatars/1/2.jpg").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_written_object_is_stored_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::from_url(&format!("file://{}", dir.path().display())).unwrap();
+        let mut writer = store.writer("avatars/1/lora.safetensors");
+        writer.write(b"part one, ").await.unwrap();
+        writer.write(b"part two").await.unwrap();
+        assert!(!store.exists("avatars/1/lora.safetensors").await.unwrap());
+        writer.finish().await.unwrap();
+        assert_eq!(
+            store.get("avatars/1/lora.safetensors").await.unwrap(),
+            Bytes::from_static(b"part one, part two")
+        );
+        let (_, size) = store.read_body("avatars/1/lora.safetensors").await.unwrap();
+        assert_eq!(size, 18);
+        let mut dropped = store.writer("avatars/1/other");
+        dropped.write(b"never stored").await.unwrap();
+        dropped.abort().await.unwrap();
+        assert!(!store.exists("avatars/1/other").await.unwrap());
     }
 
     #[test]

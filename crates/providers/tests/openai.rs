@@ -71,7 +71,10 @@ async fn failures_are_classified_for_the_caller() {
         OpenAiReply::Refusal("I can't help with that.".into()),
         OpenAiReply::ContentFilter,
         OpenAiReply::RateLimited {
-            retry_after_ms: 1500,
+            retry_after_ms: Some(1500),
+        },
+        OpenAiReply::RateLimited {
+            retry_after_ms: None,
         },
         OpenAiReply::InsufficientQuota,
         OpenAiReply::ServerError {
@@ -86,13 +89,23 @@ async fn failures_are_classified_for_the_caller() {
     let limited = client.translate("кот").await.unwrap_err();
     assert!(limited.is_transient());
     assert_eq!(limited.retry_after(), Some(Duration::from_millis(1500)));
+    // Often OpenAI names no wait (only `x-ratelimit-reset-*`): still a rate limit, retried on
+    // the caller's back-off.
+    let unnamed = client.translate("кот").await.unwrap_err();
+    assert!(matches!(
+        unnamed,
+        OpenAiError::RateLimited {
+            retry_after: None,
+            ..
+        }
+    ));
     let quota = client.translate("кот").await.unwrap_err();
     assert!(matches!(quota, OpenAiError::QuotaExhausted(_)) && !quota.is_transient());
     let server = client.translate("кот").await.unwrap_err();
     assert!(matches!(server, OpenAiError::Server { status: 503, .. }) && server.is_transient());
     assert_eq!(
         fake.requests().len(),
-        5,
+        6,
         "none of these is retried by the client"
     );
 }

@@ -87,4 +87,14 @@ async fn s3_round_trip_with_prefix_and_delete() {
     );
     store.delete("avatars/1/abc.jpg").await.unwrap();
     assert!(!store.exists("avatars/1/abc.jpg").await.unwrap());
+
+    // A LoRA-sized file goes up in parts (more than the writer's 10 MiB buffer).
+    let mut writer = store.writer("avatars/1/lora.safetensors");
+    let chunk = vec![7u8; 1 << 20];
+    for _ in 0..12 {
+        writer.write(&chunk).await.unwrap();
+    }
+    writer.finish().await.unwrap();
+    let (_, size) = store.read_body("avatars/1/lora.safetensors").await.unwrap();
+    assert_eq!(size, 12 << 20);
 }

@@ -53,7 +53,8 @@ async fn main() {
     }
     wait_for(&telegram, "sendMessage", people).await;
     let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
-    seed::ready_to_generate(&conn, &users, (each * 5) as u32).await;
+    let lora = fal.host("kim.safetensors", b"LoRA weights of Kim".to_vec());
+    seed::ready_to_generate(&conn, &users, (each * 5) as u32, &lora).await;
     let before = telegram.calls().len();
 
     let started = Instant::now();

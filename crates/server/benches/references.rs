@@ -17,7 +17,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use studio_testkit::{FakeOpenAi, FakeTelegram, TestDb, VISION_PROMPT};
+use studio_testkit::{FakeOpenAi, FakeTelegram, Limits, TestDb, VISION_PROMPT};
 use support::{KillOnDrop, free_port, post, rss_kib, stop, tap, wait_ready};
 
 /// What `deploy/k8s/deployment.yaml` gives a replica.
@@ -31,6 +31,8 @@ async fn main() {
         .unwrap_or(32);
     let db = TestDb::postgres().await;
     let telegram = FakeTelegram::start().await;
+    // Measures the bot, not Telegram's pace: the bot runs above it (TELEGRAM_GLOBAL_RATE).
+    telegram.enforce(Limits::NONE);
     let openai = FakeOpenAi::start().await;
     let port = free_port();
     let mut server = KillOnDrop(spawn_server(&db.url, &telegram.url, &openai.url, port));
@@ -50,7 +52,8 @@ async fn main() {
     }
     wait_for(&telegram, |t| t.count("sendMessage") >= people).await;
     let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
-    seed::ready_to_generate(&conn, &users, 10).await;
+    // No FAL here (no key): the weights' URL is never read.
+    seed::ready_to_generate(&conn, &users, 10, "https://lora.invalid/kim.safetensors").await;
     for (i, user) in users.iter().enumerate() {
         post(&http, &base, &tap(1_000_000 + i as i64, *user, "1:g:pho")).await;
     }

@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{Config, Mode};
 use crate::dispatcher::Dispatcher;
 use crate::generation::{GenerationWorker, JobSettings};
-use crate::handle::Services;
+use crate::handle::{PersonLimits, Services};
 use crate::inbox_writer::InboxWriterTask;
 use crate::outbound::Sender;
 use crate::polling::Poller;
@@ -25,6 +25,7 @@ use crate::prompt_jobs::PromptWorker;
 use crate::state::{AppState, FalWebhook};
 use crate::training::{TrainingSettings, TrainingWorker};
 use studio_domain::Credits;
+use studio_persistence::repos::workers::Holder;
 use studio_providers::fal::{FalClient, WebhookVerifier};
 use studio_providers::openai::OpenAiClient;
 use studio_providers::storage::BlobStore;
@@ -55,6 +56,8 @@ pub struct Application {
     prompts_wake: Arc<Notify>,
     fal: FalClient,
     shutdown: CancellationToken,
+    /// This process, as its claims name it.
+    holder: Holder,
 }
 
 impl Application {
@@ -80,7 +83,10 @@ impl Application {
             metrics: crate::metrics::handle(),
             draining: Arc::new(AtomicBool::new(false)),
             fal: FalWebhook {
-                verifier: Arc::new(WebhookVerifier::new(http_client()?, &config.fal_rest_url)),
+                verifier: Arc::new(
+                    WebhookVerifier::new(http_client()?, &config.fal_rest_url)
+                        .pinned_to(config.fal_user_id.clone()),
+                ),
                 jobs_wake: Arc::clone(&jobs_wake),
             },
         };
@@ -111,6 +117,11 @@ impl Application {
                 )
             }),
             prompt_deadline: PROMPT_DEADLINE,
+            limits: PersonLimits {
+                model_requests_per_day: config.model_requests_per_day,
+                blocked_images_per_day: config.blocked_images_per_day,
+                promo_attempts_per_hour: config.promo_attempts_per_hour,
+            },
         });
 
         let listener = TcpListener::bind(config.listen_addr)
@@ -131,6 +142,7 @@ impl Application {
             prompts_wake: Arc::new(Notify::new()),
             fal,
             shutdown: CancellationToken::new(),
+            holder: Holder::new(),
         })
     }
 
@@ -156,17 +168,39 @@ impl Application {
         let cancel = self.shutdown.clone();
         let mut workers = JoinSet::new();
         workers.spawn(crate::shutdown::on_signal(cancel.clone()));
+        // Only FAL signs webhooks we accept; without a key nothing of ours is at FAL.
+        if self.config.fal_key.is_some() {
+            let verifier = Arc::clone(&self.state.fal.verifier);
+            let next = crate::fal_keys::first(&verifier, Duration::from_secs(3)).await;
+            workers.spawn(crate::fal_keys::run(verifier, next, cancel.clone()));
+        }
         let draining = Arc::clone(&self.state.draining);
         let drain_started = cancel.clone();
         workers.spawn(async move {
             drain_started.cancelled().await;
             draining.store(true, Ordering::Relaxed);
         });
-        // Workers outlive the listener: updates accepted during the drain still get handled.
-        let stop_workers = CancellationToken::new();
-        if self.workers == Workers::All {
+        // Workers stop at SIGTERM, while the listener drains: shutting down takes the longer of
+        // the two, not their sum. Updates accepted during the drain are stored; another
+        // replica (or the next start) handles them, as this one stops claiming.
+        let stop_workers = cancel.child_token();
+        let stop_heartbeat = CancellationToken::new();
+        let heartbeat = if self.workers == Workers::All {
+            // Alive before the first claim: a claim by a process without a heartbeat is free.
+            studio_persistence::repos::workers::beat(&self.state.db, &self.holder)
+                .await
+                .context("cannot record this process's heartbeat")?;
+            let beat = crate::heartbeat::run(
+                self.state.db.clone(),
+                self.holder.clone(),
+                stop_heartbeat.clone(),
+            );
             self.spawn_workers(&mut workers, &stop_workers);
-        }
+            Some(tokio::spawn(beat))
+        } else {
+            None
+        };
+        let holder = self.holder.clone();
         tracing::info!(addr = %self.local_addr(), mode = ?self.config.mode(), "serving");
         let Application {
             listener,
@@ -198,7 +232,12 @@ impl Application {
         })
         .await;
         if drained.is_err() {
-            tracing::warn!("workers did not finish in time; their leases will expire");
+            tracing::warn!("workers did not finish in time; what they hold is freed now");
+        }
+        if let Some(heartbeat) = heartbeat {
+            stop_heartbeat.cancel();
+            heartbeat.await.ok();
+            crate::heartbeat::stop(&db, &holder).await;
         }
         db.close().await.ok();
         tracing::info!("stopped");
@@ -217,6 +256,7 @@ impl Application {
             storage: self.services.storage.clone(),
             concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),
             lease: self.config.lease() * 2,
+            holder: self.holder.clone(),
         };
         let dispatcher = Dispatcher {
             db: self.state.db.clone(),
@@ -225,6 +265,7 @@ impl Application {
             concurrency: self.config.dispatch_concurrency,
             batch: self.config.dispatch_batch,
             lease: self.config.lease(),
+            holder: self.holder.clone(),
             services: Arc::clone(&self.services),
             jobs_queued: Arc::clone(&self.jobs_wake),
             prompts_queued: Arc::clone(&self.prompts_wake),
@@ -238,6 +279,7 @@ impl Application {
             wake: Arc::clone(&self.prompts_wake),
             outbox_stored: Arc::clone(&self.outbox_stored),
             jobs_queued: Arc::clone(&self.jobs_wake),
+            holder: self.holder.clone(),
         };
         workers.spawn(prompts.run(cancel.clone()));
         let generation = GenerationWorker {
@@ -248,7 +290,7 @@ impl Application {
                 concurrency: usize::try_from(self.config.worker_concurrency).unwrap_or(8),
                 per_user: self.config.generations_per_user,
                 lease: self.config.lease() * 2,
-                model: self.config.generation_model.clone(),
+                model: self.config.generation_model,
                 lora_scale: self.config.lora_scale,
                 webhook_url: self.config.fal_webhook_url(),
                 first_poll: Duration::from_secs(self.config.fal_poll_secs.max(1)),
@@ -264,9 +306,10 @@ impl Application {
             settings: Arc::new(TrainingSettings {
                 concurrency: 2,
                 lease: self.config.lease() * 2,
-                model: self.config.training_model.clone(),
+                model: self.config.training_model,
                 steps: self.config.training_steps,
                 learning_rate: self.config.training_learning_rate,
+                archive_lifetime: Duration::from_secs(self.config.training_deadline_secs),
                 webhook_url: self.config.fal_webhook_url(),
                 first_poll: Duration::from_secs(self.config.fal_poll_secs.max(1)),
                 cost: self.services.training_cost,

@@ -54,6 +54,12 @@ pub enum Command {
     },
     /// Refund a Telegram Stars payment by its charge id.
     Refund { charge_id: String },
+    /// Credit Stars payments Telegram lists (getStarTransactions) that we never booked, once.
+    ReconcilePayments {
+        /// How far back to look, in days.
+        #[arg(long, default_value_t = 30)]
+        days: u32,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -107,14 +113,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::operator::promo(&database(cli.config).await?, command).await
         }
         Command::Refund { charge_id } => {
-            let telegram = TelegramClient::new(
-                http_client()?,
-                &cli.config.telegram_api_url,
-                cli.config.bot_token()?,
-            );
+            let telegram = telegram(&cli.config)?;
             crate::operator::refund(&database(cli.config).await?, &telegram, &charge_id).await
         }
+        Command::ReconcilePayments { days } => {
+            let telegram = telegram(&cli.config)?;
+            crate::reconcile::reconcile(&database(cli.config).await?, &telegram, days).await
+        }
     }
+}
+
+fn telegram(config: &Config) -> anyhow::Result<TelegramClient> {
+    Ok(TelegramClient::new(
+        http_client()?,
+        &config.telegram_api_url,
+        config.bot_token()?,
+    ))
 }
 
 /// The database as operator commands use it: migrated by `migrate`, never by them.

@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
+use studio_providers::fal::{ImageModel, Trainer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -70,8 +71,9 @@ pub struct Config {
     /// Bot API calls in flight at once.
     #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 64)]
     pub send_concurrency: u32,
-    /// Seconds a claimed update is this replica's before another may take it over (after a
-    /// crash). Outgoing calls get twice as long, to cover Telegram's pacing waits.
+    /// Seconds a claimed update is this replica's while it lives; outgoing calls get twice as
+    /// long, to cover Telegram's pacing waits. A replica that dies (stops beating) gives its
+    /// claims up within seconds, whatever this says.
     #[arg(long, env = "LEASE_SECS", default_value_t = 60)]
     pub lease_secs: u64,
     /// Days settled inbox and outbox rows are kept (dead ones are kept until an operator acts).
@@ -91,6 +93,11 @@ pub struct Config {
     pub fal_queue_url: String,
     #[arg(long, env = "FAL_REST_URL", default_value = "https://rest.fal.ai")]
     pub fal_rest_url: String,
+    /// The FAL user id webhooks must be for (the `x-fal-webhook-user-id` of your account's
+    /// webhooks). FAL signs every account's webhooks with the same keys: unset, another
+    /// account's signed webhook to our URL is taken too.
+    #[arg(long, env = "FAL_USER_ID")]
+    pub fal_user_id: Option<String>,
     /// Key of an OpenAI-compatible API; needed for prompts from photos and translation.
     #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
     pub openai_api_key: Option<SecretString>,
@@ -131,29 +138,41 @@ pub struct Config {
     /// Generations one person may have running at once; more wait in the queue.
     #[arg(long, env = "GENERATIONS_PER_USER", default_value_t = 2)]
     pub generations_per_user: u32,
+    /// Free requests to the language model (prompts from photos, translations) one person may
+    /// make in 24 hours.
+    #[arg(long, env = "MODEL_REQUESTS_PER_DAY", default_value_t = 30)]
+    pub model_requests_per_day: u32,
+    /// Images of one person the safety checker may block (each refunded) in 24 hours before
+    /// that person's generating pauses until the oldest is a day old.
+    #[arg(long, env = "BLOCKED_IMAGES_PER_DAY", default_value_t = 5)]
+    pub blocked_images_per_day: u32,
+    /// Wrong promo codes one person may try in an hour.
+    #[arg(long, env = "PROMO_ATTEMPTS_PER_HOUR", default_value_t = 5)]
+    pub promo_attempts_per_hour: u32,
     /// Seconds a generation may take from queueing before it fails and is refunded.
     #[arg(long, env = "GENERATION_DEADLINE_SECS", default_value_t = 600)]
     pub generation_deadline_secs: u64,
-    /// FAL model for images.
+    /// FAL model for images (one whose input this build knows: fal-ai/flux-lora).
     #[arg(long, env = "GENERATION_MODEL", default_value = "fal-ai/flux-lora")]
-    pub generation_model: String,
+    pub generation_model: ImageModel,
     /// Weight of the avatar's LoRA.
     #[arg(long, env = "LORA_SCALE", default_value_t = 1.0)]
     pub lora_scale: f64,
     /// Seconds from submission to the first status poll (the webhook usually comes first).
     #[arg(long, env = "FAL_POLL_SECS", default_value_t = 10)]
     pub fal_poll_secs: u64,
-    /// FAL model that trains avatars.
+    /// FAL model that trains avatars: fal-ai/flux-lora-portrait-trainer or
+    /// fal-ai/flux-lora-fast-training (each gets its own input).
     #[arg(
         long,
         env = "TRAINING_MODEL",
         default_value = "fal-ai/flux-lora-portrait-trainer"
     )]
-    pub training_model: String,
+    pub training_model: Trainer,
     /// Training steps.
     #[arg(long, env = "TRAINING_STEPS", default_value_t = 2500)]
     pub training_steps: u32,
-    /// Training learning rate.
+    /// Training learning rate (the portrait trainer's; the fast trainer takes none).
     #[arg(long, env = "TRAINING_LEARNING_RATE", default_value_t = 0.0002)]
     pub training_learning_rate: f64,
     /// Seconds a training may take before it fails and is refunded.
@@ -261,6 +280,9 @@ impl Config {
             ("WORKER_CONCURRENCY", self.worker_concurrency),
             ("OPENAI_CONCURRENCY", self.openai_concurrency),
             ("GENERATIONS_PER_USER", self.generations_per_user),
+            ("MODEL_REQUESTS_PER_DAY", self.model_requests_per_day),
+            ("BLOCKED_IMAGES_PER_DAY", self.blocked_images_per_day),
+            ("PROMO_ATTEMPTS_PER_HOUR", self.promo_attempts_per_hour),
         ] {
             if value == 0 {
                 return Err(invalid(variable, "must be at least 1"));

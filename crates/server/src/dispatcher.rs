@@ -13,6 +13,7 @@ use std::time::Duration;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use studio_persistence::RepoError;
 use studio_persistence::repos::inbox::{self, ClaimedUpdate};
+use studio_persistence::repos::workers::Holder;
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -43,8 +44,10 @@ pub struct Dispatcher {
     pub concurrency: u32,
     /// Updates per batch.
     pub batch: u32,
-    /// How long a claimed update is ours before another replica may take it over.
+    /// How long a claimed update is ours before another replica may take it over (sooner if
+    /// this process stops beating).
     pub lease: Duration,
+    pub holder: Holder,
     pub services: Arc<Services>,
     /// Sends the answers a commit decided, before anything else (see `AfterCommit::answers`).
     pub sender: crate::outbound::Sender,
@@ -101,7 +104,7 @@ impl Dispatcher {
     }
 
     async fn claim(&self) -> Vec<ClaimedUpdate> {
-        match inbox::claim(&self.db, self.batch, self.lease).await {
+        match inbox::claim(&self.db, self.batch, self.lease, &self.holder).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim updates");
@@ -112,15 +115,11 @@ impl Dispatcher {
 
     async fn process_batch(&self, claims: Vec<ClaimedUpdate>) {
         let mut work = Vec::with_capacity(claims.len());
-        for claim in claims {
-            let span =
-                tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
-            match handle::prepare(&self.db, &self.services, &claim.payload)
-                .instrument(span)
-                .await
-            {
+        let prepared = self.prepare_all(&claims).await;
+        for (claim, prepared) in claims.into_iter().zip(prepared) {
+            match prepared {
                 Ok(prepared) => work.push((claim, prepared)),
-                Err(err) => self.fail(&claim, &err.into()).await,
+                Err(err) => self.fail(&claim, &err).await,
             }
         }
         if work.len() > 1 {
@@ -144,6 +143,43 @@ impl Dispatcher {
                 tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
             self.process(claim, prepared).instrument(span).await;
         }
+    }
+
+    /// Prepares the batch's updates (their photos downloaded) at once, each within half the
+    /// lease: one slow download neither holds the others nor outlives the claim. A timeout is
+    /// a failed attempt like any other, so an update that always times out ends dead-lettered.
+    async fn prepare_all(&self, claims: &[ClaimedUpdate]) -> Vec<Result<Prepared, HandleError>> {
+        let within = self.lease / 2;
+        let mut preparing = JoinSet::new();
+        for (i, claim) in claims.iter().enumerate() {
+            let (db, services) = (self.db.clone(), Arc::clone(&self.services));
+            let payload = claim.payload.clone();
+            let span =
+                tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
+            preparing.spawn(
+                async move {
+                    let prepared = handle::prepare(&db, &services, &payload);
+                    let result = match tokio::time::timeout(within, prepared).await {
+                        Ok(prepared) => prepared.map_err(HandleError::from),
+                        Err(_) => Err(HandleError::TimedOut(within)),
+                    };
+                    (i, result)
+                }
+                .instrument(span),
+            );
+        }
+        let mut results: Vec<Option<Result<Prepared, HandleError>>> =
+            claims.iter().map(|_| None).collect();
+        while let Some(joined) = preparing.join_next().await {
+            match joined {
+                Ok((i, result)) => results[i] = Some(result),
+                Err(err) => tracing::error!(error = %err, "preparing an update panicked"),
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(HandleError::TimedOut(within))))
+            .collect()
     }
 
     async fn try_batch(

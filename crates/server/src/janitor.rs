@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use sea_orm::DatabaseConnection;
-use studio_persistence::repos::{fal_callbacks, inbox, outbox, prompt_jobs};
+use studio_persistence::repos::{fal_callbacks, inbox, limits, outbox, prompt_jobs, workers};
 use tokio_util::sync::CancellationToken;
 
 const EVERY: Duration = Duration::from_secs(600);
@@ -49,6 +49,23 @@ impl Janitor {
             Ok(0) => {}
             Ok(callbacks) => tracing::info!(callbacks, "old FAL callbacks purged"),
             Err(err) => tracing::warn!(error = %err, "FAL callback purge failed"),
+        }
+        let hour_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+        match fal_callbacks::purge_orphans(&self.db, hour_ago).await {
+            Ok(0) => {}
+            Ok(orphans) => tracing::info!(orphans, "FAL callbacks of no job purged"),
+            Err(err) => tracing::warn!(error = %err, "orphan callback purge failed"),
+        }
+        let day_ago = crate::job_loop::now_ms() - 86_400_000;
+        match limits::purge_promo_misses(&self.db, day_ago).await {
+            Ok(_) => {}
+            Err(err) => tracing::warn!(error = %err, "promo miss purge failed"),
+        }
+        // Processes that died (killed, never said goodbye): an hour silent is long gone.
+        match workers::purge(&self.db, std::time::Duration::from_secs(3600)).await {
+            Ok(0) => {}
+            Ok(gone) => tracing::info!(gone, "heartbeats of dead processes purged"),
+            Err(err) => tracing::warn!(error = %err, "heartbeat purge failed"),
         }
     }
 }

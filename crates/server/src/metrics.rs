@@ -27,6 +27,7 @@ pub const TRAININGS_FINISHED: &str = "trainings_finished_total";
 pub const LEDGER_TOTAL: &str = "ledger_credits";
 pub const PROMPT_STEPS: &str = "prompt_job_steps_total";
 pub const PROMPT_PENDING: &str = "prompt_jobs_pending";
+pub const FAL_KEY_REFRESHES: &str = "fal_webhook_key_refreshes_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -54,6 +55,10 @@ fn describe() {
         "Updates Telegram delivered again (ignored)"
     );
     describe_counter!(UPDATES_REJECTED, "Webhook requests refused, by reason");
+    describe_counter!(
+        FAL_KEY_REFRESHES,
+        "Fetches of FAL's webhook keys, by outcome (ok, failed)"
+    );
     describe_counter!(UPDATES_PROCESSED, "Updates the dispatcher finished");
     describe_counter!(
         UPDATES_FAILED,

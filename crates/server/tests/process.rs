@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use studio_testkit::{FakeTelegram, TestDb};
+use studio_testkit::{FakeTelegram, Limits, TestDb};
 
 #[path = "common/seed.rs"]
 mod seed;
@@ -74,6 +74,9 @@ async fn json_logs_carry_ids_and_never_a_secret() {
 async fn sigterm_under_load_loses_no_acknowledged_update() {
     let db = TestDb::postgres().await;
     let telegram = FakeTelegram::start().await;
+    // The bot runs far above Telegram's pace here (TELEGRAM_GLOBAL_RATE) to test recovery,
+    // not pacing, which `replicas.rs` tests against the limits.
+    telegram.enforce(Limits::NONE);
     // Distinct users and no global limit: the drain is measured, not Telegram's pacing.
     let fast = ("TELEGRAM_GLOBAL_RATE", "100000");
     let first = spawn(
@@ -149,6 +152,9 @@ async fn sigterm_under_load_loses_no_acknowledged_update() {
 async fn two_replicas_share_the_work_and_survive_one_being_killed() {
     let db = TestDb::postgres().await;
     let telegram = FakeTelegram::start().await;
+    // The bot runs far above Telegram's pace here (TELEGRAM_GLOBAL_RATE) to test recovery,
+    // not pacing, which `replicas.rs` tests against the limits.
+    telegram.enforce(Limits::NONE);
     server::migrate(&db.url);
     let settings = [
         ("TELEGRAM_GLOBAL_RATE", "100000"),
@@ -260,6 +266,9 @@ async fn generation_jobs_survive_a_killed_replica() {
     use sea_orm::ConnectionTrait;
     let db = TestDb::postgres().await;
     let telegram = FakeTelegram::start().await;
+    // The bot runs far above Telegram's pace here (TELEGRAM_GLOBAL_RATE) to test recovery,
+    // not pacing, which `replicas.rs` tests against the limits.
+    telegram.enforce(Limits::NONE);
     let fal = studio_testkit::FakeFal::start().await;
     // Slow enough that the kill lands while jobs wait on FAL.
     fal.set_latency(Duration::from_millis(1500));
@@ -298,7 +307,8 @@ async fn generation_jobs_survive_a_killed_replica() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
-    seed::ready_to_generate(&conn, &users, 10).await;
+    let lora = fal.host("kim.safetensors", b"LoRA weights of Kim".to_vec());
+    seed::ready_to_generate(&conn, &users, 10, &lora).await;
 
     // Two images per person, half of the requests through A.
     for round in 0..2 {
@@ -405,22 +415,8 @@ async fn a_photo_prompt_keeps_the_token_out_of_the_model_and_the_logs() {
     let db = TestDb::sqlite();
     let telegram = FakeTelegram::start().await;
     let openai = studio_testkit::FakeOpenAi::start().await;
-    let settings = [
-        ("OPENAI_API_KEY", OPENAI_KEY),
-        ("OPENAI_BASE_URL", openai.url.as_str()),
-        ("TELEGRAM_CHAT_RATE", "100"),
-    ];
-    let mut server = spawn(&db.url, &telegram.url, &settings);
-    let http = client();
-    wait_ready(&http, &server).await;
     let user = 4_000_001;
-    assert_eq!(
-        post(&http, &server.base, &start(1, user)).await.unwrap(),
-        200
-    );
-    telegram.wait_for("sendMessage", 1, PATIENCE).await;
-    let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
-    seed::ready_to_generate(&conn, &[user], 10).await;
+    let (mut server, http) = with_model_and_member(&db, &telegram, &openai, OPENAI_KEY, user).await;
 
     let tap = tap_update(2, user, "1:g:pho");
     assert_eq!(post(&http, &server.base, &tap).await.unwrap(), 200);
@@ -463,4 +459,269 @@ async fn a_photo_prompt_keeps_the_token_out_of_the_model_and_the_logs() {
     for secret in [TOKEN, OPENAI_KEY, WEBHOOK_SECRET, FAL_KEY] {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
+}
+
+/// The largest decode accepted, a 16-bit RGBA PNG at the cap, sent as the reference of a
+/// prompt from a photo, and one past the cap: the process stays under 200 MiB at its peak
+/// (the pod's limit is 256 MiB), and the one past the cap is refused from its header.
+#[tokio::test]
+async fn the_heaviest_image_a_person_can_send_stays_under_200_mib() {
+    let db = TestDb::sqlite();
+    let telegram = FakeTelegram::start().await;
+    let openai = studio_testkit::FakeOpenAi::start().await;
+    let user = 4_000_002;
+    let (server, http) = with_model_and_member(&db, &telegram, &openai, "sk-test", user).await;
+
+    // Real pixels in both: the one past the cap is the file that once took a pod to 374 MiB.
+    let references = [
+        ("at-cap", deep_png(3546, 3546)),
+        ("past-cap", deep_png(6480, 6470)),
+    ];
+    for (i, (file_id, bytes)) in references.into_iter().enumerate() {
+        let id = 10 + 2 * i64::try_from(i).unwrap();
+        let tap = tap_update(id, user, "1:g:pho");
+        assert_eq!(post(&http, &server.base, &tap).await.unwrap(), 200);
+        let size = bytes.len();
+        telegram.add_document(file_id, bytes);
+        let mut document = start(id + 1, user);
+        document["message"].as_object_mut().unwrap().remove("text");
+        document["message"]["document"] = json!({"file_id": file_id, "file_unique_id": file_id,
+            "file_name": "deep.png", "mime_type": "image/png", "file_size": size});
+        assert_eq!(post(&http, &server.base, &document).await.unwrap(), 200);
+    }
+    // The first reached the model (decoded, shrunk); the second was refused.
+    openai.wait_for_requests(1, PATIENCE).await;
+    let deadline = Instant::now() + PATIENCE;
+    while !telegram.calls().iter().any(|c| {
+        c.body["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("too large"))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "the past-cap image was not refused"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(openai.requests().len(), 1);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.child.id())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    eprintln!("peak RSS {} MiB", peak_kib / 1024);
+    assert!(peak_kib < 200 * 1024, "peak RSS {} MiB", peak_kib / 1024);
+}
+
+/// A 16-bit RGBA PNG with real (varying) pixels.
+fn deep_png(width: u32, height: u32) -> Vec<u8> {
+    let deep = image::ImageBuffer::from_fn(width, height, |x, y| {
+        image::Rgba([(x * 10) as u16, (y * 10) as u16, 40_000u16, u16::MAX])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgba16(deep)
+        .write_to(&mut png, image::ImageFormat::Png)
+        .unwrap();
+    png.into_inner()
+}
+
+/// 20 SIGKILLs under a stream of updates, each process replaced at once. Leases are ten
+/// minutes here, so the replies can only come by the new process taking over the dead one's
+/// claims as soon as its heartbeat stops, not by waiting the leases out: every acknowledged
+/// update is answered (some twice: at least once is the contract), none lost. The time from
+/// the last restart to the last reply is printed (docs/performance.md).
+#[tokio::test]
+async fn twenty_sigkills_under_load_lose_nothing_and_wait_out_no_lease() {
+    let db = TestDb::postgres().await;
+    let telegram = FakeTelegram::start().await;
+    // Recovery is measured here, not Telegram's pace.
+    telegram.enforce(Limits::NONE);
+    let settings = [
+        ("RUST_LOG", "warn"),
+        ("TELEGRAM_GLOBAL_RATE", "100000"),
+        ("LEASE_SECS", "600"),
+    ];
+    let http = client();
+    let mut server = spawn(&db.url, &telegram.url, &settings);
+    wait_ready(&http, &server).await;
+    let base = Arc::new(Mutex::new(server.base.clone()));
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut load = tokio::task::JoinSet::new();
+    for worker in 0..4i64 {
+        let (http, base, acknowledged, stop) = (
+            http.clone(),
+            Arc::clone(&base),
+            Arc::clone(&acknowledged),
+            stop.clone(),
+        );
+        load.spawn(async move {
+            let mut i = 0;
+            while !stop.is_cancelled() {
+                i += 1;
+                let id = worker * 1_000_000 + i;
+                let target = base.lock().unwrap().clone();
+                match post(&http, &target, &start(id, 5_000_000 + id)).await {
+                    Ok(200) => acknowledged.lock().unwrap().push(id),
+                    // Between a kill and the next process: not acknowledged, Telegram retries.
+                    _ => tokio::time::sleep(Duration::from_millis(5)).await,
+                }
+            }
+        });
+    }
+    for _ in 0..20 {
+        let before = acknowledged.lock().unwrap().len();
+        while acknowledged.lock().unwrap().len() < before + 20 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        server = spawn(&db.url, &telegram.url, &settings);
+        wait_ready(&http, &server).await;
+        *base.lock().unwrap() = server.base.clone();
+    }
+    let restarted = Instant::now();
+    stop.cancel();
+    while load.join_next().await.is_some() {}
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    let chats: Vec<i64> = acknowledged.iter().map(|id| 5_000_000 + id).collect();
+    wait_until_answered(&telegram, &chats, &server).await;
+    eprintln!(
+        "{} updates acknowledged across 20 SIGKILLs; all answered {:.1} s after the last \
+         restart ({} replies)",
+        acknowledged.len(),
+        restarted.elapsed().as_secs_f64(),
+        telegram.count("sendMessage")
+    );
+    drop(server);
+}
+
+/// PostgreSQL goes away under load and comes back (through a proxy, so no other test's
+/// database is touched): while it is down `/readyz` answers 503 and the webhook 503 (Telegram
+/// retries those), nothing acknowledged is lost, and the bot recovers on its own.
+#[tokio::test]
+async fn a_database_outage_is_answered_503_and_recovered_from() {
+    let db = TestDb::postgres().await;
+    let proxy = studio_testkit::TcpProxy::start(studio_testkit::postgres_addr(&db.url)).await;
+    let url = studio_testkit::via(&db.url, proxy.addr);
+    let telegram = FakeTelegram::start().await;
+    let server = spawn(&url, &telegram.url, &[("RUST_LOG", "warn")]);
+    let http = client();
+    wait_ready(&http, &server).await;
+    let mut acknowledged = Vec::new();
+    let mut id = 0;
+    let mut send = |n: usize| {
+        let batch: Vec<i64> = (0..n)
+            .map(|_| {
+                id += 1;
+                id
+            })
+            .collect();
+        batch
+    };
+    for update in send(10) {
+        if post(&http, &server.base, &start(update, 6_000_000 + update))
+            .await
+            .unwrap()
+            == 200
+        {
+            acknowledged.push(update);
+        }
+    }
+
+    proxy.down();
+    let ready = |http: &reqwest::Client| {
+        let url = format!("{}/readyz", server.base);
+        let http = http.clone();
+        async move { http.get(url).send().await.map(|r| r.status().as_u16()) }
+    };
+    let deadline = Instant::now() + PATIENCE;
+    while ready(&http).await.unwrap() != 503 {
+        assert!(
+            Instant::now() < deadline,
+            "/readyz never reported the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let during = send(3);
+    for update in &during {
+        let status = post(&http, &server.base, &start(*update, 6_000_000 + update))
+            .await
+            .unwrap();
+        assert_eq!(status, 503, "Telegram retries what we could not store");
+    }
+
+    proxy.up().await;
+    let deadline = Instant::now() + PATIENCE;
+    while ready(&http).await.unwrap() != 200 {
+        assert!(Instant::now() < deadline, "/readyz never recovered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Telegram delivers the refused updates again; they and new ones go through.
+    for update in during.into_iter().chain(send(10)) {
+        assert_eq!(
+            post(&http, &server.base, &start(update, 6_000_000 + update))
+                .await
+                .unwrap(),
+            200
+        );
+        acknowledged.push(update);
+    }
+    let chats: Vec<i64> = acknowledged.iter().map(|id| 6_000_000 + id).collect();
+    wait_until_answered(&telegram, &chats, &server).await;
+    drop(server);
+}
+
+/// Waits until each of `chats` got a reply; past the patience, fails with the tail of the
+/// server's log.
+async fn wait_until_answered(telegram: &FakeTelegram, chats: &[i64], server: &Server) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let answered: std::collections::HashSet<i64> = telegram
+            .calls_to("sendMessage")
+            .iter()
+            .filter_map(|c| c.body["chat_id"].as_i64())
+            .collect();
+        let missing = chats.iter().filter(|c| !answered.contains(c)).count();
+        if missing == 0 {
+            return;
+        }
+        if Instant::now() > deadline {
+            let logs = std::fs::read_to_string(&server.log).unwrap_or_default();
+            let tail: Vec<&str> = logs.lines().rev().take(30).collect();
+            panic!(
+                "{missing} of {} acknowledged updates unanswered; last logs: {tail:#?}",
+                chats.len()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The binary with a language model (the fake at `openai`, key `key`) and `user` registered
+/// with a trained avatar; no FAL, so the avatar's weights are never read.
+async fn with_model_and_member(
+    db: &TestDb,
+    telegram: &FakeTelegram,
+    openai: &studio_testkit::FakeOpenAi,
+    key: &str,
+    user: i64,
+) -> (Server, reqwest::Client) {
+    let settings = [
+        ("OPENAI_API_KEY", key),
+        ("OPENAI_BASE_URL", openai.url.as_str()),
+        ("TELEGRAM_CHAT_RATE", "100"),
+    ];
+    let server = spawn(&db.url, &telegram.url, &settings);
+    let http = client();
+    wait_ready(&http, &server).await;
+    assert_eq!(
+        post(&http, &server.base, &start(1, user)).await.unwrap(),
+        200
+    );
+    telegram.wait_for("sendMessage", 1, PATIENCE).await;
+    let conn = sea_orm::Database::connect(db.url.as_str()).await.unwrap();
+    seed::ready_to_generate(&conn, &[user], 10, "https://lora.invalid/kim.safetensors").await;
+    (server, http)
 }

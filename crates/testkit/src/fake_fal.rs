@@ -32,6 +32,12 @@ pub enum FalOutcome {
     /// An image, but the webhook says `OK` with `payload: null` and `payload_error` (FAL could
     /// not serialise it); the result URL has it.
     UnsentPayload,
+    /// Runs until cancelled, then finishes with an image anyway (and is billed): cancel is a
+    /// signal a running request may not heed.
+    FinishesDespiteCancel,
+    /// A file the input points at (a LoRA, a zip of photos) could not be downloaded: FAL
+    /// fails the request with 422 `file_download_error`. Decided by the fake at submission.
+    InputFileMissing,
 }
 
 /// One submission as FAL received it.
@@ -49,6 +55,25 @@ struct Request {
     ready_at: tokio::time::Instant,
     /// Status polls answered so far while not done.
     polls: usize,
+    /// Where the webhook goes, if anywhere.
+    webhook: Option<String>,
+}
+
+/// A file on the fake CDN: results, and what was uploaded through storage.
+struct CdnFile {
+    bytes: Vec<u8>,
+    content_type: String,
+    /// Gone from this moment (of the fake's clock), as FAL's lifecycle settings delete files.
+    expires_at: Option<tokio::time::Instant>,
+}
+
+/// One file uploaded through FAL storage.
+#[derive(Debug, Clone)]
+pub struct FalUpload {
+    pub bytes: Vec<u8>,
+    pub url: String,
+    /// The lifecycle asked for in `X-Fal-Object-Lifecycle-Preference`, in seconds.
+    pub expires_after_secs: Option<u64>,
 }
 
 #[derive(Default)]
@@ -60,11 +85,19 @@ struct Inner {
     status_polls: usize,
     result_fetches: usize,
     cancels: usize,
-    /// Files PUT through the storage upload, by upload number.
-    uploads: Vec<Vec<u8>>,
+    /// Uploads initiated (their file URL and lifecycle), by number; the PUT fills them in.
+    initiated: Vec<(String, Option<u64>)>,
+    uploads: Vec<FalUpload>,
+    /// The CDN's files by name (the last part of their URL).
+    files: HashMap<String, CdnFile>,
+    /// How far the CDN's clock is ahead of the real one (see `advance_clock`).
+    clock_ahead: Duration,
     latency: Duration,
     /// The account is locked: billable calls answer 403 (see `lock_account`).
     locked: bool,
+    /// The JWKS answers 503 (see `fail_jwks`); fetches so far.
+    jwks_down: bool,
+    jwks_fetches: usize,
     /// Where webhooks go: the origin replacing the one in `fal_webhook` (the app behind its
     /// proxy). `None`: no webhooks, so nothing ever leaves 127.0.0.1.
     webhook_origin: Option<String>,
@@ -81,6 +114,31 @@ struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, Inner> {
         self.record.lock()
+    }
+}
+
+impl Inner {
+    fn now(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now() + self.clock_ahead
+    }
+
+    fn host(&mut self, name: &str, bytes: Vec<u8>, content_type: &str, ttl: Option<Duration>) {
+        let expires_at = ttl.map(|ttl| self.now() + ttl);
+        let file = CdnFile {
+            bytes,
+            content_type: content_type.to_owned(),
+            expires_at,
+        };
+        self.files.insert(name.to_owned(), file);
+    }
+
+    /// The live file behind a URL of this CDN, if any.
+    fn live_file(&self, base: &str, url: &str) -> Option<&CdnFile> {
+        let name = url.strip_prefix(base)?.strip_prefix("/files/")?;
+        let file = self.files.get(name)?;
+        file.expires_at
+            .is_none_or(|at| self.now() < at)
+            .then_some(file)
     }
 }
 
@@ -146,6 +204,16 @@ impl FakeFal {
         self.shared.lock().locked = true;
     }
 
+    /// While `down`, the JWKS answers 503.
+    pub fn fail_jwks(&self, down: bool) {
+        self.shared.lock().jwks_down = down;
+    }
+
+    /// How many times the JWKS was fetched.
+    pub fn jwks_fetches(&self) -> usize {
+        self.shared.lock().jwks_fetches
+    }
+
     /// The next submission answers `status` instead of queuing.
     pub fn fail_next_submit(&self, status: u16) {
         self.shared.lock().submit_failures.push_back(status);
@@ -160,8 +228,33 @@ impl FakeFal {
     }
 
     /// Files uploaded through FAL storage so far.
-    pub fn uploads(&self) -> Vec<Vec<u8>> {
+    pub fn uploads(&self) -> Vec<FalUpload> {
         self.shared.lock().uploads.clone()
+    }
+
+    /// Puts a file on the CDN (as if an earlier run had left it there) and returns its URL.
+    pub fn host(&self, name: &str, bytes: Vec<u8>) -> String {
+        let mut inner = self.shared.lock();
+        inner.host(name, bytes, "application/octet-stream", None);
+        format!("{}/files/{name}", self.shared.url)
+    }
+
+    /// Moves the CDN's clock ahead: files whose lifecycle ends within `by` are gone.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.lock().clock_ahead += by;
+    }
+
+    /// Deletes every file on the CDN, as an account's retention setting does in time.
+    pub fn expire_all_files(&self) {
+        self.shared.lock().files.clear();
+    }
+
+    /// Whether the CDN still serves `url`.
+    pub fn serves(&self, url: &str) -> bool {
+        self.shared
+            .lock()
+            .live_file(&self.shared.url, url)
+            .is_some()
     }
 
     /// (status polls, result fetches, cancels) so far.
@@ -186,7 +279,19 @@ impl FakeFal {
 
     /// The hex signature FAL would send for these values.
     pub fn sign(&self, request_id: &str, timestamp: i64, body: &[u8]) -> String {
-        sign(&self.shared.key, request_id, timestamp, body)
+        sign(&self.shared.key, FAL_USER_ID, request_id, timestamp, body)
+    }
+
+    /// The signature FAL sends another account's webhook with: the same keys sign for every
+    /// FAL user.
+    pub fn sign_for_user(
+        &self,
+        user_id: &str,
+        request_id: &str,
+        timestamp: i64,
+        body: &[u8],
+    ) -> String {
+        sign(&self.shared.key, user_id, request_id, timestamp, body)
     }
 
     /// The webhook body FAL sends for a finished request.
@@ -197,10 +302,31 @@ impl FakeFal {
     }
 }
 
-fn sign(key: &Ed25519KeyPair, request_id: &str, timestamp: i64, body: &[u8]) -> String {
+fn sign(
+    key: &Ed25519KeyPair,
+    user_id: &str,
+    request_id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> String {
     let digest = hex::encode(Sha256::digest(body));
-    let message = format!("{request_id}\n{FAL_USER_ID}\n{timestamp}\n{digest}");
+    let message = format!("{request_id}\n{user_id}\n{timestamp}\n{digest}");
     hex::encode(key.sign(message.as_bytes()).as_ref())
+}
+
+/// The files a finished request leaves on the CDN.
+fn host_outputs(inner: &mut Inner, request_id: &str) {
+    if request_id.starts_with("train-") {
+        let weights = format!("LoRA weights of {request_id}").into_bytes();
+        inner.host(
+            &format!("{request_id}.safetensors"),
+            weights,
+            "application/octet-stream",
+            None,
+        );
+    } else {
+        inner.host(&format!("{request_id}.jpg"), jpeg(), "image/jpeg", None);
+    }
 }
 
 fn output(url: &str, request_id: &str, nsfw: bool) -> Value {
@@ -222,15 +348,16 @@ fn output(url: &str, request_id: &str, nsfw: bool) -> Value {
 fn webhook_body(url: &str, request_id: &str, outcome: FalOutcome) -> Option<Value> {
     let base = |status: &str| json!({"request_id": request_id, "gateway_request_id": request_id, "status": status});
     match outcome {
-        FalOutcome::Image | FalOutcome::Nsfw => {
+        FalOutcome::Image | FalOutcome::Nsfw | FalOutcome::FinishesDespiteCancel => {
             let mut body = base("OK");
             body["payload"] = output(url, request_id, outcome == FalOutcome::Nsfw);
             Some(body)
         }
-        FalOutcome::Error(status) => {
+        FalOutcome::Error(_) | FalOutcome::InputFileMissing => {
+            let (status, payload) = error_body(outcome);
             let mut body = base("ERROR");
             body["error"] = json!(format!("Invalid status code: {status}"));
-            body["payload"] = error_body(status);
+            body["payload"] = payload;
             Some(body)
         }
         FalOutcome::UnsentPayload => {
@@ -243,34 +370,69 @@ fn webhook_body(url: &str, request_id: &str, outcome: FalOutcome) -> Option<Valu
     }
 }
 
-/// A failed request's body as FAL words it: a validation error (422) lists what was wrong in
-/// `detail`; FAL's own failures say it in a string, with an `error_type`.
-fn error_body(status: u16) -> Value {
-    if status == 422 {
-        json!({"detail": [{"loc": ["body", "prompt"], "msg": "model failed", "type": "value_error"}]})
-    } else {
-        json!({"detail": "Internal server error", "error_type": "runner_server_error"})
+/// A failed request's status and body as FAL words them: a validation error (422) lists what
+/// was wrong in `detail`; FAL's own failures say it in a string, with an `error_type`.
+fn error_body(outcome: FalOutcome) -> (u16, Value) {
+    match outcome {
+        FalOutcome::InputFileMissing => (
+            422,
+            json!({"detail": [{"loc": ["body", "loras", 0, "path"],
+                "msg": "Failed to download the file. Please check if the URL is accessible.",
+                "type": "file_download_error"}]}),
+        ),
+        FalOutcome::Error(422) => (
+            422,
+            json!({"detail": [{"loc": ["body", "prompt"], "msg": "model failed", "type": "value_error"}]}),
+        ),
+        FalOutcome::Error(status) => (
+            status,
+            json!({"detail": "Internal server error", "error_type": "runner_server_error"}),
+        ),
+        _ => (500, json!({"detail": "no error"})),
     }
 }
 
-async fn jwks(State(shared): State<Shared>) -> Json<Value> {
+async fn jwks(State(shared): State<Shared>) -> Response {
+    let down = {
+        let mut inner = shared.lock();
+        inner.jwks_fetches += 1;
+        inner.jwks_down
+    };
+    shared.record.changed();
+    if down {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     let x =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(shared.key.public_key().as_ref());
-    Json(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test"}]}))
+    Json(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test"}]})).into_response()
 }
 
 /// A small valid JPEG, the same for every request.
-async fn file() -> Response {
+fn jpeg() -> Vec<u8> {
     static JPEG: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    let bytes = JPEG.get_or_init(|| {
+    JPEG.get_or_init(|| {
         let img =
             image::RgbImage::from_fn(64, 64, |x, y| image::Rgb([x as u8 * 4, y as u8 * 4, 128]));
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Jpeg)
             .expect("encode JPEG");
         out.into_inner()
-    });
-    ([("content-type", "image/jpeg")], bytes.clone()).into_response()
+    })
+    .clone()
+}
+
+/// A CDN file, public; one past its lifecycle (or never there) is 404.
+async fn file(State(shared): State<Shared>, Path(name): Path<String>) -> Response {
+    let inner = shared.lock();
+    let url = format!("{}/files/{name}", shared.url);
+    match inner.live_file(&shared.url, &url) {
+        Some(file) => (
+            [("content-type", file.content_type.clone())],
+            file.bytes.clone(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "Not Found").into_response(),
+    }
 }
 
 async fn submit(
@@ -280,6 +442,18 @@ async fn submit(
     headers: HeaderMap,
     Json(input): Json<Value>,
 ) -> Response {
+    let model = format!("{owner}/{alias}");
+    let Some(schema) = crate::fal_schema::of(&model) else {
+        let detail = format!("Application '{alias}' not found");
+        return (StatusCode::NOT_FOUND, Json(json!({"detail": detail}))).into_response();
+    };
+    if let Err(errors) = schema.check(&input) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({"detail": errors})),
+        )
+            .into_response();
+    }
     let (request_id, webhook, outcome, latency) = {
         let mut inner = shared.lock();
         if let Some(status) = inner.submit_failures.pop_front() {
@@ -289,17 +463,22 @@ async fn submit(
             return (code, Json(json!({"detail": "scripted failure"}))).into_response();
         }
         // Trainings and images have different outputs; the id says which this is.
-        let kind = if alias.contains("trainer") {
-            "train"
-        } else {
-            "req"
-        };
+        let kind = if schema.trains { "train" } else { "req" };
         let request_id = format!("{kind}-{}", inner.submissions.len() + 1);
-        let outcome = inner.outcomes.pop_front().unwrap_or(FalOutcome::Image);
+        let mut outcome = inner.outcomes.pop_front().unwrap_or(FalOutcome::Image);
+        // The runner downloads the files the input points at; a missing one fails the request.
+        let files = schema.file_urls(&input);
+        if files
+            .iter()
+            .any(|url| inner.live_file(&shared.url, url).is_none())
+        {
+            outcome = FalOutcome::InputFileMissing;
+        }
+        host_outputs(&mut inner, &request_id);
         let webhook = query.get("fal_webhook").cloned();
         inner.submissions.push(FalSubmission {
             request_id: request_id.clone(),
-            model: format!("{owner}/{alias}"),
+            model,
             input,
             webhook: webhook.clone(),
             authorization: headers
@@ -307,15 +486,6 @@ async fn submit(
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned),
         });
-        let ready_at = tokio::time::Instant::now() + inner.latency;
-        inner.requests.insert(
-            request_id.clone(),
-            Request {
-                outcome,
-                ready_at,
-                polls: 0,
-            },
-        );
         let target = webhook
             .zip(inner.webhook_origin.clone())
             .map(|(url, origin)| {
@@ -323,10 +493,25 @@ async fn submit(
                 let path = path.find('/').map_or("/", |i| &path[i..]);
                 format!("{}{path}", origin.trim_end_matches('/'))
             });
+        // A request that waits for its cancel is not ready until then.
+        let runs_for = match outcome {
+            FalOutcome::FinishesDespiteCancel => Duration::from_secs(365 * 24 * 3600),
+            _ => inner.latency,
+        };
+        inner.requests.insert(
+            request_id.clone(),
+            Request {
+                outcome,
+                ready_at: tokio::time::Instant::now() + runs_for,
+                polls: 0,
+                webhook: target.clone(),
+            },
+        );
         (request_id, target, outcome, inner.latency)
     };
     shared.record.changed();
-    if let Some(webhook) = webhook {
+    let finishes_alone = outcome != FalOutcome::FinishesDespiteCancel;
+    if let Some(webhook) = webhook.filter(|_| finishes_alone) {
         let shared = shared.clone();
         let id = request_id.clone();
         // Simulated provider latency, not test synchronisation: tests wait on what it causes.
@@ -350,7 +535,13 @@ async fn post_webhook(shared: &Shared, url: &str, request_id: &str, outcome: Fal
     };
     let body = body.to_string();
     let timestamp = chrono_now();
-    let signature = sign(&shared.key, request_id, timestamp, body.as_bytes());
+    let signature = sign(
+        &shared.key,
+        FAL_USER_ID,
+        request_id,
+        timestamp,
+        body.as_bytes(),
+    );
     let sent = shared
         .http
         .post(url)
@@ -416,15 +607,18 @@ async fn result(
             .into_response();
     }
     match request.outcome {
-        FalOutcome::Image | FalOutcome::Nsfw | FalOutcome::UnsentPayload => Json(output(
+        FalOutcome::Image
+        | FalOutcome::Nsfw
+        | FalOutcome::UnsentPayload
+        | FalOutcome::FinishesDespiteCancel => Json(output(
             &shared.url,
             &id,
             request.outcome == FalOutcome::Nsfw,
         ))
         .into_response(),
-        FalOutcome::Error(status) => {
+        FalOutcome::Error(_) | FalOutcome::InputFileMissing => {
+            let (status, body) = error_body(request.outcome);
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
-            let body = error_body(status);
             let mut response = (code, Json(body.clone())).into_response();
             if let Some(kind) = body["error_type"].as_str().and_then(|k| k.parse().ok()) {
                 response.headers_mut().insert("x-fal-error-type", kind);
@@ -435,19 +629,45 @@ async fn result(
     }
 }
 
+/// Cancel is a signal: a queued or running request is asked to stop (202), which a running one
+/// may not heed; a finished one cannot be (400), an unknown one is 404.
 async fn cancel(
     State(shared): State<Shared>,
     Path((_, _, id)): Path<(String, String, String)>,
 ) -> Response {
-    let mut inner = shared.lock();
-    inner.cancels += 1;
-    match inner.requests.get_mut(&id) {
-        Some(request) => {
-            request.outcome = FalOutcome::Pending;
-            Json(json!({"status": "CANCELLATION_REQUESTED"})).into_response()
+    let finished_anyway = {
+        let mut inner = shared.lock();
+        inner.cancels += 1;
+        let Some(request) = inner.requests.get_mut(&id) else {
+            return (StatusCode::NOT_FOUND, Json(json!({"status": "NOT_FOUND"}))).into_response();
+        };
+        let done = request.outcome != FalOutcome::Pending
+            && tokio::time::Instant::now() >= request.ready_at;
+        if done {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"status": "ALREADY_COMPLETED"})),
+            )
+                .into_response();
         }
-        None => StatusCode::NOT_FOUND.into_response(),
+        let finishes = request.outcome == FalOutcome::FinishesDespiteCancel;
+        if finishes {
+            request.ready_at = tokio::time::Instant::now();
+        }
+        finishes.then(|| request.webhook.clone()).flatten()
+    };
+    shared.record.changed();
+    if let Some(webhook) = finished_anyway {
+        let shared = shared.clone();
+        tokio::spawn(async move {
+            post_webhook(&shared, &webhook, &id, FalOutcome::FinishesDespiteCancel).await;
+        });
     }
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"status": "CANCELLATION_REQUESTED"})),
+    )
+        .into_response()
 }
 
 /// FAL's answers to a call without a key (401) and to billable calls of a locked account (403).
@@ -474,20 +694,65 @@ async fn authorise(
     next.run(request).await
 }
 
-async fn initiate(State(shared): State<Shared>, Json(body): Json<Value>) -> Response {
-    if body.get("content_type").and_then(Value::as_str).is_none() {
+async fn initiate(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let (Some(_), Some(file_name)) = (
+        body.get("content_type").and_then(Value::as_str),
+        body.get("file_name").and_then(Value::as_str),
+    ) else {
         return StatusCode::UNPROCESSABLE_ENTITY.into_response();
-    }
-    let n = shared.lock().uploads.len();
+    };
+    let lifecycle = headers
+        .get("x-fal-object-lifecycle-preference")
+        .and_then(|v| v.to_str().ok());
+    let expires_after_secs = match lifecycle.map(serde_json::from_str::<Value>) {
+        None => None,
+        Some(Ok(preference)) => preference["expiration_duration_seconds"].as_u64(),
+        Some(Err(_)) => return StatusCode::BAD_REQUEST.into_response(),
+    };
+    let mut inner = shared.lock();
+    let n = inner.initiated.len();
+    let file_url = format!("{}/files/upload-{n}-{file_name}", shared.url);
+    inner.initiated.push((file_url.clone(), expires_after_secs));
     Json(json!({
         "upload_url": format!("{}/uploads/{n}", shared.url),
-        "file_url": format!("{}/files/upload-{n}.zip", shared.url),
+        "file_url": file_url,
     }))
     .into_response()
 }
 
-async fn upload(State(shared): State<Shared>, body: axum::body::Bytes) -> StatusCode {
-    shared.lock().uploads.push(body.to_vec());
+/// The signed upload URL: like a storage bucket's, it wants the body's length up front.
+async fn upload(
+    State(shared): State<Shared>,
+    Path(n): Path<usize>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> StatusCode {
+    if headers.get("content-length").is_none() {
+        return StatusCode::LENGTH_REQUIRED;
+    }
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    {
+        let mut inner = shared.lock();
+        let Some((url, expires_after_secs)) = inner.initiated.get(n).cloned() else {
+            return StatusCode::NOT_FOUND;
+        };
+        let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+        let ttl = expires_after_secs.map(Duration::from_secs);
+        inner.host(&name, body.to_vec(), &content_type, ttl);
+        inner.uploads.push(FalUpload {
+            bytes: body.to_vec(),
+            url,
+            expires_after_secs,
+        });
+    }
     shared.record.changed();
     StatusCode::OK
 }

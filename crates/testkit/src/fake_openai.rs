@@ -35,8 +35,9 @@ pub enum OpenAiReply {
     ContentFilter,
     /// Content that is not the requested JSON.
     Malformed,
-    /// 429 `rate_limit_exceeded` with `retry-after-ms`.
-    RateLimited { retry_after_ms: u64 },
+    /// 429 `rate_limit_exceeded`, with `retry-after-ms` when given; without, only the
+    /// `x-ratelimit-reset-*` headers, as OpenAI often answers.
+    RateLimited { retry_after_ms: Option<u64> },
     /// 429 `insufficient_quota`.
     InsufficientQuota,
     /// This 5xx status, with `retry-after-ms` when given.
@@ -188,7 +189,12 @@ fn shape_error(headers: &HeaderMap, body: &Value) -> Option<&'static str> {
 async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: String) -> Response {
     let body: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let (status, response) = match shape_error(&headers, &body) {
-        Some(why) => error(400, "invalid_request_error", why, None),
+        Some(why) => error(
+            400,
+            ("invalid_request_error", "invalid_request_error"),
+            why,
+            None,
+        ),
         None => {
             let scripted = shared.lock().replies.pop_front();
             let vision = !image_urls(&body).is_empty();
@@ -210,7 +216,13 @@ async fn complete(State(shared): State<Shared>, headers: HeaderMap, body: String
 /// `GET /models/{model}`: any model exists for a request with a bearer key.
 async fn model(headers: HeaderMap, Path(model): Path<String>) -> Response {
     if headers.get("authorization").is_none() {
-        return error(401, "invalid_api_key", "no key", None).1;
+        return error(
+            401,
+            ("invalid_request_error", "invalid_api_key"),
+            "no key",
+            None,
+        )
+        .1;
     }
     axum::Json(json!({"id": model, "object": "model", "owned_by": "fake"})).into_response()
 }
@@ -235,22 +247,40 @@ fn answer(reply: OpenAiReply) -> (u16, Response) {
         OpenAiReply::Refusal(why) => completion(None, Some(&why), "stop"),
         OpenAiReply::ContentFilter => completion(None, None, "content_filter"),
         OpenAiReply::Malformed => completion(Some("Sure! Here is {\"shot_type\": "), None, "stop"),
-        OpenAiReply::RateLimited { retry_after_ms } => error(
-            429,
-            "rate_limit_exceeded",
-            "Rate limit reached",
-            Some(retry_after_ms),
-        ),
+        OpenAiReply::RateLimited { retry_after_ms } => {
+            let (status, mut response) = error(
+                429,
+                ("requests", "rate_limit_exceeded"),
+                "Rate limit reached for requests",
+                retry_after_ms,
+            );
+            let headers = response.headers_mut();
+            headers.insert("x-ratelimit-remaining-requests", 0.into());
+            headers.insert(
+                "x-ratelimit-reset-requests",
+                axum::http::HeaderValue::from_static("1s"),
+            );
+            headers.insert(
+                "x-ratelimit-reset-tokens",
+                axum::http::HeaderValue::from_static("6m0s"),
+            );
+            (status, response)
+        }
         OpenAiReply::InsufficientQuota => error(
             429,
-            "insufficient_quota",
+            ("insufficient_quota", "insufficient_quota"),
             "You exceeded your current quota",
             None,
         ),
         OpenAiReply::ServerError {
             status,
             retry_after_ms,
-        } => error(status, "server_error", "overloaded", retry_after_ms),
+        } => error(
+            status,
+            ("server_error", "server_error"),
+            "overloaded",
+            retry_after_ms,
+        ),
     }
 }
 
@@ -264,8 +294,15 @@ fn completion(content: Option<&str>, refusal: Option<&str>, finish: &str) -> (u1
     (200, axum::Json(body).into_response())
 }
 
-fn error(status: u16, code: &str, message: &str, retry_after_ms: Option<u64>) -> (u16, Response) {
-    let body = json!({"error": {"message": message, "type": code, "param": null, "code": code}});
+/// OpenAI's error envelope; `type` is a category (`requests`, `invalid_request_error`), not
+/// the code.
+fn error(
+    status: u16,
+    (kind, code): (&str, &str),
+    message: &str,
+    retry_after_ms: Option<u64>,
+) -> (u16, Response) {
+    let body = json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
     let status_code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status_code, axum::Json(body)).into_response();
     if let Some(ms) = retry_after_ms {

@@ -43,6 +43,48 @@ struct Inner {
     documents: std::collections::HashSet<String>,
     /// Messages the person deleted, by chat and id: they can be neither edited nor deleted.
     deleted: std::collections::HashSet<(i64, i64)>,
+    /// How far this Telegram's clock is ahead of the real one (see `advance_clock`).
+    clock_ahead: Duration,
+    /// When each query (callback or pre-checkout) reached the bot, by id (see `issue_query`).
+    issued: std::collections::HashMap<String, std::time::Instant>,
+    /// When each message was sent, by chat and id: one older than 48 h cannot be deleted.
+    sent_at: std::collections::HashMap<(i64, i64), std::time::Instant>,
+    /// Calls refused with 400, by method.
+    refusals: std::collections::HashMap<String, usize>,
+    /// The id of the last message sent.
+    last_sent: i64,
+    /// The bot's Stars transactions, oldest first (`getStarTransactions`).
+    star_transactions: Vec<Value>,
+    /// Files whose next download is this slow (a slow network), by file id.
+    stalls: std::collections::HashMap<String, Duration>,
+}
+
+/// How long Telegram waits for the answer to a pre-checkout query before it cancels the
+/// payment, and for a callback query's answer.
+const PRE_CHECKOUT_WINDOW: Duration = Duration::from_secs(10);
+const CALLBACK_WINDOW: Duration = Duration::from_secs(15);
+/// A bot can delete its messages for everyone for this long.
+const DELETE_WINDOW: Duration = Duration::from_secs(48 * 3600);
+const TOO_OLD: &str = "query is too old and response timeout expired or query ID is invalid";
+
+impl Limits {
+    /// No limits, for tests that drive the bot faster than Telegram allows on purpose.
+    pub const NONE: Self = Self {
+        per_second: usize::MAX,
+        chat_gap: Duration::ZERO,
+    };
+}
+
+impl Default for Limits {
+    /// Telegram's 30 messages a second across chats; between two messages to one chat, the
+    /// gap the tests' configuration paces (`TELEGRAM_CHAT_RATE=100`), so a bot that paces
+    /// itself as configured never sees a 429 and one that does not, does.
+    fn default() -> Self {
+        Self {
+            per_second: 30,
+            chat_gap: Duration::from_millis(10),
+        }
+    }
 }
 
 /// Telegram's sending limits, enforced with 429 `retry_after` like Telegram does.
@@ -92,15 +134,32 @@ impl Inner {
                 _ => {}
             }
         }
-        if method == "answerCallbackQuery" {
-            let id = body.get("callback_query_id").and_then(Value::as_str)?;
-            if !self.answered_queries.insert(id.to_owned()) {
-                return Some(bad_request(
-                    "query is too old and response timeout expired or query ID is invalid",
-                ));
-            }
+        if method == "deleteMessage"
+            && self
+                .sent_at
+                .get(&target)
+                .is_some_and(|at| self.now().duration_since(*at) >= DELETE_WINDOW)
+        {
+            return Some(bad_request("message can't be deleted for everyone"));
+        }
+        let (field, window) = match method {
+            "answerCallbackQuery" => ("callback_query_id", CALLBACK_WINDOW),
+            "answerPreCheckoutQuery" => ("pre_checkout_query_id", PRE_CHECKOUT_WINDOW),
+            _ => return None,
+        };
+        let id = body.get(field).and_then(Value::as_str)?;
+        let late = self
+            .issued
+            .get(id)
+            .is_some_and(|at| self.now().duration_since(*at) > window);
+        if late || !self.answered_queries.insert(id.to_owned()) {
+            return Some(bad_request(TOO_OLD));
         }
         None
+    }
+
+    fn now(&self) -> std::time::Instant {
+        std::time::Instant::now() + self.clock_ahead
     }
 
     /// `Some(retry_after)` if this call breaks a limit; records it otherwise.
@@ -141,8 +200,10 @@ pub struct FakeTelegram {
 }
 
 impl FakeTelegram {
+    /// A fake that enforces `Limits::default()`.
     pub async fn start() -> Self {
         let shared = Shared::default();
+        shared.lock().limits = Some(Limits::default());
         let app = Router::new()
             .route("/{bot}/{method}", post(answer))
             .route("/file/{bot}/{*path}", axum::routing::get(download))
@@ -203,7 +264,47 @@ impl FakeTelegram {
         self.shared.lock().deleted.insert((chat, message_id));
     }
 
-    /// From now on, messages beyond `limits` get 429 with `retry_after`, as Telegram's do.
+    /// A query (callback or pre-checkout) with this id reaches the bot now: its answer is
+    /// taken only within Telegram's window (10 s for a pre-checkout query, about 15 s for a
+    /// callback query).
+    pub fn issue_query(&self, id: &str) {
+        let mut inner = self.shared.lock();
+        let now = inner.now();
+        inner.issued.insert(id.to_owned(), now);
+    }
+
+    /// Moves this Telegram's clock ahead: query windows close, messages age.
+    pub fn advance_clock(&self, by: Duration) {
+        self.shared.lock().clock_ahead += by;
+    }
+
+    /// The next download of `file_id` takes `stall` before its first byte.
+    pub fn stall_next_download(&self, file_id: &str, stall: Duration) {
+        self.shared.lock().stalls.insert(file_id.to_owned(), stall);
+    }
+
+    /// A Stars transaction Telegram lists for the bot (a `StarTransaction`).
+    pub fn add_star_transaction(&self, transaction: Value) {
+        self.shared.lock().star_transactions.push(transaction);
+    }
+
+    /// The id Telegram gave the last message sent.
+    pub fn last_sent_message_id(&self) -> i64 {
+        self.shared.lock().last_sent
+    }
+
+    /// Calls of `method` refused with 400 so far.
+    pub fn refusals(&self, method: &str) -> usize {
+        self.shared
+            .lock()
+            .refusals
+            .get(method)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Messages beyond `limits` get 429 with `retry_after`, as Telegram's do; `Limits::default()`
+    /// applies from the start.
     pub fn enforce(&self, limits: Limits) {
         self.shared.lock().limits = Some(limits);
     }
@@ -294,7 +395,20 @@ async fn answer(
         if method == "getFile" {
             return get_file(&inner, &body);
         }
+        if method == "getStarTransactions" {
+            let offset = body["offset"].as_u64().unwrap_or(0) as usize;
+            let limit = body["limit"].as_u64().unwrap_or(100).clamp(1, 100) as usize;
+            let page: Vec<Value> = inner
+                .star_transactions
+                .iter()
+                .skip(offset)
+                .take(limit)
+                .cloned()
+                .collect();
+            return Json(json!({"ok": true, "result": {"transactions": page}})).into_response();
+        }
         if let Some(refusal) = inner.refuse(&method, &body) {
+            *inner.refusals.entry(method.clone()).or_default() += 1;
             drop(inner);
             shared.changed();
             return refusal;
@@ -314,7 +428,14 @@ async fn answer(
             }
             None => {
                 inner.next_message_id += 1;
-                Json(json!({"ok": true, "result": success(&method, &body, inner.next_message_id)}))
+                let message_id = inner.next_message_id;
+                if method.starts_with("send") {
+                    let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+                    let now = inner.now();
+                    inner.sent_at.insert((chat, message_id), now);
+                    inner.last_sent = message_id;
+                }
+                Json(json!({"ok": true, "result": success(&method, &body, message_id)}))
                     .into_response()
             }
         }
@@ -378,6 +499,11 @@ async fn download(
     Path((_bot, path)): Path<(String, String)>,
 ) -> Response {
     let file_id = path.strip_prefix("files/").unwrap_or(&path).to_owned();
+    let stall = shared.lock().stalls.remove(&file_id);
+    if let Some(stall) = stall {
+        // Simulated network slowness, not test synchronisation: tests wait on what it causes.
+        tokio::time::sleep(stall).await;
+    }
     match shared.lock().files.get(&file_id) {
         Some(bytes) => bytes.clone().into_response(),
         None => StatusCode::NOT_FOUND.into_response(),

@@ -7,12 +7,17 @@
 mod fake_fal;
 mod fake_openai;
 mod fake_telegram;
+mod fal_schema;
+mod images;
 mod recorder;
+mod tcp_proxy;
 
-pub use fake_fal::{FAL_USER_ID, FakeFal, FalOutcome, FalSubmission};
+pub use fake_fal::{FAL_USER_ID, FakeFal, FalOutcome, FalSubmission, FalUpload};
 pub use fake_openai::{ChatRequest, FakeOpenAi, OpenAiReply, TRANSLATION, VISION_PROMPT};
 pub use fake_telegram::{Call, FakeTelegram, Limits};
+pub use images::png_header_only;
 use sea_orm::{ConnectionTrait, Database};
+pub use tcp_proxy::{TcpProxy, postgres_addr, via};
 
 /// Where PostgreSQL tests create their databases when `TEST_DATABASE_URL` is not set: the
 /// machine's local server, as `.ci/run` and the README's test command also use.

@@ -19,6 +19,8 @@ fn button(text: &str, action: GenerateAction) -> Button {
 /// The main avatar as the generation menu shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MenuView {
+    /// The avatar the menu generates with: its buttons carry it.
+    pub avatar_id: AvatarId,
     pub avatar: String,
     pub balance: Credits,
     pub cost: Credits,
@@ -36,8 +38,14 @@ pub fn menu(t: &Texts, view: &MenuView) -> Screen {
     let mut keyboard = InlineKeyboard::default();
     if view.balance.debit(view.cost).is_ok() {
         keyboard = keyboard.row([
-            button(&t.button_custom_prompt, GenerateAction::CustomPrompt),
-            button(&t.button_prompt_from_photo, GenerateAction::PromptFromPhoto),
+            button(
+                &t.button_custom_prompt,
+                GenerateAction::CustomPrompt(Some(view.avatar_id)),
+            ),
+            button(
+                &t.button_prompt_from_photo,
+                GenerateAction::PromptFromPhoto(Some(view.avatar_id)),
+            ),
         ]);
     } else {
         html.push_str("\n\n");
@@ -234,8 +242,13 @@ pub fn result(t: &Texts, view: &ResultView) -> Screen {
     }
 }
 
-/// A failed job, in plain words, with the refund.
-pub fn failed(t: &Texts, failure: GenerationFailure, refunded: Credits) -> Screen {
+/// A failed job, in plain words, with the refund; "try again" writes a prompt for its avatar.
+pub fn failed(
+    t: &Texts,
+    failure: GenerationFailure,
+    refunded: Credits,
+    avatar: AvatarId,
+) -> Screen {
     let template = match failure {
         GenerationFailure::Provider => &t.failed_provider,
         GenerationFailure::Rejected => &t.failed_rejected,
@@ -247,7 +260,7 @@ pub fn failed(t: &Texts, failure: GenerationFailure, refunded: Credits) -> Scree
     let keyboard = InlineKeyboard::default()
         .row([button(
             &t.button_custom_prompt,
-            GenerateAction::CustomPrompt,
+            GenerateAction::CustomPrompt(Some(avatar)),
         )])
         .row(super::back_row(t));
     Screen::text(html, keyboard)
@@ -320,6 +333,7 @@ mod tests {
         let rich = menu(
             t,
             &MenuView {
+                avatar_id: AvatarId(7),
                 avatar: "Ann".into(),
                 balance: Credits::new(5),
                 cost: Credits::new(5),
@@ -328,13 +342,15 @@ mod tests {
         let poor = menu(
             t,
             &MenuView {
+                avatar_id: AvatarId(7),
                 avatar: "Ann".into(),
                 balance: Credits::new(4),
                 cost: Credits::new(5),
             },
         );
         let first = |s: &crate::Screen| s.keyboard.clone().unwrap().inline_keyboard[0].clone();
-        assert_eq!(first(&rich)[0].callback_data, "1:g:txt");
+        // The menu's buttons name the avatar it was opened for.
+        assert_eq!(first(&rich)[0].callback_data, "1:g:txt:7");
         assert_eq!(first(&poor)[0].callback_data, "1:p:top");
         assert!(poor.html.contains("top up"));
     }

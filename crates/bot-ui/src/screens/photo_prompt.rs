@@ -1,7 +1,7 @@
 //! Prompts made by the language model: from a reference photo (ask, analysing, the proposal,
 //! its edit) and translations, with what went wrong in plain words. Nothing here costs credits.
 
-use studio_domain::PromptFailure;
+use studio_domain::{AvatarId, PromptFailure};
 
 use crate::text::shorten;
 
@@ -22,18 +22,18 @@ fn cancel_only(t: &Texts) -> InlineKeyboard {
 }
 
 /// What to do after a failure: another photo, words instead, or the menu.
-fn after_failure(t: &Texts, another_photo: bool) -> InlineKeyboard {
+fn after_failure(t: &Texts, avatar: AvatarId, another_photo: bool) -> InlineKeyboard {
     let mut keyboard = InlineKeyboard::default();
     if another_photo {
         keyboard = keyboard.row([button(
             &t.button_another_photo,
-            GenerateAction::PromptFromPhoto,
+            GenerateAction::PromptFromPhoto(Some(avatar)),
         )]);
     }
     keyboard
         .row([button(
             &t.button_custom_prompt,
-            GenerateAction::CustomPrompt,
+            GenerateAction::CustomPrompt(Some(avatar)),
         )])
         .row(super::back_row(t))
 }
@@ -88,7 +88,7 @@ pub fn reference_rejected(t: &Texts, why: ReferenceRejection) -> Screen {
     Screen::text(html.clone(), cancel_only(t))
 }
 
-pub fn photo_failed(t: &Texts, failure: PromptFailure) -> Screen {
+pub fn photo_failed(t: &Texts, avatar: AvatarId, failure: PromptFailure) -> Screen {
     let html = match failure {
         PromptFailure::Busy => &t.photo_failed_busy,
         PromptFailure::Unavailable => &t.photo_failed_quota,
@@ -97,10 +97,10 @@ pub fn photo_failed(t: &Texts, failure: PromptFailure) -> Screen {
         PromptFailure::BadImage => &t.photo_failed_bad_image,
         PromptFailure::ImageTooLarge => &t.reference_too_large,
     };
-    Screen::text(html.clone(), after_failure(t, true))
+    Screen::text(html.clone(), after_failure(t, avatar, true))
 }
 
-pub fn translation_failed(t: &Texts, failure: PromptFailure) -> Screen {
+pub fn translation_failed(t: &Texts, avatar: AvatarId, failure: PromptFailure) -> Screen {
     let html = match failure {
         PromptFailure::Busy => &t.translation_failed_busy,
         PromptFailure::Refused => &t.translation_refused,
@@ -110,12 +110,15 @@ pub fn translation_failed(t: &Texts, failure: PromptFailure) -> Screen {
         | PromptFailure::BadImage
         | PromptFailure::ImageTooLarge => &t.translation_failed,
     };
-    Screen::text(html.clone(), after_failure(t, false))
+    Screen::text(html.clone(), after_failure(t, avatar, false))
 }
 
 /// A prompt that needs translating, on a bot without a model to translate it.
-pub fn translation_unavailable(t: &Texts) -> Screen {
-    Screen::text(t.translation_unavailable.clone(), after_failure(t, false))
+pub fn translation_unavailable(t: &Texts, avatar: AvatarId) -> Screen {
+    Screen::text(
+        t.translation_unavailable.clone(),
+        after_failure(t, avatar, false),
+    )
 }
 
 #[cfg(test)]
@@ -145,8 +148,13 @@ mod tests {
                 PromptFailure::ImageTooLarge,
                 PromptFailure::TooLong,
             ] {
-                assert!(!super::photo_failed(t, failure).html.is_empty());
-                assert!(!super::translation_failed(t, failure).html.is_empty());
+                let avatar = studio_domain::AvatarId(1);
+                assert!(!super::photo_failed(t, avatar, failure).html.is_empty());
+                assert!(
+                    !super::translation_failed(t, avatar, failure)
+                        .html
+                        .is_empty()
+                );
             }
         }
     }

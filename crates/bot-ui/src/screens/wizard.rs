@@ -97,6 +97,13 @@ pub fn rejection(t: &Texts, why: PhotoRejection) -> String {
                 ("min", &MIN_SHORT_SIDE.to_string()),
             ],
         ),
+        PhotoRejection::TooManyPixels { width, height } => fill(
+            &t.photo_too_many_pixels,
+            &[
+                ("width", &width.to_string()),
+                ("height", &height.to_string()),
+            ],
+        ),
         PhotoRejection::Duplicate => t.photo_duplicate.clone(),
         PhotoRejection::LimitReached => fill(&t.photo_limit, &[("max", &MAX_PHOTOS.to_string())]),
     }

@@ -22,6 +22,8 @@ pub struct Model {
     pub paced_until_ms: Option<i64>,
     /// Real failures so far (5xx, network); 429s are not failures.
     pub failures: i32,
+    /// The message an edit replaces (edits of one message coalesce).
+    pub edits_message: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

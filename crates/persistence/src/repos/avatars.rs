@@ -242,8 +242,29 @@ pub async fn sync_draft_status(
     Ok(current)
 }
 
-/// Everything stored for an avatar outside the database: photos, preview, generated images.
-/// Read before deleting the rows, deleted from storage after they are gone.
+/// Where an avatar's trained LoRA weights are kept in our storage (FAL's copy expires).
+pub fn lora_key(avatar: AvatarId) -> String {
+    format!("avatars/{}/lora.safetensors", avatar.0)
+}
+
+/// Points a trained avatar at a new copy of its LoRA on FAL (the old one expired).
+pub async fn replace_lora_url(
+    db: &impl ConnectionTrait,
+    avatar: AvatarId,
+    url: &str,
+) -> Result<(), RepoError> {
+    Avatars::update_many()
+        .col_expr(avatars::Column::LoraUrl, Expr::value(url))
+        .col_expr(avatars::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(avatars::Column::Id.eq(avatar.0))
+        .filter(avatars::Column::LoraUrl.is_not_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Everything stored for an avatar outside the database: photos, preview, generated images,
+/// LoRA weights. Read before deleting the rows, deleted from storage after they are gone.
 pub async fn storage_keys(
     db: &impl ConnectionTrait,
     avatar: &Avatar,
@@ -259,6 +280,9 @@ pub async fn storage_keys(
         .map(|r| r.try_get("", "k"))
         .collect::<Result<_, _>>()?;
     keys.extend(avatar.preview_key.clone());
+    if avatar.lora_url.is_some() {
+        keys.push(lora_key(AvatarId(avatar.id)));
+    }
     Ok(keys)
 }
 

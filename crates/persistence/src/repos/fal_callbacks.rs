@@ -54,3 +54,23 @@ pub async fn purge(
         .await?;
     Ok(result.rows_affected)
 }
+
+/// Forgets callbacks received before `before` that belong to no generation or training: only
+/// FAL signs them (other requests of the account, results of deleted avatars), and they are
+/// kept a short while only because a result can arrive before its submission is recorded.
+pub async fn purge_orphans(
+    db: &impl ConnectionTrait,
+    before: chrono::DateTime<Utc>,
+) -> Result<u64, RepoError> {
+    let sql = "DELETE FROM fal_callbacks WHERE received_at < $1 \
+               AND NOT EXISTS (SELECT 1 FROM generations g WHERE g.fal_request_id = fal_callbacks.request_id) \
+               AND NOT EXISTS (SELECT 1 FROM avatars a WHERE a.training_request_id = fal_callbacks.request_id)";
+    let result = db
+        .execute_raw(crate::sql::statement(
+            db.get_database_backend(),
+            sql,
+            vec![before.into()],
+        ))
+        .await?;
+    Ok(result.rows_affected())
+}

@@ -11,6 +11,7 @@ use crate::RepoError;
 use crate::entities::active_enums::InboxState;
 use crate::entities::inbox::{self, Entity as Inbox};
 use crate::queue::{Queue, Settle};
+use crate::repos::workers::Holder;
 use crate::sql::now_ms;
 
 const QUEUE: Queue = Queue {
@@ -144,9 +145,10 @@ pub async fn claim(
     db: &impl ConnectionTrait,
     limit: u32,
     lease: Duration,
+    holder: &Holder,
 ) -> Result<Vec<ClaimedUpdate>, RepoError> {
     let rows = QUEUE
-        .claim(db, limit, lease, "update_id, lane, payload")
+        .claim(db, limit, lease, holder, "update_id, lane, payload")
         .await?;
     rows.into_iter()
         .map(|row| {

@@ -12,7 +12,7 @@ use sea_orm::{
     QueryFilter, TransactionTrait, UpdateMany,
 };
 use studio_domain::{
-    Credits, GenerationFailure, GenerationId, GenerationStatus, LedgerKind, UserId,
+    AvatarId, Credits, GenerationFailure, GenerationId, GenerationStatus, LedgerKind, UserId,
 };
 
 use crate::RepoError;
@@ -243,6 +243,77 @@ pub async fn fail(
         ledger::book(db, entry).await?;
     }
     Ok(true)
+}
+
+/// What deleting an avatar gave back: its open generations, refunded.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Abandoned {
+    pub refunded: Credits,
+    /// FAL requests of those generations, to cancel once the deletion has committed.
+    pub cancel_urls: Vec<String>,
+}
+
+/// Ends every open (queued or running) generation of the owner's `avatar` as failed and
+/// refunds each once: call it in the transaction that deletes the avatar, so the person never
+/// pays for images that will not come. A step still running for one of them finds its row
+/// gone or settled and changes nothing.
+pub async fn abandon_for_avatar(
+    db: &impl ConnectionTrait,
+    owner: UserId,
+    avatar: AvatarId,
+) -> Result<Abandoned, RepoError> {
+    let open = [
+        db_status(GenerationStatus::Queued),
+        db_status(GenerationStatus::Running),
+    ];
+    let jobs = Generations::find()
+        .filter(generations::Column::UserId.eq(owner.0))
+        .filter(generations::Column::AvatarId.eq(avatar.0))
+        .filter(generations::Column::Status.is_in(open))
+        .all(db)
+        .await?;
+    let mut abandoned = Abandoned::default();
+    for job in jobs {
+        let ended = Generations::update_many()
+            .col_expr(
+                generations::Column::Status,
+                status_value(GenerationStatus::Failed),
+            )
+            .col_expr(
+                generations::Column::Failure,
+                Expr::value(GenerationFailure::AvatarUnavailable.label()),
+            )
+            .col_expr(generations::Column::Error, Expr::value("avatar deleted"))
+            .col_expr(generations::Column::FinishedAt, Expr::value(Utc::now()))
+            .filter(generations::Column::Id.eq(job.id))
+            .filter(generations::Column::Status.is_in(open))
+            .exec(db)
+            .await?;
+        if ended.rows_affected != 1 {
+            continue;
+        }
+        let cost = Credits::new(u32::try_from(job.cost).unwrap_or(0));
+        if cost.get() > 0 {
+            let key = refund_key(job.generation_id());
+            let entry = ledger::Entry {
+                user: owner,
+                kind: LedgerKind::GenerationRefund,
+                amount: cost,
+                key: &key,
+                note: Some("avatar deleted"),
+            };
+            if ledger::book(db, entry).await? == ledger::Booked::Booked {
+                abandoned.refunded = abandoned.refunded.credit(cost);
+            }
+        }
+        abandoned.cancel_urls.extend(job.cancel_url);
+    }
+    Ok(abandoned)
+}
+
+/// Whether the generation's row still exists (its avatar was not deleted meanwhile).
+pub async fn exists(db: &impl ConnectionTrait, id: GenerationId) -> Result<bool, RepoError> {
+    Ok(Generations::find_by_id(id.0).count(db).await? == 1)
 }
 
 /// A result for `request_id` arrived: its job's next step is due now. Returns whether a

@@ -14,7 +14,8 @@ use crate::RepoError;
 use crate::entities::active_enums::OutboxState;
 use crate::entities::outbox::{self, Entity as Outbox};
 use crate::queue::{Queue, Settle, millis};
-use crate::sql::now_ms;
+use crate::repos::workers::Holder;
+use crate::sql::{now_ms, statement};
 
 const QUEUE: Queue = Queue {
     table: "outbox",
@@ -37,6 +38,8 @@ pub struct ClaimedCall {
     pub payload: String,
     /// Set for messages edited in place later; see `sent_messages`.
     pub tag: Option<String>,
+    /// When the call was decided (unix ms).
+    pub created_ms: i64,
 }
 
 pub async fn enqueue(
@@ -63,6 +66,37 @@ pub async fn enqueue_tagged(
     };
     Outbox::insert(row).exec_without_returning(db).await?;
     Ok(())
+}
+
+/// Enqueues an edit of `message_id`, dropping the edits of the same message (same method)
+/// still waiting and not claimed: each replaces the message whole, so only the last matters,
+/// and a chat flooding a button keeps one pending edit per message instead of a backlog.
+/// Returns how many were dropped.
+pub async fn enqueue_edit(
+    db: &impl ConnectionTrait,
+    chat: ChatId,
+    method: &str,
+    payload: &str,
+    message_id: i64,
+) -> Result<u64, RepoError> {
+    let sql = "DELETE FROM outbox WHERE chat_id = $1 AND edits_message = $2 AND method = $3 \
+               AND state = 'pending' AND (lease_until_ms IS NULL OR lease_until_ms < $4)";
+    let values = vec![
+        chat.0.into(),
+        message_id.into(),
+        method.into(),
+        now_ms().into(),
+    ];
+    let dropped = db
+        .execute_raw(statement(db.get_database_backend(), sql, values))
+        .await?
+        .rows_affected();
+    let row = outbox::ActiveModel {
+        edits_message: Set(Some(message_id)),
+        ..pending(chat, method, payload)
+    };
+    Outbox::insert(row).exec_without_returning(db).await?;
+    Ok(dropped)
 }
 
 /// A call waiting to be made, due now.
@@ -104,6 +138,7 @@ pub async fn enqueue_claimed(
         method: method.to_owned(),
         payload: payload.to_owned(),
         tag: None,
+        created_ms: now_ms(),
     })
 }
 
@@ -111,9 +146,16 @@ pub async fn claim(
     db: &impl ConnectionTrait,
     limit: u32,
     lease: Duration,
+    holder: &Holder,
 ) -> Result<Vec<ClaimedCall>, RepoError> {
     let rows = QUEUE
-        .claim(db, limit, lease, "chat_id, method, payload, tag, failures")
+        .claim(
+            db,
+            limit,
+            lease,
+            holder,
+            "chat_id, method, payload, tag, failures, created_at",
+        )
         .await?;
     rows.into_iter()
         .map(|row| {
@@ -125,6 +167,9 @@ pub async fn claim(
                 method: row.try_get("", "method")?,
                 payload: row.try_get("", "payload")?,
                 tag: row.try_get("", "tag")?,
+                created_ms: row
+                    .try_get::<chrono::DateTime<Utc>>("", "created_at")?
+                    .timestamp_millis(),
             })
         })
         .collect()

@@ -17,6 +17,7 @@ pub use crate::entities::active_enums::PromptJobKind;
 use crate::entities::active_enums::PromptJobState;
 use crate::entities::prompt_jobs::{self, Entity as PromptJobs};
 use crate::queue::{Queue, Settle, millis};
+use crate::repos::workers::Holder;
 use crate::sql::now_ms;
 
 const QUEUE: Queue = Queue {
@@ -84,12 +85,14 @@ pub async fn claim(
     db: &impl ConnectionTrait,
     limit: u32,
     lease: Duration,
+    holder: &Holder,
 ) -> Result<Vec<PromptJob>, RepoError> {
     let rows = QUEUE
         .claim(
             db,
             limit,
             lease,
+            holder,
             "chat_id, user_id, avatar_id, kind, input, deadline_ms",
         )
         .await?;

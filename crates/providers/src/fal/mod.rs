@@ -3,11 +3,16 @@
 
 mod client;
 mod error;
+mod models;
 mod types;
 mod webhook;
 
-pub use client::FalClient;
+pub use client::{Download, FalClient};
 pub use error::FalError;
+pub use models::{
+    FastTrainingInput, FluxLoraInput, ImageModel, LoraWeight, ModelInput, PortraitTrainerInput,
+    Trainer, TrainerInput, TrainingRequest, UnknownModel,
+};
 pub use types::{
     FalFile, FalImage, FluxLoraOutput, QueuedRequest, RequestStatus, TrainerOutput, WebhookBody,
     WebhookStatus,

@@ -1,19 +1,17 @@
 //! FAL webhook signatures: ED25519 over `request_id \n user_id \n timestamp \n hex(sha256(body))`,
-//! by any key of FAL's JWKS. Keys are cached for a day and fetched again when no cached key
-//! verifies (FAL rotated), at most once a minute so forged requests cannot make us hammer it.
+//! by any key of FAL's JWKS. Verifying never fetches: one task refreshes the keys on a
+//! schedule (`refresh`), so a forged request can never make us call FAL, and a refresh that
+//! fails leaves the keys we have verifying.
 
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
 
 use base64::Engine as _;
 use ring::signature::{ED25519, UnparsedPublicKey};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use tokio::sync::Mutex;
 
 /// Timestamps further than this from our clock are replays or broken clocks.
 const MAX_SKEW_SECS: i64 = 300;
-const KEYS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
-const REFRESH_AT_MOST_EVERY: Duration = Duration::from_secs(60);
 
 /// The signature headers of one webhook request.
 #[derive(Debug, Clone, Copy)]
@@ -30,8 +28,12 @@ pub enum VerifyError {
     Timestamp,
     #[error("signature does not verify")]
     BadSignature,
-    #[error("cannot fetch FAL's public keys: {0}")]
-    Keys(String),
+    /// No key fetched yet (the first refresh has not succeeded).
+    #[error("FAL's public keys are not fetched yet")]
+    Keys,
+    /// Signed by FAL for another FAL user than the one pinned (`FAL_USER_ID`).
+    #[error("the webhook is for another FAL user")]
+    User,
 }
 
 #[derive(Deserialize)]
@@ -46,16 +48,14 @@ struct Jwk {
     x: Option<String>,
 }
 
-#[derive(Default)]
-struct Cache {
-    keys: Vec<Vec<u8>>,
-    fetched: Option<Instant>,
-}
-
 pub struct WebhookVerifier {
     http: reqwest::Client,
     jwks_url: String,
-    cache: Mutex<Cache>,
+    /// The keys of the last successful refresh; empty until the first.
+    keys: RwLock<Arc<[Vec<u8>]>>,
+    /// The FAL user our webhooks are for, when pinned: FAL signs every account's webhooks
+    /// with the same keys, so without a pin another account's signed callback verifies too.
+    user_id: Option<String>,
 }
 
 impl WebhookVerifier {
@@ -64,11 +64,19 @@ impl WebhookVerifier {
         Self {
             http,
             jwks_url: format!("{}/.well-known/jwks.json", rest_url.trim_end_matches('/')),
-            cache: Mutex::new(Cache::default()),
+            keys: RwLock::new(Arc::from(Vec::new())),
+            user_id: None,
         }
     }
 
-    pub async fn verify(
+    /// Accepts only webhooks for this FAL user id.
+    #[must_use]
+    pub fn pinned_to(mut self, user_id: Option<String>) -> Self {
+        self.user_id = user_id.filter(|id| !id.trim().is_empty());
+        self
+    }
+
+    pub fn verify(
         &self,
         headers: SignedHeaders<'_>,
         body: &[u8],
@@ -91,24 +99,26 @@ impl WebhookVerifier {
             headers.timestamp.trim(),
             hex::encode(Sha256::digest(body)),
         );
-        let mut cache = self.cache.lock().await;
-        let stale = cache.fetched.is_none_or(|at| at.elapsed() > KEYS_MAX_AGE);
-        if stale {
-            self.refresh(&mut cache).await?;
+        let keys = Arc::clone(&self.keys.read().unwrap_or_else(|e| e.into_inner()));
+        if keys.is_empty() {
+            return Err(VerifyError::Keys);
         }
-        if verifies(&cache.keys, message.as_bytes(), &signature) {
-            return Ok(());
+        if !verifies(&keys, message.as_bytes(), &signature) {
+            return Err(VerifyError::BadSignature);
         }
-        let may_refresh = cache
-            .fetched
-            .is_none_or(|at| at.elapsed() > REFRESH_AT_MOST_EVERY);
-        if !stale && may_refresh {
-            self.refresh(&mut cache).await?;
-            if verifies(&cache.keys, message.as_bytes(), &signature) {
-                return Ok(());
-            }
+        match &self.user_id {
+            Some(pinned) if pinned != headers.user_id => Err(VerifyError::User),
+            _ => Ok(()),
         }
-        Err(VerifyError::BadSignature)
+    }
+
+    /// Fetches the keys and, if that worked, verifies with them from now on; a failed fetch
+    /// keeps the keys we had. Returns how many Ed25519 keys FAL lists.
+    pub async fn refresh(&self) -> Result<usize, String> {
+        let keys = self.fetch().await?;
+        let n = keys.len();
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::from(keys);
+        Ok(n)
     }
 
     /// Fetches the signing keys now, for operators' checks: how many Ed25519 keys FAL lists.
@@ -119,14 +129,6 @@ impl WebhookVerifier {
     /// Where the signing keys are fetched from.
     pub fn jwks_url(&self) -> &str {
         &self.jwks_url
-    }
-
-    async fn refresh(&self, cache: &mut Cache) -> Result<(), VerifyError> {
-        let keys = self.fetch().await.map_err(VerifyError::Keys)?;
-        tracing::info!(keys = keys.len(), "FAL webhook keys fetched");
-        cache.keys = keys;
-        cache.fetched = Some(Instant::now());
-        Ok(())
     }
 
     async fn fetch(&self) -> Result<Vec<Vec<u8>>, String> {
@@ -164,4 +166,73 @@ fn verifies(keys: &[Vec<u8>], message: &[u8], signature: &[u8]) -> bool {
             .verify(message, signature)
             .is_ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, RwLock};
+
+    use proptest::prelude::*;
+    use ring::signature::{Ed25519KeyPair, KeyPair};
+
+    use super::{SignedHeaders, VerifyError, WebhookVerifier};
+
+    fn verifier() -> (WebhookVerifier, Ed25519KeyPair) {
+        let key = Ed25519KeyPair::from_seed_unchecked(&[7; 32]).unwrap();
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let verifier = WebhookVerifier {
+            http: reqwest::Client::new(),
+            jwks_url: String::new(),
+            keys: RwLock::new(Arc::from(vec![key.public_key().as_ref().to_vec()])),
+            user_id: None,
+        };
+        (verifier, key)
+    }
+
+    proptest! {
+        /// Whatever a sender puts in the headers and body, verification answers; only the
+        /// key's own signature over exactly these values passes.
+        #[test]
+        fn any_headers_and_body_are_verified_or_refused(
+            request_id in ".{0,64}", user_id in ".{0,32}", timestamp in ".{0,24}",
+            signature in ".{0,140}", body in proptest::collection::vec(any::<u8>(), 0..256),
+            now in any::<i64>(),
+        ) {
+            let (verifier, _) = verifier();
+            let headers = SignedHeaders {
+                request_id: &request_id,
+                user_id: &user_id,
+                timestamp: &timestamp,
+                signature: &signature,
+            };
+            let verdict = verifier.verify(headers, &body, now);
+            prop_assert!(matches!(
+                verdict,
+                Err(VerifyError::Timestamp | VerifyError::BadSignature)
+            ));
+        }
+
+        #[test]
+        fn a_genuine_signature_passes_and_any_changed_byte_fails(
+            body in proptest::collection::vec(any::<u8>(), 1..256), flip in any::<usize>(),
+        ) {
+            let (verifier, key) = verifier();
+            let now = 1_800_000_000_i64;
+            let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&body));
+            let message = format!("req-1\nuser-1\n{now}\n{digest}");
+            let signature = hex::encode(key.sign(message.as_bytes()).as_ref());
+            let stamp = now.to_string();
+            let headers = SignedHeaders {
+                request_id: "req-1",
+                user_id: "user-1",
+                timestamp: &stamp,
+                signature: &signature,
+            };
+            prop_assert!(verifier.verify(headers, &body, now).is_ok());
+            let mut tampered = body.clone();
+            let at = flip % tampered.len();
+            tampered[at] ^= 1;
+            prop_assert!(verifier.verify(headers, &tampered, now).is_err());
+        }
+    }
 }

@@ -20,6 +20,14 @@ impl GenerationWorker {
     ) -> anyhow::Result<()> {
         let txn = self.db.begin().await?;
         if !jobs::complete(&txn, job, key, seed).await? {
+            drop(txn);
+            // Its avatar was deleted meanwhile (the job refunded with it): the file just
+            // stored belongs to nothing. Otherwise another step owns the job and its file.
+            if !jobs::exists(&self.db, job.generation_id()).await? {
+                tracing::info!("the job's avatar was deleted; its image is not kept");
+                self.storage.delete(key).await?;
+                return Ok(());
+            }
             tracing::warn!("claim lost before completing; another step owns the job");
             return Ok(());
         }
@@ -62,7 +70,7 @@ impl GenerationWorker {
         }
         let refunded = Credits::new(u32::try_from(job.cost).unwrap_or(0));
         crate::notify::person(&txn, UserId(job.user_id), |language| {
-            screen::failed(texts(language), failure, refunded)
+            screen::failed(texts(language), failure, refunded, AvatarId(job.avatar_id))
         })
         .await?;
         txn.commit().await?;

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::jobs;
-use studio_providers::fal::FalClient;
+use studio_providers::fal::{FalClient, ImageModel};
 use studio_providers::storage::BlobStore;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -23,7 +23,7 @@ pub struct JobSettings {
     pub concurrency: usize,
     pub per_user: u32,
     pub lease: Duration,
-    pub model: String,
+    pub model: ImageModel,
     pub lora_scale: f64,
     /// Where FAL posts results; `None` (polling mode) means polling alone.
     pub webhook_url: Option<String>,

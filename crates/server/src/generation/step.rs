@@ -4,18 +4,19 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use studio_domain::{AvatarId, AvatarStatus, GenerationFailure, Prompt, UserId};
+use studio_persistence::repos::avatars;
 use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::jobs;
-use studio_persistence::repos::{avatars, fal_callbacks};
-use studio_providers::fal::{FalError, FluxLoraOutput, RequestStatus, WebhookBody, WebhookStatus};
+use studio_providers::fal::{FluxLoraInput, FluxLoraOutput, ImageModel, LoraWeight};
 
 use super::GenerationWorker;
 use crate::dispatcher::backoff;
-use crate::fal_steps;
+use crate::fal_steps::{self, Failure, Progress};
 use crate::job_loop::{millis, now_ms};
-use crate::metrics::{JOB_STEPS, PROVIDER_ERRORS};
+use crate::lora;
+use crate::metrics::JOB_STEPS;
 
 /// Polls back off to this.
 const MAX_POLL: Duration = Duration::from_secs(60);
@@ -83,18 +84,30 @@ impl GenerationWorker {
                 "avatar not usable".into(),
             );
         };
-        let input = json!({
-            "prompt": Prompt::for_model(&job.prompt_english, &trigger),
-            "loras": [{"path": lora, "scale": self.settings.lora_scale}],
-            "image_size": job.ratio().fal_image_size(),
-            "num_images": 1,
-            "num_inference_steps": 28,
-            "guidance_scale": 3.5,
-            "enable_safety_checker": true,
-            "output_format": "jpeg",
-        });
+        let avatar = AvatarId(job.avatar_id);
+        let lora = match lora::usable_url(&self.db, &self.fal, &self.storage, avatar, &lora).await {
+            Ok(url) => url,
+            Err(err) if err.is_transient() => {
+                tracing::warn!(error = %err, "LoRA weights not reachable yet");
+                return Next::Later(backoff(job.attempts), Some(err.to_string()));
+            }
+            Err(err) => {
+                tracing::error!(error = %err, avatar_id = avatar.0, "avatar's LoRA weights lost");
+                return Next::Failed(GenerationFailure::AvatarUnavailable, err.to_string());
+            }
+        };
+        let prompt = Prompt::for_model(&job.prompt_english, &trigger);
+        let weight = LoraWeight {
+            path: lora,
+            scale: self.settings.lora_scale,
+        };
+        let input = match self.settings.model {
+            ImageModel::FluxLora => {
+                FluxLoraInput::portrait(prompt, weight, job.ratio().fal_image_size())
+            }
+        };
         let webhook = self.settings.webhook_url.as_deref();
-        match self.fal.submit(&self.settings.model, &input, webhook).await {
+        match self.fal.submit(&input, webhook).await {
             Ok(queued) => {
                 tracing::info!(request_id = %queued.request_id, "submitted to FAL");
                 let submission = fal_steps::submission(&queued);
@@ -106,33 +119,34 @@ impl GenerationWorker {
                 }
                 Next::Settled
             }
-            Err(err) => provider_error(job, err),
+            Err(err) => self.progressed(job, fal_steps::call_failed(err, "generation")),
         }
     }
 
     /// Reads the result: a stored webhook if one came, else FAL's status and result URLs.
     async fn check(&self, job: &Generation, request_id: &str) -> Next {
-        match fal_callbacks::find(&self.db, request_id).await {
-            Ok(Some(body)) => {
-                if let Some(next) = from_webhook(&body) {
-                    return next;
-                }
-            }
-            Ok(None) => {}
-            Err(err) => return Next::Later(backoff(job.attempts), Some(err.to_string())),
-        }
-        let (Some(status_url), Some(response_url)) = (&job.status_url, &job.response_url) else {
-            return Next::Failed(GenerationFailure::Provider, "request without URLs".into());
+        let request = fal_steps::RequestUrls {
+            request_id,
+            status_url: job.status_url.as_deref(),
+            response_url: job.response_url.as_deref(),
         };
-        match self.fal.status(status_url).await {
-            Ok(RequestStatus::Completed) => match self.fal.result(response_url).await {
-                Ok(output) => Next::Output(output),
-                Err(err) => provider_error(job, err),
-            },
-            Ok(RequestStatus::InQueue { .. } | RequestStatus::InProgress) => {
-                Next::Later(self.poll_delay(job), None)
+        let progress = fal_steps::progress(&self.db, &self.fal, request, "generation").await;
+        self.progressed(job, progress)
+    }
+
+    /// The step that follows where the request stands.
+    fn progressed(&self, job: &Generation, progress: Progress) -> Next {
+        match progress {
+            Progress::Waiting => Next::Later(self.poll_delay(job), None),
+            Progress::Retry(detail) => Next::Later(backoff(job.attempts), Some(detail)),
+            Progress::Output(output) => Next::Output(output),
+            Progress::Failed(failure) => {
+                let reason = match failure {
+                    Failure::Rejected(_) => GenerationFailure::Rejected,
+                    Failure::Refused(_) | Failure::Failed(_) => GenerationFailure::Provider,
+                };
+                Next::Failed(reason, failure.detail().to_owned())
             }
-            Err(err) => provider_error(job, err),
         }
     }
 
@@ -189,64 +203,5 @@ impl GenerationWorker {
         self.storage.put(&key, bytes).await?;
         let seed = output.seed.and_then(|s| i64::try_from(s).ok());
         self.complete(job, &key, seed).await
-    }
-}
-
-/// What a stored webhook says; `None` when it reports success without the payload (FAL could
-/// not serialise it: `payload_error`), which is then fetched from the result URL: never refund
-/// a success.
-fn from_webhook(body: &str) -> Option<Next> {
-    let parsed: WebhookBody = match serde_json::from_str(body) {
-        Ok(parsed) => parsed,
-        Err(err) => {
-            let detail = format!("bad webhook: {err}");
-            return Some(Next::Failed(GenerationFailure::Provider, detail));
-        }
-    };
-    Some(match (parsed.status, parsed.payload) {
-        (WebhookStatus::Ok, Some(payload)) => Next::Output(payload),
-        (WebhookStatus::Ok, None) => {
-            let payload_error = parsed.payload_error;
-            tracing::info!(
-                ?payload_error,
-                "webhook without its payload; fetching the result"
-            );
-            return None;
-        }
-        (WebhookStatus::Error, payload) => {
-            let detail = parsed.error.unwrap_or_default();
-            // Only a validation error (422) lists what was wrong; FAL's own failures carry
-            // `detail` as a string with an `error_type`.
-            let rejected = payload.is_some_and(|p| p.get("detail").is_some_and(Value::is_array));
-            let failure = match rejected {
-                true => GenerationFailure::Rejected,
-                false => GenerationFailure::Provider,
-            };
-            Next::Failed(failure, detail)
-        }
-    })
-}
-
-/// Transient errors are retried with backoff until the deadline; others fail the job now.
-fn provider_error(job: &Generation, err: FalError) -> Next {
-    metrics::counter!(PROVIDER_ERRORS, "provider" => "fal", "kind" => err.kind()).increment(1);
-    tracing::warn!(error = %err, attempts = job.attempts, "FAL call failed");
-    match err {
-        FalError::Transient(detail) => Next::Later(backoff(job.attempts), Some(detail)),
-        FalError::Rejected { status, detail } => {
-            Next::Failed(GenerationFailure::Rejected, format!("{status}: {detail}"))
-        }
-        FalError::Refused { status, detail } => {
-            tracing::error!(
-                status,
-                %detail,
-                "FAL refuses our key or account: every image fails until FAL_KEY or the FAL \
-                 balance is fixed"
-            );
-            Next::Failed(GenerationFailure::Provider, format!("{status}: {detail}"))
-        }
-        err @ (FalError::Failed { .. } | FalError::Malformed(_) | FalError::TooLarge(_)) => {
-            Next::Failed(GenerationFailure::Provider, err.to_string())
-        }
     }
 }

@@ -5,10 +5,10 @@
 use sea_orm::DatabaseTransaction;
 use studio_bot_ui::screens::avatars::{self as screen, AvatarView, Position};
 use studio_bot_ui::{AvatarAction, Dialog, Photo, Remember};
-use studio_domain::{AvatarId, AvatarStatus, Gender, UserId};
+use studio_domain::{AvatarId, AvatarStatus, Credits, Gender, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::avatars::{self, Avatar};
-use studio_persistence::repos::{photos, trainings};
+use studio_persistence::repos::{jobs, photos, trainings};
 
 use super::context::Context;
 use super::{Services, wizard};
@@ -152,8 +152,15 @@ pub async fn act(
             Ok(())
         }
         AvatarAction::DeleteConfirmed(_) => {
-            delete(txn, cx, &avatar).await?;
-            let screen = screen::notice(cx.texts(), cx.texts().deleted.clone());
+            let refunded = delete(txn, cx, &avatar).await?;
+            let words = match refunded.get() {
+                0 => cx.texts().deleted.clone(),
+                _ => studio_bot_ui::fill(
+                    &cx.texts().deleted_refunded,
+                    &[("credits", &refunded.to_string())],
+                ),
+            };
+            let screen = screen::notice(cx.texts(), words);
             cx.show(screen);
             Ok(())
         }
@@ -239,19 +246,22 @@ async fn cancel_training(
 }
 
 /// Deletes an avatar's rows now and its stored files once the deletion has committed. A
-/// running training is cancelled (and refunded) first.
+/// running training is cancelled (and refunded) first, and so is every image still queued or
+/// at FAL (their requests cancelled there after the commit). Returns the credits the images
+/// gave back.
 pub async fn delete(
     txn: &DatabaseTransaction,
     cx: &mut Context,
     avatar: &Avatar,
-) -> Result<(), RepoError> {
-    if let Some(cancelled) =
-        trainings::cancel(txn, UserId(avatar.user_id), AvatarId(avatar.id)).await?
-    {
+) -> Result<Credits, RepoError> {
+    let (owner, id) = (UserId(avatar.user_id), AvatarId(avatar.id));
+    if let Some(cancelled) = trainings::cancel(txn, owner, id).await? {
         cx.after_commit
             .fal_cancels
             .extend(cancelled.training_cancel_url);
     }
+    let abandoned = jobs::abandon_for_avatar(txn, owner, id).await?;
+    cx.after_commit.fal_cancels.extend(abandoned.cancel_urls);
     let keys = avatars::storage_keys(txn, avatar).await?;
     avatars::delete_owned(txn, UserId(avatar.user_id), AvatarId(avatar.id)).await?;
     cx.after_commit.delete_keys.extend(keys);
@@ -259,8 +269,8 @@ pub async fn delete(
     {
         cx.dialog = Dialog::Idle;
     }
-    tracing::info!(avatar_id = avatar.id, "avatar deleted");
-    Ok(())
+    tracing::info!(avatar_id = avatar.id, refunded = %abandoned.refunded, "avatar deleted");
+    Ok(abandoned.refunded)
 }
 
 pub async fn rename_to(

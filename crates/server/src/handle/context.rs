@@ -197,14 +197,16 @@ impl Context {
                 self.after_commit.answers.push(claimed);
                 continue;
             }
-            outbox::enqueue_tagged(
-                txn,
-                ChatId(call.chat()),
-                call.method(),
-                &payload,
-                call.tag(),
-            )
-            .await?;
+            let chat = ChatId(call.chat());
+            if let Some(message_id) = call.edited_message() {
+                let dropped =
+                    outbox::enqueue_edit(txn, chat, call.method(), &payload, message_id).await?;
+                if dropped > 0 {
+                    tracing::debug!(dropped, message_id, "earlier edits of the message dropped");
+                }
+                continue;
+            }
+            outbox::enqueue_tagged(txn, chat, call.method(), &payload, call.tag()).await?;
         }
         if self.dialog != self.stored_dialog {
             // A model request nobody waits for any more stops costing calls and holding

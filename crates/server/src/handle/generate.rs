@@ -10,7 +10,7 @@ use studio_domain::{AspectRatio, AvatarId, Prompt, PromptError, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::avatars::{self, Avatar};
 use studio_persistence::repos::generations::{self, NewGeneration, Queued};
-use studio_persistence::repos::{ledger, photos, settings};
+use studio_persistence::repos::{ledger, limits, photos, settings};
 
 use super::Services;
 use super::context::Context;
@@ -30,9 +30,13 @@ pub async fn act(
     cx.answer_callback(None);
     match action {
         GenerateAction::Menu => menu(txn, services, cx).await,
-        GenerateAction::CustomPrompt => custom_prompt(txn, cx, owner).await,
-        GenerateAction::PromptFromPhoto => {
-            super::prompts::from_photo(txn, services, cx, owner).await
+        GenerateAction::CustomPrompt(avatar) => {
+            let avatar = menu_avatar(txn, owner, avatar).await?;
+            custom_prompt(txn, cx, avatar).await
+        }
+        GenerateAction::PromptFromPhoto(avatar) => {
+            let avatar = menu_avatar(txn, owner, avatar).await?;
+            super::prompts::from_photo(txn, services, cx, avatar).await
         }
         GenerateAction::UseProposed => super::prompts::use_proposed(txn, services, cx, owner).await,
         GenerateAction::EditProposed => {
@@ -60,6 +64,7 @@ pub async fn menu(
     let screen = match ready_avatar(txn, cx, avatars::for_generation(txn, owner).await?).await? {
         Ok(avatar) => {
             let view = MenuView {
+                avatar_id: AvatarId(avatar.id),
                 avatar: avatar.name.clone(),
                 balance: ledger::balance(txn, owner).await?,
                 cost: services.generation_cost,
@@ -97,12 +102,26 @@ pub(super) async fn ready_avatar(
     Ok(Err(screen::not_ready(cx.texts(), reason, &view)))
 }
 
+/// The avatar a menu's button names, fetched with its owner (someone else's, or a deleted
+/// one, is `None` and gets the "no avatar" answer); a button from before buttons carried the
+/// avatar means the main one.
+pub(super) async fn menu_avatar(
+    txn: &DatabaseTransaction,
+    owner: UserId,
+    named: Option<AvatarId>,
+) -> Result<Option<Avatar>, RepoError> {
+    match named {
+        Some(id) => avatars::find_owned(txn, owner, id).await,
+        None => avatars::for_generation(txn, owner).await,
+    }
+}
+
 async fn custom_prompt(
     txn: &DatabaseTransaction,
     cx: &mut Context,
-    owner: UserId,
+    avatar: Option<Avatar>,
 ) -> Result<(), RepoError> {
-    match ready_avatar(txn, cx, avatars::for_generation(txn, owner).await?).await? {
+    match ready_avatar(txn, cx, avatar).await? {
         Ok(avatar) => {
             cx.dialog = Dialog::AwaitingPrompt {
                 avatar: AvatarId(avatar.id),
@@ -149,7 +168,7 @@ pub async fn prompt_text(
         }
         // Without a translator, accents can go as written; other scripts cannot.
         if !prompt.is_latin() {
-            let screen = studio_bot_ui::screens::photo_prompt::translation_unavailable(t);
+            let screen = studio_bot_ui::screens::photo_prompt::translation_unavailable(t, avatar);
             cx.send(screen);
             return Ok(());
         }
@@ -264,6 +283,13 @@ async fn queue(
             return Ok(());
         }
     };
+    // Blocked images are refunded, so each costs us a FAL call and the person nothing.
+    let limit = services.limits.blocked_images_per_day;
+    let blocked = limits::blocked_images_since(txn, owner, day_ago()).await?;
+    if blocked >= u64::from(limit) {
+        refuse_over_limit(cx, &cx.texts().blocked_limit_reached, limit);
+        return Ok(());
+    }
     let new = NewGeneration {
         user: owner,
         avatar: AvatarId(avatar.id),
@@ -288,6 +314,20 @@ async fn queue(
         }
     }
     Ok(())
+}
+
+/// 24 hours ago: the window of a person's daily allowances.
+pub(super) fn day_ago() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::Duration::days(1)
+}
+
+/// Says, in `template`'s words, that a person's allowance of `limit` is used up, and leaves
+/// the chat idle.
+pub(super) fn refuse_over_limit(cx: &mut Context, template: &str, limit: u32) {
+    tracing::info!(limit, "a person's allowance is used up");
+    cx.dialog = Dialog::Idle;
+    let html = fill(template, &[("limit", &limit.to_string())]);
+    cx.send(screen::line(cx.texts(), html));
 }
 
 async fn show_prompt(

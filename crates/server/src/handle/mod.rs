@@ -20,12 +20,15 @@ use studio_persistence::RepoError;
 use context::Context;
 pub use prepare::{Download, Prepared, download, prepare};
 pub use prompts::model_answered;
-pub use services::Services;
+pub use services::{PersonLimits, Services};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     #[error(transparent)]
     Repo(#[from] RepoError),
+    /// Preparing the update (downloading its photo) took longer than its share of the lease.
+    #[error("preparing the update took longer than {0:?}")]
+    TimedOut(std::time::Duration),
 }
 
 /// What must happen after the transaction commits: stored files of deleted rows to remove,
@@ -82,7 +85,7 @@ pub async fn update(
         Intent::Tap(Callback::Profile(action)) => {
             profile::act(txn, services, &mut cx, action).await?
         }
-        Intent::PromoCode(code) => profile::promo_code(txn, &mut cx, &code).await?,
+        Intent::PromoCode(code) => profile::promo_code(txn, services, &mut cx, &code).await?,
         Intent::Tap(Callback::Generate(action)) => {
             generate::act(txn, services, &mut cx, action).await?
         }

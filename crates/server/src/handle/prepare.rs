@@ -12,6 +12,7 @@ use studio_persistence::repos::chat_state;
 use studio_providers::telegram::{DownloadError, TelegramClient};
 
 use super::Services;
+use crate::imaging::ImagingError;
 
 /// A photo after its checks.
 #[derive(Debug, Clone)]
@@ -79,6 +80,17 @@ async fn fetch(services: &Services, file: &UploadedFile) -> PhotoOutcome {
         Ok(inspected) => inspected,
         Err(why) => return PhotoOutcome::Rejected(why),
     };
+    // The training decodes every photo: one it could not decode within a pod's memory is
+    // refused now, from its header, not when the training runs.
+    match crate::imaging::decode_cost(&bytes) {
+        Ok(_) => {}
+        Err(ImagingError::TooLarge { width, height, .. }) => {
+            return PhotoOutcome::Rejected(PhotoRejection::TooManyPixels { width, height });
+        }
+        Err(ImagingError::Unreadable(_)) => {
+            return PhotoOutcome::Rejected(PhotoRejection::NotAnImage);
+        }
+    }
     // Keyed by content: the same bytes sent twice land on the same key, so refusing a
     // duplicate never needs to delete anything.
     let key = format!(

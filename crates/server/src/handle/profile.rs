@@ -6,6 +6,7 @@ use studio_bot_ui::{Dialog, Outgoing, ProfileAction, fill};
 use studio_domain::{AvatarStatus, Credits, TopUpPackage, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::ledger::Debit;
+use studio_persistence::repos::limits;
 use studio_persistence::repos::promos::{self, Redeemed};
 use studio_persistence::repos::{avatars, generations, ledger, payments, settings, users};
 
@@ -158,6 +159,7 @@ fn invoice(cx: &mut Context, package: TopUpPackage) {
 
 pub async fn promo_code(
     txn: &DatabaseTransaction,
+    services: &Services,
     cx: &mut Context,
     code: &str,
 ) -> Result<(), RepoError> {
@@ -166,7 +168,23 @@ pub async fn promo_code(
     };
     cx.dialog = Dialog::Idle;
     let t = cx.texts();
-    let html = match promos::redeem(txn, owner, code).await? {
+    // Guessing codes costs the guesser: a few wrong ones an hour, then a wait.
+    let limit = services.limits.promo_attempts_per_hour;
+    let hour_ago = crate::job_loop::now_ms() - 3_600_000;
+    if limits::promo_misses_since(txn, owner, hour_ago).await? >= u64::from(limit) {
+        tracing::warn!(limit, "promo code attempts limited");
+        let html = fill(&t.promo_too_many, &[("limit", &limit.to_string())]);
+        cx.send(screen::notice(t, html));
+        return Ok(());
+    }
+    let redeemed = promos::redeem(txn, owner, code).await?;
+    if matches!(
+        redeemed,
+        Redeemed::Unknown | Redeemed::Expired | Redeemed::Exhausted
+    ) {
+        limits::record_promo_miss(txn, owner).await?;
+    }
+    let html = match redeemed {
         Redeemed::Credited(credits) => {
             fill(&t.promo_credited, &[("credits", &credits.to_string())])
         }

@@ -9,6 +9,8 @@ use studio_bot_ui::{Dialog, ReferenceRejection, UploadedFile};
 use studio_domain::{AvatarId, ChatId, Prompt, PromptFailure, UserId};
 use studio_persistence::RepoError;
 use studio_persistence::repos::avatars;
+use studio_persistence::repos::avatars::Avatar;
+use studio_persistence::repos::limits;
 use studio_persistence::repos::prompt_jobs::{self, NewPromptJob, PromptJob, PromptJobKind};
 use studio_persistence::repos::users::User;
 
@@ -20,7 +22,7 @@ pub async fn from_photo(
     txn: &DatabaseTransaction,
     services: &Services,
     cx: &mut Context,
-    owner: UserId,
+    avatar: Option<Avatar>,
 ) -> Result<(), RepoError> {
     if services.openai.is_none() {
         let t = cx.texts();
@@ -30,7 +32,6 @@ pub async fn from_photo(
         ));
         return Ok(());
     }
-    let avatar = avatars::for_generation(txn, owner).await?;
     match generate::ready_avatar(txn, cx, avatar).await? {
         Ok(avatar) => {
             cx.dialog = Dialog::AwaitingReference {
@@ -106,6 +107,13 @@ async fn ask_model(
     if let Err(screen) = generate::ready_avatar(txn, cx, avatar).await? {
         cx.dialog = Dialog::Idle;
         cx.send(screen);
+        return Ok(false);
+    }
+    // Free for the person, paid by us: a day's worth each.
+    let limit = services.limits.model_requests_per_day;
+    let asked = limits::model_requests_since(txn, request.owner, generate::day_ago()).await?;
+    if asked >= u64::from(limit) {
+        generate::refuse_over_limit(cx, &cx.texts().model_limit_reached, limit);
         return Ok(false);
     }
     let new = NewPromptJob {
@@ -202,7 +210,7 @@ pub async fn model_answered(
         }
         (PromptJobKind::Vision, Err(failure)) => {
             cx.dialog = Dialog::Idle;
-            cx.send(screen::photo_failed(t, failure));
+            cx.send(screen::photo_failed(t, job.avatar, failure));
         }
         (PromptJobKind::Translation, Ok(english)) => {
             // Should queueing fail (no credits in quick mode), the next text is a new prompt.
@@ -222,7 +230,7 @@ pub async fn model_answered(
         (PromptJobKind::Translation, Err(failure)) => {
             // The next text is a new try.
             cx.dialog = Dialog::AwaitingPrompt { avatar: job.avatar };
-            cx.send(screen::translation_failed(t, failure));
+            cx.send(screen::translation_failed(t, job.avatar, failure));
         }
     }
     cx.save(txn).await

@@ -24,4 +24,16 @@ pub struct Services {
     pub openai: Option<OpenAiClient>,
     /// How long a prompt from a photo or a translation may take, retries included.
     pub prompt_deadline: Duration,
+    pub limits: PersonLimits,
+}
+
+/// What one person may do that costs us and not them.
+#[derive(Debug, Clone, Copy)]
+pub struct PersonLimits {
+    /// Free requests to the language model in 24 hours.
+    pub model_requests_per_day: u32,
+    /// Images the safety checker blocked (refunded) in 24 hours before generating pauses.
+    pub blocked_images_per_day: u32,
+    /// Wrong promo codes in an hour.
+    pub promo_attempts_per_hour: u32,
 }

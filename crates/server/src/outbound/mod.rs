@@ -14,6 +14,7 @@ use std::time::Duration;
 use sea_orm::DatabaseConnection;
 use studio_domain::{ChatId, TelegramUserId};
 use studio_persistence::repos::outbox::{self, ClaimedCall};
+use studio_persistence::repos::workers::Holder;
 use studio_persistence::repos::{send_pace, sent_messages, users};
 use studio_providers::storage::BlobStore;
 use studio_providers::telegram::{SendLimits, TelegramClient, TelegramError, counts_as_message};
@@ -33,6 +34,15 @@ const POLL: Duration = Duration::from_millis(250);
 /// Real failures (5xx, network; not 429s, which only ask us to wait) before a call is
 /// dead-lettered.
 const MAX_FAILURES: i32 = 8;
+/// Telegram takes a button's answer for about 15 s after the press.
+const ANSWER_WINDOW_MS: i64 = 15_000;
+
+/// A button's answer decided longer ago than Telegram still takes one (a flooding chat's
+/// backlog, or a crash before it was sent).
+fn is_stale_answer(call: &ClaimedCall) -> bool {
+    call.method == "answerCallbackQuery"
+        && crate::job_loop::now_ms() - call.created_ms > ANSWER_WINDOW_MS
+}
 
 #[derive(Clone)]
 pub struct Sender {
@@ -46,6 +56,7 @@ pub struct Sender {
     pub concurrency: usize,
     /// Longer than any wait for the pace plus a call's timeout.
     pub lease: Duration,
+    pub holder: Holder,
 }
 
 enum Outcome {
@@ -113,7 +124,7 @@ impl Sender {
     }
 
     async fn claim(&self, limit: u32) -> Vec<ClaimedCall> {
-        match outbox::claim(&self.db, limit, self.lease).await {
+        match outbox::claim(&self.db, limit, self.lease, &self.holder).await {
             Ok(calls) => calls,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim outgoing calls");
@@ -182,6 +193,16 @@ impl Sender {
     /// Makes the call and settles its row; returns until when its chat is held back, if the
     /// call was a message.
     async fn deliver(&self, call: ClaimedCall, not_before: Option<Instant>) -> Option<Instant> {
+        if is_stale_answer(&call) {
+            // Telegram refuses a button's answer after about 15 s: sending it would only fail.
+            tracing::info!("stale button answer dropped");
+            metrics::counter!(OUTBOUND_SENT, "method" => call.method.clone(), "outcome" => "stale")
+                .increment(1);
+            if let Err(err) = outbox::mark_sent(&self.db, &call, None).await {
+                tracing::warn!(error = %err, "stale answer not settled; its lease expires");
+            }
+            return None;
+        }
         // A photo to upload is read before the wait, so it leaves the moment its slot comes and
         // the next message to the chat cannot catch up with it.
         let outcome = match self.load_upload(&call).await {
@@ -332,6 +353,16 @@ impl Sender {
             {
                 Outcome::Sent
             }
+            // A message the person already deleted, or one older than Telegram lets a bot
+            // delete (48 h): nothing to do, and the screen that replaces it is sent anyway.
+            TelegramError::Rejected { description, .. }
+                if call.method == "deleteMessage"
+                    && (description.contains("message to delete not found")
+                        || description.contains("message can't be deleted")) =>
+            {
+                tracing::info!(%description, "message not deleted; left as it is");
+                Outcome::Sent
+            }
             TelegramError::Rejected { code, description } => {
                 tracing::warn!(code, %description, "Telegram rejected a call");
                 Outcome::GiveUp(format!("{code} {description}"))
@@ -372,5 +403,31 @@ fn earliest(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use studio_domain::ChatId;
+    use studio_persistence::repos::outbox::ClaimedCall;
+
+    fn call(method: &str, age_ms: i64) -> ClaimedCall {
+        ClaimedCall {
+            id: 1,
+            attempts: 1,
+            failures: 0,
+            chat_id: ChatId(1),
+            method: method.into(),
+            payload: "{}".into(),
+            tag: None,
+            created_ms: crate::job_loop::now_ms() - age_ms,
+        }
+    }
+
+    #[test]
+    fn only_a_buttons_answer_goes_stale() {
+        assert!(super::is_stale_answer(&call("answerCallbackQuery", 16_000)));
+        assert!(!super::is_stale_answer(&call("answerCallbackQuery", 1_000)));
+        assert!(!super::is_stale_answer(&call("sendMessage", 600_000)));
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use sea_orm::DatabaseConnection;
 use studio_persistence::repos::prompt_jobs::{self, PromptJob};
+use studio_persistence::repos::workers::Holder;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -24,6 +25,7 @@ pub struct PromptWorker {
     pub outbox_stored: Arc<Notify>,
     /// Wakes the generation workers when an answer queued an image (quick mode).
     pub jobs_queued: Arc<Notify>,
+    pub holder: Holder,
 }
 
 impl PromptWorker {
@@ -37,7 +39,7 @@ impl crate::job_loop::Steps for PromptWorker {
     type Job = PromptJob;
 
     async fn claim(&self, limit: u32) -> Vec<PromptJob> {
-        match prompt_jobs::claim(&self.db, limit, step::LEASE).await {
+        match prompt_jobs::claim(&self.db, limit, step::LEASE, &self.holder).await {
             Ok(claimed) => claimed,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim prompt requests");

@@ -13,6 +13,7 @@ use studio_providers::openai::{OpenAiClient, OpenAiError};
 use super::PromptWorker;
 use crate::dispatcher::backoff;
 use crate::handle::{self, Download};
+use crate::imaging::ImagingError;
 use crate::job_loop::{millis, now_ms};
 use crate::metrics::{PROMPT_STEPS, PROVIDER_ERRORS};
 
@@ -136,7 +137,14 @@ impl PromptWorker {
         };
         crate::imaging::upright_jpeg(bytes, REFERENCE_SIDE)
             .await
-            .map_err(|err| Next::Failed(PromptFailure::BadImage, err.to_string()))
+            .map_err(|err| match err {
+                ImagingError::TooLarge { .. } => {
+                    Next::Failed(PromptFailure::ImageTooLarge, err.to_string())
+                }
+                ImagingError::Unreadable(_) => {
+                    Next::Failed(PromptFailure::BadImage, err.to_string())
+                }
+            })
     }
 
     async fn vision(&self, openai: &OpenAiClient, job: &PromptJob) -> Next {

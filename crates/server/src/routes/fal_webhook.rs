@@ -25,12 +25,13 @@ pub async fn receive(State(app): State<AppState>, headers: HeaderMap, body: Byte
         signature: header("x-fal-webhook-signature"),
     };
     let now = chrono::Utc::now().timestamp();
-    if let Err(err) = app.fal.verifier.verify(signed, &body, now).await {
+    if let Err(err) = app.fal.verifier.verify(signed, &body, now) {
         let (status, reason) = match err {
             VerifyError::Timestamp => (StatusCode::UNAUTHORIZED, "timestamp"),
             VerifyError::BadSignature => (StatusCode::UNAUTHORIZED, "signature"),
+            VerifyError::User => (StatusCode::UNAUTHORIZED, "user"),
             // Our problem, not the sender's: FAL retries later.
-            VerifyError::Keys(_) => (StatusCode::SERVICE_UNAVAILABLE, "keys"),
+            VerifyError::Keys => (StatusCode::SERVICE_UNAVAILABLE, "keys"),
         };
         metrics::counter!(FAL_WEBHOOKS, "outcome" => reason).increment(1);
         tracing::warn!(request_id = signed.request_id, error = %err, "FAL webhook refused");

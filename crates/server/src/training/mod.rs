@@ -12,7 +12,7 @@ use sea_orm::DatabaseConnection;
 use studio_domain::Credits;
 use studio_persistence::repos::avatars::Avatar;
 use studio_persistence::repos::trainings;
-use studio_providers::fal::FalClient;
+use studio_providers::fal::{FalClient, Trainer};
 use studio_providers::storage::BlobStore;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -21,9 +21,12 @@ use tokio_util::sync::CancellationToken;
 pub struct TrainingSettings {
     pub concurrency: usize,
     pub lease: Duration,
-    pub model: String,
+    pub model: Trainer,
     pub steps: u32,
     pub learning_rate: f64,
+    /// How long FAL's CDN keeps the zip of photos: as long as the training may take, so
+    /// people's faces are not left public after it.
+    pub archive_lifetime: Duration,
     pub webhook_url: Option<String>,
     pub first_poll: Duration,
     /// What a training costs, told when it is refunded.

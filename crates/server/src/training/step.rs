@@ -4,20 +4,21 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use studio_bot_ui::screens::avatars as screen;
 use studio_bot_ui::texts;
 use studio_domain::{AvatarId, UserId};
 use studio_persistence::TransactionTrait;
 use studio_persistence::repos::avatars::Avatar;
-use studio_persistence::repos::{fal_callbacks, photos, trainings};
-use studio_providers::fal::{FalError, RequestStatus, TrainerOutput, WebhookBody, WebhookStatus};
+use studio_persistence::repos::{photos, trainings};
+use studio_providers::fal::{TrainerOutput, TrainingRequest};
 
 use super::TrainingWorker;
 use crate::dispatcher::backoff;
-use crate::fal_steps;
+use crate::fal_steps::{self, Progress};
 use crate::job_loop::{millis, now_ms};
-use crate::metrics::{PROVIDER_ERRORS, TRAININGS_FINISHED};
+use crate::lora;
+use crate::metrics::TRAININGS_FINISHED;
 
 const MAX_POLL: Duration = Duration::from_secs(120);
 
@@ -76,29 +77,28 @@ impl TrainingWorker {
             }
         };
         let name = format!("avatar-{}.zip", avatar.id);
+        let length = zipped.len() as u64;
+        let lifetime = Some(self.settings.archive_lifetime);
         let url = match self
             .fal
-            .upload(zipped.into(), "application/zip", &name)
+            .upload(zipped, length, "application/zip", &name, lifetime)
             .await
         {
             Ok(url) => url,
-            Err(err) => return provider_error(avatar, err),
+            Err(err) => return progressed(avatar, fal_steps::call_failed(err, "training")),
         };
         let trigger = avatar
             .trigger_phrase
             .clone()
             .unwrap_or_else(|| trainings::trigger_phrase(AvatarId(avatar.id)));
-        let input = json!({
-            "images_data_url": url,
-            "trigger_phrase": trigger,
-            "steps": self.settings.steps,
-            "learning_rate": self.settings.learning_rate,
-            "multiresolution_training": true,
-            "subject_crop": true,
-            "create_masks": false,
+        let input = self.settings.model.input(TrainingRequest {
+            images_data_url: url,
+            trigger,
+            steps: self.settings.steps,
+            learning_rate: self.settings.learning_rate,
         });
         let webhook = self.settings.webhook_url.as_deref();
-        match self.fal.submit(&self.settings.model, &input, webhook).await {
+        match self.fal.submit(&input, webhook).await {
             Ok(queued) => {
                 tracing::info!(request_id = %queued.request_id, "training submitted to FAL");
                 let submission = fal_steps::submission(&queued);
@@ -110,7 +110,7 @@ impl TrainingWorker {
                 }
                 Next::Settled
             }
-            Err(err) => provider_error(avatar, err),
+            Err(err) => progressed(avatar, fal_steps::call_failed(err, "training")),
         }
     }
 
@@ -126,32 +126,13 @@ impl TrainingWorker {
     }
 
     async fn check(&self, avatar: &Avatar, request_id: &str) -> Next {
-        match fal_callbacks::find(&self.db, request_id).await {
-            Ok(Some(body)) => {
-                if let Some(next) = from_webhook(&body) {
-                    return next;
-                }
-            }
-            Ok(None) => {}
-            Err(err) => {
-                tracing::warn!(error = %err, "callbacks unreadable");
-                return Next::Later(backoff(avatar.training_attempts));
-            }
-        }
-        let (Some(status_url), Some(response_url)) =
-            (&avatar.training_status_url, &avatar.training_response_url)
-        else {
-            return Next::Failed {
-                timed_out: false,
-                reason: "request without URLs".into(),
-            };
+        let request = fal_steps::RequestUrls {
+            request_id,
+            status_url: avatar.training_status_url.as_deref(),
+            response_url: avatar.training_response_url.as_deref(),
         };
-        match self.fal.status(status_url).await {
-            Ok(RequestStatus::Completed) => match self.fal.result(response_url).await {
-                Ok(output) => Next::Output(output),
-                Err(err) => provider_error(avatar, err),
-            },
-            Ok(RequestStatus::InQueue { .. } | RequestStatus::InProgress) => {
+        match fal_steps::progress(&self.db, &self.fal, request, "training").await {
+            Progress::Waiting => {
                 let first = self.settings.first_poll;
                 Next::Later(fal_steps::poll_delay(
                     first,
@@ -159,7 +140,7 @@ impl TrainingWorker {
                     MAX_POLL,
                 ))
             }
-            Err(err) => provider_error(avatar, err),
+            progress => progressed(avatar, progress),
         }
     }
 
@@ -167,6 +148,19 @@ impl TrainingWorker {
         let Ok(output) = serde_json::from_value::<TrainerOutput>(output) else {
             return self.fail(avatar, false, "no LoRA file in the output").await;
         };
+        // What the person paid for is ours before the avatar is ready: FAL's copy expires.
+        let weights = &output.diffusers_lora_file.url;
+        if let Err(err) = lora::keep(&self.fal, &self.storage, AvatarId(avatar.id), weights).await {
+            if !err.is_transient() {
+                return self
+                    .fail(avatar, false, &format!("LoRA not kept: {err}"))
+                    .await;
+            }
+            tracing::warn!(error = %err, "LoRA weights not kept yet; trying again");
+            let at = now_ms() + millis(backoff(avatar.training_attempts));
+            trainings::reschedule(&self.db, avatar, at).await?;
+            return Ok(());
+        }
         let txn = self.db.begin().await?;
         let Some(dropped) =
             trainings::complete(&txn, avatar, &output.diffusers_lora_file.url).await?
@@ -211,54 +205,14 @@ impl TrainingWorker {
     }
 }
 
-/// What a stored webhook says; `None` when it reports success without the payload (FAL could
-/// not serialise it: `payload_error`), which is then fetched from the result URL.
-fn from_webhook(body: &str) -> Option<Next> {
-    let failed = |reason: String| {
-        Some(Next::Failed {
+/// The step that follows a FAL answer other than "still waiting".
+fn progressed(avatar: &Avatar, progress: Progress) -> Next {
+    match progress {
+        Progress::Waiting | Progress::Retry(_) => Next::Later(backoff(avatar.training_attempts)),
+        Progress::Output(output) => Next::Output(output),
+        Progress::Failed(failure) => Next::Failed {
             timed_out: false,
-            reason,
-        })
-    };
-    match serde_json::from_str::<WebhookBody>(body) {
-        Ok(WebhookBody {
-            status: WebhookStatus::Ok,
-            payload: Some(payload),
-            ..
-        }) => Some(Next::Output(payload)),
-        Ok(WebhookBody {
-            status: WebhookStatus::Ok,
-            payload: None,
-            payload_error,
-            ..
-        }) => {
-            tracing::info!(
-                ?payload_error,
-                "webhook without its payload; fetching the result"
-            );
-            None
-        }
-        Ok(parsed) => failed(parsed.error.unwrap_or_else(|| "no payload".into())),
-        Err(err) => failed(format!("bad webhook: {err}")),
-    }
-}
-
-fn provider_error(avatar: &Avatar, err: FalError) -> Next {
-    metrics::counter!(PROVIDER_ERRORS, "provider" => "fal", "kind" => err.kind()).increment(1);
-    tracing::warn!(error = %err, attempts = avatar.training_attempts, "FAL call failed");
-    if let FalError::Refused { status, .. } = &err {
-        tracing::error!(
-            status,
-            "FAL refuses our key or account: every training fails until FAL_KEY or the FAL \
-             balance is fixed"
-        );
-    }
-    if err.is_transient() {
-        Next::Later(backoff(avatar.training_attempts))
-    } else {
-        Next::Failed {
-            timed_out: false,
-            reason: err.to_string(),
-        }
+            reason: failure.detail().to_owned(),
+        },
     }
 }

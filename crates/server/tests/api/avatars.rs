@@ -5,8 +5,9 @@ use std::io::Cursor;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde_json::{Value, json};
-use studio_domain::{AvatarId, AvatarStatus, UserId};
-use studio_persistence::repos::{avatars, photos, users};
+use studio_domain::{AvatarId, AvatarStatus, ChatId, UserId};
+use studio_persistence::OutboxState;
+use studio_persistence::repos::{avatars, outbox, photos, users};
 use studio_server::app::Workers;
 use studio_testkit::{Backend, FakeTelegram, TestDb, on_both_backends};
 
@@ -199,10 +200,22 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
         .count();
     assert_eq!((progress_sends, progress_edits), (1, 9));
 
-    let refusals: [(Value, &str); 4] = [
+    let refusals: [(Value, &str); 5] = [
         (
             photo_message(&telegram, user, "small", image(Png, 300, 300, 1)),
             "too small (300×300)",
+        ),
+        // Under 1 KB as a file, 335 MB decoded at 16 bits a channel: refused from its header.
+        (
+            document_message(
+                &telegram,
+                user,
+                "deep",
+                "deep.png",
+                "image/png",
+                studio_testkit::png_header_only(6480, 6470, 16, 6),
+            ),
+            "too large to process (6480×6470 px)",
         ),
         (
             photo_message(&telegram, user, "dup", image(Jpeg, 600, 800, 0)),
@@ -343,6 +356,43 @@ async fn photos_sent_as_files_are_shown_from_our_storage() {
         .photo_file_id
         .clone();
     assert!(kept.is_some_and(|id| id.starts_with("photo-")));
+    app.stop().await;
+}
+
+/// A bot cannot delete its messages after 48 h. A screen that replaces an older card is sent
+/// anyway, and the refused delete is settled, not retried or dead-lettered.
+#[tokio::test]
+async fn a_card_older_than_two_days_stays_and_the_next_screen_comes() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 907;
+    start_draft(&app, &telegram, user).await;
+    let jpeg = image(image::ImageFormat::Jpeg, 600, 800, 1);
+    app.send(&photo_message(&telegram, user, "old-card", jpeg))
+        .await;
+    app.send(&tap(user, "1:m:avs")).await;
+    let card = telegram.calls().last().unwrap().clone();
+    assert_eq!(card.method, "sendPhoto");
+    telegram.advance_clock(std::time::Duration::from_secs(49 * 3600));
+    let deletes = telegram.count("deleteMessage");
+
+    let mut press = tap_on_photo(user, "1:m:main");
+    press["callback_query"]["message"]["message_id"] = telegram.last_sent_message_id().into();
+    app.send(&press).await;
+    assert_eq!(telegram.refusals("deleteMessage"), 1);
+    assert_eq!(telegram.count("deleteMessage"), deletes + 1, "not retried");
+    let menu = telegram.calls().last().unwrap().clone();
+    assert_eq!(menu.method, "sendMessage", "{menu:?}");
+    let rows = outbox::for_chat(&app.db, ChatId(user)).await.unwrap();
+    let unsent: Vec<_> = rows
+        .iter()
+        .filter(|r| r.state != OutboxState::Sent)
+        .collect();
+    assert!(
+        unsent.is_empty(),
+        "{:?}",
+        unsent.iter().map(|r| &r.last_error)
+    );
     app.stop().await;
 }
 
@@ -548,5 +598,42 @@ async fn a_completed_avatar_becomes_main_and_generate_keeps_it_main() {
             .unwrap()
             .is_main
     );
+    app.stop().await;
+}
+
+/// A download that hangs holds neither the other updates of its batch nor its claim: it is
+/// given half the lease, then counts as a failed attempt and is tried again.
+#[tokio::test]
+async fn a_hanging_download_is_timed_out_and_retried_while_others_go_on() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let mut config = crate::support::config(&db.url, &telegram.url);
+    config.lease_secs = 2;
+    let app = TestApp::spawn_with(config, Workers::All).await;
+    let (user, other) = (908, 909);
+    start_draft(&app, &telegram, user).await;
+    let jpeg = image(image::ImageFormat::Jpeg, 600, 800, 3);
+    let slow = photo_message(&telegram, user, "slow-photo", jpeg);
+    telegram.stall_next_download("slow-photo", std::time::Duration::from_secs(5));
+    let hello = message(other, json!({"text": "/start"}));
+    for status in app.post_concurrently(&[slow, hello]).await {
+        assert_eq!(status, 200);
+    }
+    app.settle().await;
+    // The other chat was answered, and the photo arrived on its second try.
+    assert!(
+        telegram
+            .calls_to("sendMessage")
+            .iter()
+            .any(|c| c.body["chat_id"] == other)
+    );
+    let owner = user_id(&app, user).await;
+    let draft = avatars::list_owned(&app.db, owner).await.unwrap().remove(0);
+    assert_eq!(photos::count(&app.db, &draft).await.unwrap(), 1);
+    let downloads = telegram
+        .calls_to("getFile")
+        .iter()
+        .filter(|c| c.body["file_id"] == "slow-photo")
+        .count();
+    assert_eq!(downloads, 2, "timed out once, then fetched");
     app.stop().await;
 }

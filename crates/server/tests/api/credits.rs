@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use studio_domain::{Credits, TelegramUserId, UserId};
 use studio_persistence::repos::{ledger, users};
 use studio_server::app::Workers;
-use studio_testkit::{Backend, FakeTelegram, Limits, TestDb};
+use studio_testkit::{Backend, FakeTelegram, TestDb};
 
 use crate::support::{PATIENCE, TOKEN, TestApp, fresh, last_text, person, tap, text};
 
@@ -102,11 +102,8 @@ async fn stars_top_up_credits_once_and_declines_removed_packages() {
 /// many messages the bot has queued: the answer leaves when decided, not after the queue.
 #[tokio::test]
 async fn a_payment_is_answered_before_the_queued_messages() {
+    // Telegram's limits are on in the fake: 30 messages a second.
     let (db, telegram) = fresh(Backend::Sqlite).await;
-    telegram.enforce(Limits {
-        per_second: 30,
-        chat_gap: std::time::Duration::from_millis(10),
-    });
     let app = TestApp::spawn(&db, &telegram, Workers::All).await;
     let queued = 300;
     for i in 0..queued {
@@ -117,6 +114,8 @@ async fn a_payment_is_answered_before_the_queued_messages() {
         );
     }
     let payer = 960;
+    // The fake refuses an answer that comes later than Telegram's 10 s.
+    telegram.issue_query("pc99999");
     app.post_update(&pre_checkout(99_999, payer, "topup:100:50", 50))
         .await;
     let [answer] = telegram
@@ -135,7 +134,30 @@ async fn a_payment_is_answered_before_the_queued_messages() {
         sent_before < usize::try_from(queued / 2).unwrap(),
         "{sent_before} of {queued} messages went before the payment's answer"
     );
+    assert_eq!(
+        telegram.refusals("answerPreCheckoutQuery"),
+        0,
+        "answered in time"
+    );
     assert_eq!(telegram.rate_limited(), 0);
+    app.stop().await;
+}
+
+/// Past Telegram's 10 s the payment is cancelled and the answer refused: it is not retried,
+/// and nothing is credited.
+#[tokio::test]
+async fn a_pre_checkout_answered_too_late_is_not_retried() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let payer = 961;
+    app.send(&text(1, payer, "en", "/start")).await;
+    let before = balance(&app, payer).await;
+    telegram.issue_query("pc2");
+    telegram.advance_clock(std::time::Duration::from_secs(11));
+    app.send(&pre_checkout(2, payer, "topup:100:50", 50)).await;
+    assert_eq!(telegram.count("answerPreCheckoutQuery"), 1, "not retried");
+    assert_eq!(telegram.refusals("answerPreCheckoutQuery"), 1);
+    assert_eq!(balance(&app, payer).await, before);
     app.stop().await;
 }
 
@@ -317,5 +339,68 @@ async fn the_welcome_bonus_is_booked_once() {
     app.send(&text(1, 953, "en", "/start")).await;
     app.send(&text(2, 953, "en", "/start")).await;
     assert_eq!(balance(&app, 953).await, Credits::new(25));
+    app.stop().await;
+}
+
+/// A payment whose update never reached us is in Telegram's transactions: reconciling credits
+/// it once; one we have, and a refunded one, are left alone.
+#[tokio::test]
+async fn reconciling_credits_a_payment_we_never_heard_of_once() {
+    let db = TestDb::fresh(Backend::Sqlite).await;
+    let telegram = FakeTelegram::start().await;
+    let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    let user = 981;
+    app.send(&text(1, user, "en", "/start")).await;
+    app.send(&paid(2, user, "charge-seen", "topup:100:50", 50))
+        .await;
+    let before = balance(&app, user).await;
+    let now = chrono::Utc::now().timestamp();
+    let paid_by = |id: &str| {
+        json!({"id": id, "amount": 50, "date": now - 60, "source": {"type": "user",
+            "user": {"id": user, "is_bot": false, "first_name": "Anna"},
+            "invoice_payload": "topup:100:50"}})
+    };
+    telegram.add_star_transaction(paid_by("charge-seen"));
+    telegram.add_star_transaction(paid_by("charge-lost"));
+    telegram.add_star_transaction(paid_by("charge-refunded"));
+    telegram.add_star_transaction(json!({"id": "charge-refunded", "amount": 50, "date": now,
+        "receiver": {"type": "user", "user": {"id": user, "is_bot": false, "first_name": "Anna"}}}));
+
+    for credited in [1, 0] {
+        let (ok, out) = run(&db, &telegram, &["reconcile-payments"]).await;
+        assert!(ok, "{out}");
+        assert!(
+            out.contains(&format!("{credited} credited now, 1 refunded")),
+            "{out}"
+        );
+    }
+    assert_eq!(balance(&app, user).await, before.credit(Credits::new(100)));
+    // The lost update arriving after all changes nothing.
+    app.send(&paid(3, user, "charge-lost", "topup:100:50", 50))
+        .await;
+    assert_eq!(balance(&app, user).await, before.credit(Credits::new(100)));
+    app.stop().await;
+}
+
+/// Guessing promo codes: a few wrong ones an hour, then a wait, without even looking the next
+/// one up.
+#[tokio::test]
+async fn promo_code_guessing_is_limited() {
+    let (db, telegram) = fresh(Backend::Sqlite).await;
+    let mut config = crate::support::config(&db.url, &telegram.url);
+    config.promo_attempts_per_hour = 2;
+    let app = TestApp::spawn_with(config, Workers::All).await;
+    let user = 982;
+    app.send(&text(1, user, "en", "/start")).await;
+    for (i, code) in ["GUESS1", "GUESS2", "GUESS3"].into_iter().enumerate() {
+        let id = 10 + 2 * i64::try_from(i).unwrap();
+        app.send(&tap(id, user, "1:p:promo")).await;
+        app.send(&text(id + 1, user, "en", code)).await;
+    }
+    let told = last_text(&telegram);
+    assert!(
+        told.contains("Too many wrong codes (2 in an hour)"),
+        "{told}"
+    );
     app.stop().await;
 }

@@ -6,9 +6,9 @@ use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind, UserId};
 use studio_testkit::{FalOutcome, TestDb};
 
 use crate::generation::{
-    balance, entries, generate, member, settle_jobs, studio, texts_to, user_id,
+    Studio, balance, entries, generate, member, next_id, settle_jobs, studio, texts_to, user_id,
 };
-use crate::support::{PATIENCE, TestApp};
+use crate::support::{PATIENCE, TestApp, last_text, tap};
 
 /// Posts a FAL webhook as FAL would, signed at `timestamp` (or with `signature` instead).
 pub(crate) async fn post_webhook(
@@ -34,9 +34,9 @@ pub(crate) async fn post_webhook(
 }
 
 /// A person with a trained avatar and 10 credits; their user id.
-async fn member_with_ten_credits(app: &TestApp, user: i64) -> UserId {
-    member(app, user, AvatarStatus::Completed, 10).await;
-    user_id(app, user).await
+async fn member_with_ten_credits(s: &Studio, user: i64) -> UserId {
+    member(s, user, AvatarStatus::Completed, 10).await;
+    user_id(&s.app, user).await
 }
 
 /// The person has their 10 credits back, refunded by one ledger entry.
@@ -53,7 +53,7 @@ fn now() -> i64 {
 async fn a_500_is_retried_and_the_image_delivered_once() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7301;
-    let owner = member_with_ten_credits(&s.app, user).await;
+    let owner = member_with_ten_credits(&s, user).await;
     s.fal.fail_next_submit(500);
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Portrait).await;
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
@@ -71,7 +71,7 @@ async fn a_500_is_retried_and_the_image_delivered_once() {
 async fn a_422_fails_at_once_and_refunds() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7302;
-    let owner = member_with_ten_credits(&s.app, user).await;
+    let owner = member_with_ten_credits(&s, user).await;
     s.fal.fail_next_submit(422);
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -91,7 +91,7 @@ async fn a_422_fails_at_once_and_refunds() {
 async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7306;
-    let owner = member_with_ten_credits(&s.app, user).await;
+    let owner = member_with_ten_credits(&s, user).await;
     s.fal.lock_account();
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -119,7 +119,7 @@ async fn an_error_result_after_completion_fails_at_once() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     s.fal.route_webhooks_to(None);
     let user = 7308;
-    let owner = member_with_ten_credits(&s.app, user).await;
+    let owner = member_with_ten_credits(&s, user).await;
     s.fal.push_outcome(FalOutcome::Error(500));
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -138,7 +138,7 @@ async fn an_error_result_after_completion_fails_at_once() {
 async fn a_webhook_without_its_payload_still_delivers_the_image() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7307;
-    let owner = member_with_ten_credits(&s.app, user).await;
+    let owner = member_with_ten_credits(&s, user).await;
     s.fal.push_outcome(FalOutcome::UnsentPayload);
     generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
@@ -156,7 +156,7 @@ studio_testkit::on_both_backends!(a_flagged_image_is_not_sent_and_is_refunded);
 async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
     let s = studio(db, |_| {}).await;
     let user = 7303;
-    let owner = member_with_ten_credits(&s.app, user).await;
+    let owner = member_with_ten_credits(&s, user).await;
     s.fal.push_outcome(FalOutcome::Nsfw);
     generate(&s.app, user, "a portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -174,8 +174,9 @@ async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
 async fn a_job_past_its_deadline_is_cancelled_and_refunded() {
     let s = studio(TestDb::sqlite(), |c| c.generation_deadline_secs = 2).await;
     let user = 7304;
-    let owner = member_with_ten_credits(&s.app, user).await;
-    s.fal.push_outcome(FalOutcome::Pending);
+    let owner = member_with_ten_credits(&s, user).await;
+    // Cancel is a signal: this request finishes (and is billed) anyway once asked to stop.
+    s.fal.push_outcome(FalOutcome::FinishesDespiteCancel);
     generate(&s.app, user, "a portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     assert!(
@@ -190,27 +191,22 @@ async fn a_job_past_its_deadline_is_cancelled_and_refunded() {
         entries(&s.app, owner, LedgerKind::GenerationRefund).await,
         1
     );
-    // Cancel is a signal: FAL may finish anyway. The late result is discarded on purpose.
-    let request = s.fal.submissions()[0].request_id.clone();
-    let late = json!({"request_id": request, "status": "OK", "payload": {
-        "images": [{"url": format!("{}/files/x.jpg", s.fal.url)}], "has_nsfw_concepts": [false]}})
-    .to_string();
-    let at = now();
-    let signature = s.fal.sign(&request, at, late.as_bytes());
-    assert_eq!(
-        post_webhook(&s.app, &request, &late, at, &signature).await,
-        200
-    );
+    // Its late result is discarded on purpose, and counted.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let (_, metrics) = s.app.get("/metrics").await;
+        let late = metrics
+            .lines()
+            .any(|l| l.starts_with("fal_webhooks_total") && l.contains("outcome=\"late\""));
+        if late {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     s.app.settle().await;
     assert_eq!(s.telegram.count("sendPhoto"), 0);
     assert_eq!(balance(&s.app, owner).await, Credits::new(10));
-    let (_, metrics) = s.app.get("/metrics").await;
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("fal_webhooks_total") && l.contains("outcome=\"late\"")),
-        "{metrics}"
-    );
     s.app.stop().await;
 }
 
@@ -221,7 +217,7 @@ async fn poll_and_webhook_reporting_one_result_deliver_it_once(db: TestDb) {
     // No automatic webhooks: polling finds the result, then the webhook comes late.
     s.fal.route_webhooks_to(None);
     let user = 7305;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    member(&s, user, AvatarStatus::Completed, 10).await;
     generate(&s.app, user, "a portrait", AspectRatio::Cinema).await;
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
@@ -251,7 +247,7 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     s.fal.route_webhooks_to(None);
     s.fal.push_outcome(FalOutcome::Pending);
     let user = 7306;
-    let owner = member_with_ten_credits(&s.app, user).await;
+    let owner = member_with_ten_credits(&s, user).await;
     generate(&s.app, user, "a portrait", AspectRatio::Square).await;
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
@@ -259,10 +255,11 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     let gateway = format!("gw-{request}");
     let ok =
         json!({"request_id": request, "gateway_request_id": gateway, "status": "OK", "payload": {
-        "images": [{"url": format!("{}/files/x.jpg", s.fal.url)}], "has_nsfw_concepts": [false]}})
+        "images": [{"url": format!("{}/files/{request}.jpg", s.fal.url)}], "has_nsfw_concepts": [false]}})
         .to_string();
 
     let at = now();
+    let fetched = s.fal.jwks_fetches();
     let forged = s.fal.sign("another-request", at, ok.as_bytes());
     assert_eq!(post_webhook(&s.app, &request, &ok, at, &forged).await, 401);
     assert_eq!(post_webhook(&s.app, &request, &ok, at, "zz").await, 401);
@@ -274,6 +271,11 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     assert_eq!(
         post_webhook(&s.app, &request, &tampered, at, &signed_ok).await,
         401
+    );
+    assert_eq!(
+        s.fal.jwks_fetches(),
+        fetched,
+        "forgeries never make us fetch FAL's keys"
     );
     let garbage = "not json";
     let signed_garbage = s.fal.sign(&request, at, garbage.as_bytes());
@@ -316,5 +318,69 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     settle_jobs(&s.app).await;
     assert_eq!(s.telegram.count("sendPhoto"), 1);
     assert_eq!(balance(&s.app, owner).await, Credits::new(5));
+    s.app.stop().await;
+}
+
+/// Deleting an avatar with two images at FAL gives their credits back in the same step,
+/// cancels both at FAL, and when FAL finishes them anyway nothing is stored or sent.
+#[tokio::test]
+async fn deleting_an_avatar_refunds_its_open_images_and_cancels_them() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7307;
+    let avatar = member(&s, user, AvatarStatus::Completed, 10).await;
+    let owner = user_id(&s.app, user).await;
+    for _ in 0..2 {
+        s.fal.push_outcome(FalOutcome::FinishesDespiteCancel);
+    }
+    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    generate(&s.app, user, "another portrait", AspectRatio::Square).await;
+    s.fal.wait_for_submissions(2, PATIENCE).await;
+    assert_eq!(balance(&s.app, owner).await, Credits::ZERO);
+
+    s.app
+        .send(&tap(next_id(), user, &format!("1:a:del:{avatar}")))
+        .await;
+    s.app
+        .send(&tap(next_id(), user, &format!("1:a:delok:{avatar}")))
+        .await;
+    let told = last_text(&s.telegram);
+    assert!(told.contains("10 credits"), "{told}");
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    assert_eq!(
+        entries(&s.app, owner, LedgerKind::GenerationRefund).await,
+        2
+    );
+    // Both asked to stop; FAL finishes them anyway, and the results are discarded.
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while s.fal.counters().2 < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "FAL cancels");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    settle_jobs(&s.app).await;
+    assert_eq!(s.telegram.count("sendPhoto"), 0);
+    let generated = s.app.storage.join("generations");
+    let files = std::fs::read_dir(&generated).map_or(0, |d| d.count());
+    assert_eq!(files, 0, "no image kept for a deleted avatar");
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
+    s.app.stop().await;
+}
+
+/// Images the safety checker blocks are refunded, so they cost us and not the person: after
+/// the day's allowance, generating pauses with a clear word instead of calling FAL again.
+#[tokio::test]
+async fn blocked_images_pause_generating_for_the_day() {
+    let s = studio(TestDb::sqlite(), |c| c.blocked_images_per_day = 1).await;
+    let user = 7308;
+    let owner = member_with_ten_credits(&s, user).await;
+    s.fal.push_outcome(FalOutcome::Nsfw);
+    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    assert_refunded_once(&s.app, owner).await;
+    generate(&s.app, user, "another portrait", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    let told = last_text(&s.telegram);
+    assert!(told.contains("paused until tomorrow"), "{told}");
+    assert_eq!(s.fal.submissions().len(), 1, "FAL is not called again");
+    assert_eq!(balance(&s.app, owner).await, Credits::new(10));
     s.app.stop().await;
 }

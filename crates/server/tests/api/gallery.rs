@@ -13,8 +13,8 @@ studio_testkit::on_both_backends!(the_gallery_is_the_owners_alone_and_delete_rem
 async fn the_gallery_is_the_owners_alone_and_delete_removes_the_file(db: TestDb) {
     let s = studio(db, |_| {}).await;
     let (owner_chat, stranger) = (7401, 7402);
-    member(&s.app, owner_chat, AvatarStatus::Completed, 20).await;
-    member(&s.app, stranger, AvatarStatus::Completed, 0).await;
+    member(&s, owner_chat, AvatarStatus::Completed, 20).await;
+    member(&s, stranger, AvatarStatus::Completed, 0).await;
     let owner = user_id(&s.app, owner_chat).await;
     generate(&s.app, owner_chat, "first <portrait>", AspectRatio::Square).await;
     generate(&s.app, owner_chat, "second portrait", AspectRatio::Stories).await;
@@ -120,7 +120,7 @@ async fn the_gallery_is_the_owners_alone_and_delete_removes_the_file(db: TestDb)
 async fn quick_mode_skips_the_picker_with_the_default_ratio() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7403;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    member(&s, user, AvatarStatus::Completed, 10).await;
     let owner = user_id(&s.app, user).await;
     s.app.send(&tap(next_id(), user, "1:p:set")).await;
     s.app.send(&tap(next_id(), user, "1:p:ratio:4")).await;
@@ -150,7 +150,7 @@ async fn quick_mode_skips_the_picker_with_the_default_ratio() {
 async fn prompts_outside_the_bounds_get_a_clear_line() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7404;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    member(&s, user, AvatarStatus::Completed, 10).await;
     s.app.send(&tap(next_id(), user, "1:g:txt")).await;
     s.app.send(&text(next_id(), user, "en", "ab")).await;
     assert!(last_text(&s.telegram).contains("too short"));

@@ -21,7 +21,8 @@ use crate::support::{self, PATIENCE, TestApp, last_text, tap, text};
 
 pub const FAL_KEY: &str = "fal-test-key-never-in-logs";
 pub const TRIGGER: &str = "ohwx_ann";
-pub const LORA: &str = "https://lora.invalid/ann.safetensors";
+/// The LoRA weights of every `member`'s avatar, on the fake FAL's CDN.
+pub const LORA_FILE: &str = "ann.safetensors";
 
 static NEXT_UPDATE: AtomicI64 = AtomicI64::new(10_000);
 
@@ -65,8 +66,11 @@ pub async fn user_id(app: &TestApp, telegram_id: i64) -> UserId {
     UserId(user.id)
 }
 
-/// Registers `user` with a main avatar in `status` (trained when `Completed`) and `credits`.
-pub async fn member(app: &TestApp, user: i64, status: AvatarStatus, credits: u32) -> AvatarId {
+/// Registers `user` with a main avatar in `status` (trained when `Completed`, its weights on
+/// FAL's CDN) and `credits`.
+pub async fn member(s: &Studio, user: i64, status: AvatarStatus, credits: u32) -> AvatarId {
+    let app = &s.app;
+    let lora = s.fal.host(LORA_FILE, b"LoRA weights of Ann".to_vec());
     app.send(&text(next_id(), user, "en", "/start")).await;
     let owner = user_id(app, user).await;
     let trained = status == AvatarStatus::Completed;
@@ -77,7 +81,7 @@ pub async fn member(app: &TestApp, user: i64, status: AvatarStatus, credits: u32
         status: Set(status.into()),
         is_main: Set(true),
         trigger_phrase: Set(trained.then(|| TRIGGER.into())),
-        lora_url: Set(trained.then(|| LORA.into())),
+        lora_url: Set(trained.then_some(lora)),
         created_at: Set(Utc::now()),
         updated_at: Set(Utc::now()),
         training_started_at: Set(Some(Utc::now())),
@@ -180,7 +184,7 @@ studio_testkit::on_both_backends!(each_ratio_is_generated_at_its_size_with_the_t
 async fn each_ratio_is_generated_at_its_size_with_the_trigger_and_lora(db: TestDb) {
     let s = studio(db, |_| {}).await;
     let user = 7001;
-    member(&s.app, user, AvatarStatus::Completed, 100).await;
+    member(&s, user, AvatarStatus::Completed, 100).await;
     let owner = user_id(&s.app, user).await;
     s.app.send(&tap(next_id(), user, "1:m:gen")).await;
     assert!(
@@ -209,7 +213,10 @@ async fn each_ratio_is_generated_at_its_size_with_the_trigger_and_lora(db: TestD
             Some(format!("Key {FAL_KEY}").as_str())
         );
         assert_eq!(request.input["image_size"], ratio.fal_image_size());
-        assert_eq!(request.input["loras"][0]["path"], LORA);
+        assert_eq!(
+            request.input["loras"][0]["path"],
+            format!("{}/files/{LORA_FILE}", s.fal.url)
+        );
         assert_eq!(request.input["enable_safety_checker"], true);
         let prompt = request.input["prompt"].as_str().unwrap();
         assert!(prompt.starts_with(TRIGGER), "{prompt}");
@@ -271,7 +278,7 @@ async fn every_unready_status_explains_itself_and_charges_nothing() {
         }
         let s = studio(TestDb::sqlite(), |_| {}).await;
         let user = 7100 + i64::try_from(i).unwrap();
-        member(&s.app, user, status, 50).await;
+        member(&s, user, status, 50).await;
         let owner = user_id(&s.app, user).await;
         s.app.send(&tap(next_id(), user, "1:m:gen")).await;
         let menu = last_text(&s.telegram);
@@ -295,7 +302,7 @@ studio_testkit::on_both_backends!(twenty_requests_with_credits_for_seven_queue_s
 async fn twenty_requests_with_credits_for_seven_queue_seven(db: TestDb) {
     let s = studio(db, |_| {}).await;
     let user = 7201;
-    member(&s.app, user, AvatarStatus::Completed, 40).await;
+    member(&s, user, AvatarStatus::Completed, 40).await;
     let owner = user_id(&s.app, user).await;
     generate(&s.app, user, "a first portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
@@ -333,7 +340,7 @@ async fn an_emoji_prompt_still_gets_its_photo() {
     use studio_persistence::entities::active_enums::OutboxState;
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7410;
-    member(&s.app, user, AvatarStatus::Completed, 10).await;
+    member(&s, user, AvatarStatus::Completed, 10).await;
     generate(&s.app, user, &"😀".repeat(800), AspectRatio::Square).await;
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
     settle_jobs(&s.app).await;
@@ -346,5 +353,54 @@ async fn an_emoji_prompt_still_gets_its_photo() {
         .map(|c| (&c.method, &c.last_error))
         .collect();
     assert!(refused.is_empty(), "{refused:?}");
+    s.app.stop().await;
+}
+
+/// A menu opened for one avatar acts on it when pressed, even after another avatar became
+/// main meanwhile: its buttons carry the avatar.
+#[tokio::test]
+async fn a_menu_acts_on_the_avatar_it_was_opened_for() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7011;
+    let first = member(&s, user, AvatarStatus::Completed, 50).await;
+    let owner = user_id(&s.app, user).await;
+    s.app.send(&tap(next_id(), user, "1:m:gen")).await;
+    let write = support::button(&s.telegram, "Custom prompt");
+
+    // Another trained avatar becomes main before the person presses.
+    let row = avatar_rows::ActiveModel {
+        user_id: Set(owner.0),
+        name: Set("Bea".into()),
+        gender: Set("female".into()),
+        status: Set(AvatarStatus::Completed.into()),
+        is_main: Set(false),
+        trigger_phrase: Set(Some("ohwx_bea".into())),
+        lora_url: Set(Some(s.fal.host("bea.safetensors", b"Bea".to_vec()))),
+        created_at: Set(Utc::now()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    let second = AvatarId(
+        avatar_rows::Entity::insert(row)
+            .exec(&s.app.db)
+            .await
+            .unwrap()
+            .last_insert_id,
+    );
+    assert!(
+        studio_persistence::repos::avatars::set_main(&s.app.db, owner, second)
+            .await
+            .unwrap()
+    );
+
+    s.app.send(&tap(next_id(), user, &write)).await;
+    s.app
+        .send(&text(next_id(), user, "en", "a portrait in the rain"))
+        .await;
+    let square = support::button(&s.telegram, "1:1");
+    s.app.send(&tap(next_id(), user, &square)).await;
+    let queued = generations_of(&s.app, owner).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(AvatarId(queued[0].avatar_id), first, "not {second}");
     s.app.stop().await;
 }

@@ -171,10 +171,14 @@ async fn draining_turns_readiness_off_while_still_answering() {
         );
         tokio::task::yield_now().await;
     }
-    // Updates that still arrive during the drain are stored and handled, not refused.
+    // Updates that still arrive during the drain are stored, not refused. Its workers stopped
+    // at the signal, so another replica handles them (or the next start).
     assert_eq!(app.post_update(&text_update(1, 10, "/start")).await, 200);
+    let config = crate::support::config(&db.url, &telegram.url);
+    let replica = TestApp::spawn_with(config, Workers::All).await;
     let sent = telegram
         .wait_for("sendMessage", 1, crate::support::PATIENCE)
         .await;
     assert_eq!(sent[0].body["chat_id"], 10);
+    replica.stop().await;
 }

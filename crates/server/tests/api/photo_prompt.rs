@@ -28,7 +28,7 @@ struct Lab {
 /// the person's user id and the avatar.
 async fn member_lab(user: i64, credits: u32) -> (Lab, UserId, AvatarId) {
     let lab = lab(TestDb::sqlite()).await;
-    let avatar = member(&lab.s.app, user, AvatarStatus::Completed, credits).await;
+    let avatar = member(&lab.s, user, AvatarStatus::Completed, credits).await;
     let owner = user_id(&lab.s.app, user).await;
     (lab, owner, avatar)
 }
@@ -111,7 +111,7 @@ studio_testkit::on_both_backends!(a_photo_becomes_a_prompt_and_an_image_of_the_a
 async fn a_photo_becomes_a_prompt_and_an_image_of_the_avatar(db: TestDb) {
     let lab = lab(db).await;
     let (app, user) = (&lab.s.app, 8101);
-    member(app, user, AvatarStatus::Completed, 100).await;
+    member(&lab.s, user, AvatarStatus::Completed, 100).await;
     let owner = user_id(app, user).await;
 
     let proposal = send_reference_of(&lab, user, 3000, 1500).await;
@@ -265,7 +265,10 @@ async fn vision_failures_are_told_plainly_and_cost_nothing() {
             "could not make a prompt",
         ),
         (
-            vec![OpenAiReply::RateLimited { retry_after_ms: 10 }],
+            // No wait named (OpenAI often names none): the back-off decides.
+            vec![OpenAiReply::RateLimited {
+                retry_after_ms: None,
+            }],
             2,
             "Prompt from your photo",
         ),
@@ -307,7 +310,7 @@ studio_testkit::on_both_backends!(a_russian_prompt_is_translated_once_and_both_t
 async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
     let lab = lab(db).await;
     let (app, user) = (&lab.s.app, 8104);
-    member(app, user, AvatarStatus::Completed, 100).await;
+    member(&lab.s, user, AvatarStatus::Completed, 100).await;
     let owner = user_id(app, user).await;
     let russian = "портрет в кожаной куртке на ночной улице";
 
@@ -370,7 +373,7 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
 /// pending for the rest of the test.
 async fn translation_held_a_minute(lab: &Lab, user: i64) {
     lab.openai.push([OpenAiReply::RateLimited {
-        retry_after_ms: 60_000,
+        retry_after_ms: Some(60_000),
     }]);
     let app = &lab.s.app;
     app.send(&tap(next_id(), user, "1:g:txt")).await;
@@ -483,7 +486,7 @@ async fn a_reference_for_a_deleted_avatar_is_answered_not_failed() {
 async fn without_a_key_photos_and_other_languages_are_refused_clearly() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let (app, user) = (&s.app, 8105);
-    member(app, user, AvatarStatus::Completed, 100).await;
+    member(&s, user, AvatarStatus::Completed, 100).await;
     app.send(&tap(next_id(), user, "1:g:pho")).await;
     let last = last_text(&s.telegram);
     assert!(last.contains("not configured"), "{last}");
@@ -527,7 +530,7 @@ async fn files_that_cannot_be_references_get_their_own_answers() {
             "beach.jpg", "mime_type": "image/jpeg", "file_size": 25 * 1024 * 1024}}),
     );
     app.send(&huge).await;
-    assert!(last_to(&lab).contains("larger than 20 MB"));
+    assert!(last_to(&lab).contains("over 20 MB"));
     let pdf = document_message(
         telegram,
         user,
@@ -574,4 +577,35 @@ async fn files_that_cannot_be_references_get_their_own_answers() {
     );
     assert_eq!(telegram.count("getFile"), get_files + 1);
     assert_eq!(lab.openai.requests().len(), 1);
+}
+
+/// Prompts from photos and translations are free for the person and paid by us: a day's
+/// allowance each, then a clear word and no call to the model.
+#[tokio::test]
+async fn the_language_model_answers_a_days_allowance_then_says_so() {
+    let openai = FakeOpenAi::start().await;
+    let url = openai.url.clone();
+    let s = studio(TestDb::sqlite(), |config: &mut Config| {
+        config.openai_api_key = Some(SecretString::from(OPENAI_KEY));
+        config.openai_base_url = url;
+        config.openai_model = MODEL.into();
+        config.model_requests_per_day = 1;
+    })
+    .await;
+    let (app, user) = (&s.app, 8110);
+    member(&s, user, AvatarStatus::Completed, 100).await;
+    for prompt in ["кот в сапогах", "собака в шляпе"] {
+        app.send(&tap(next_id(), user, "1:g:txt")).await;
+        app.send(&text(next_id(), user, "ru", prompt)).await;
+        settle_prompts(app).await;
+    }
+    let told = last_text(&s.telegram);
+    // The person writes Russian, so the bot answers in Russian.
+    assert!(told.contains("сегодняшние 1 бесплатных"), "{told}");
+    assert_eq!(
+        openai.requests().len(),
+        1,
+        "the second never reached the model"
+    );
+    s.app.stop().await;
 }

@@ -237,6 +237,30 @@ pub fn person(user: i64, language: &str) -> Value {
 }
 
 /// A button press on a text message of the bot's.
+/// The callback data of the button whose label contains `label` in the last keyboard the fake
+/// Bot API received (sent or edited): what a person pressing that button sends.
+pub fn button(telegram: &FakeTelegram, label: &str) -> String {
+    let calls = telegram.calls();
+    let keyboard = calls
+        .iter()
+        .rev()
+        .find_map(|c| {
+            let markup = &c.body["reply_markup"];
+            let markup = match markup.as_str() {
+                Some(text) => serde_json::from_str(text).ok()?,
+                None => markup.clone(),
+            };
+            markup["inline_keyboard"].as_array().cloned()
+        })
+        .expect("a keyboard was sent");
+    keyboard
+        .iter()
+        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+        .find(|b| b["text"].as_str().is_some_and(|t| t.contains(label)))
+        .and_then(|b| b["callback_data"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no button {label:?} in {keyboard:?}"))
+}
+
 pub fn tap(id: i64, user: i64, data: &str) -> Value {
     serde_json::json!({"update_id": id, "callback_query": {"id": format!("q{id}"), "from": person(user, "en"),
         "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},

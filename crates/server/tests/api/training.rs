@@ -2,14 +2,16 @@
 //! trainer's signed webhook (or polling), failures, deadline, cancel, and a restart between
 //! submission and result. Each ends with one debit and at most one refund.
 
-use studio_domain::{AvatarId, AvatarStatus, Credits, LedgerKind, UserId};
+use studio_domain::{AspectRatio, AvatarId, AvatarStatus, Credits, LedgerKind, UserId};
 use studio_persistence::repos::{avatars, ledger};
 use studio_server::app::Workers;
 use studio_testkit::{FalOutcome, TestDb};
 
 use crate::avatars::{image, photo_message, start_draft, stored_files};
 use crate::fal::post_webhook;
-use crate::generation::{Studio, balance, entries, studio, texts_to, user_id};
+use crate::generation::{
+    Studio, balance, entries, generate, settle_jobs, studio, texts_to, user_id,
+};
 use crate::support::{PATIENCE, TestApp, last_text, tap};
 
 const COST: u32 = 150;
@@ -88,15 +90,26 @@ async fn a_training_completes_through_upload_submit_and_webhook(db: TestDb) {
     assert_eq!(request.input["trigger_phrase"], trigger.as_str());
     assert_eq!(request.input["steps"], 2500);
     let zip = &s.fal.uploads()[0];
-    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.clone())).unwrap();
+    let archive = zip::ZipArchive::new(std::io::Cursor::new(zip.bytes.clone())).unwrap();
     assert_eq!(archive.len(), 10, "every photo in the archive");
-    assert_eq!(
-        request.input["images_data_url"],
-        format!("{}/files/upload-0.zip", s.fal.url)
-    );
+    assert_eq!(request.input["images_data_url"], zip.url.as_str());
+    // People's photos leave FAL's CDN when the training can no longer need them.
+    assert_eq!(zip.expires_after_secs, Some(3600));
+    s.fal.advance_clock(std::time::Duration::from_secs(3600));
+    assert!(!s.fal.serves(&zip.url));
     assert_eq!(
         done.lora_url.as_deref(),
         Some(format!("{}/files/{}.safetensors", s.fal.url, request.request_id).as_str())
+    );
+    // The weights the person paid for are ours, byte for byte.
+    let kept = std::fs::read(
+        s.app
+            .storage
+            .join(format!("avatars/{avatar}/lora.safetensors")),
+    );
+    assert_eq!(
+        kept.unwrap(),
+        format!("LoRA weights of {}", request.request_id).into_bytes()
     );
     assert!(
         texts_to(&s.telegram, user)
@@ -106,7 +119,63 @@ async fn a_training_completes_through_upload_submit_and_webhook(db: TestDb) {
     assert_eq!(entries(&s.app, owner, LedgerKind::TrainingDebit).await, 1);
     assert_eq!(entries(&s.app, owner, LedgerKind::TrainingRefund).await, 0);
     assert_eq!(balance(&s.app, owner).await, Credits::new(200 - COST));
-    assert_eq!(stored_files(&s.app, avatar), 1, "one preview kept");
+    assert_eq!(
+        stored_files(&s.app, avatar),
+        2,
+        "the preview and the weights kept"
+    );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_fast_trainer_gets_its_own_input() {
+    let s = studio(TestDb::sqlite(), |c| {
+        c.training_model = "fal-ai/flux-lora-fast-training".parse().unwrap();
+    })
+    .await;
+    let user = 7509;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    start(&s, user, avatar).await;
+    let submitted = s.fal.wait_for_submissions(1, PATIENCE).await;
+    let done = finished(&s.app, owner, avatar).await;
+    assert_eq!(done.status(), AvatarStatus::Completed);
+    let request = &submitted[0];
+    assert_eq!(request.model, "fal-ai/flux-lora-fast-training");
+    let trigger = done.trigger_phrase.unwrap();
+    assert_eq!(request.input["trigger_word"], trigger.as_str());
+    assert!(request.input.get("learning_rate").is_none());
+    s.app.stop().await;
+}
+
+/// FAL's copy of the weights expired: the next image uploads ours again and uses that.
+#[tokio::test]
+async fn expired_weights_on_fal_are_uploaded_again_from_ours() {
+    let s = studio(TestDb::sqlite(), |_| {}).await;
+    let user = 7510;
+    let (owner, avatar) = ready_draft(&s, user).await;
+    start(&s, user, avatar).await;
+    let trained = s.fal.wait_for_submissions(1, PATIENCE).await[0].clone();
+    assert_eq!(
+        finished(&s.app, owner, avatar).await.status(),
+        AvatarStatus::Completed
+    );
+    s.fal.expire_all_files();
+
+    generate(&s.app, user, "a portrait in a park", AspectRatio::Square).await;
+    settle_jobs(&s.app).await;
+    assert_eq!(
+        s.telegram.count("sendPhoto"),
+        1,
+        "{:?}",
+        texts_to(&s.telegram, user)
+    );
+    let again = s.fal.uploads().pop().unwrap();
+    let weights = format!("LoRA weights of {}", trained.request_id).into_bytes();
+    assert_eq!(again.bytes, weights);
+    let image = &s.fal.submissions()[1];
+    assert_eq!(image.input["loras"][0]["path"], again.url.as_str());
+    let row = avatar_row(&s.app, owner, avatar).await;
+    assert_eq!(row.lora_url.as_deref(), Some(again.url.as_str()));
     s.app.stop().await;
 }
 
@@ -234,8 +303,9 @@ async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
     config.fal_rest_url = s.fal.url.clone();
     let again = TestApp::spawn_with(config, Workers::All).await;
     s.fal.route_webhooks_to(Some(&again.url("")));
+    let weights = format!("{}/files/{request}.safetensors", s.fal.url);
     let body = serde_json::json!({"request_id": request, "status": "OK", "payload": {
-        "diffusers_lora_file": {"url": "https://lora.invalid/after-restart"}}})
+        "diffusers_lora_file": {"url": weights}}})
     .to_string();
     let now = chrono::Utc::now().timestamp();
     let signature = s.fal.sign(&request, now, body.as_bytes());
@@ -245,10 +315,7 @@ async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
     );
     let done = finished(&again, owner, avatar).await;
     assert_eq!(done.status(), AvatarStatus::Completed);
-    assert_eq!(
-        done.lora_url.as_deref(),
-        Some("https://lora.invalid/after-restart")
-    );
+    assert_eq!(done.lora_url.as_deref(), Some(weights.as_str()));
     assert_eq!(s.fal.submissions().len(), 1, "not submitted twice");
     again.stop().await;
 }

@@ -6,7 +6,13 @@ use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind, TelegramUser
 use studio_persistence::entities::avatars;
 use studio_persistence::repos::{ledger, settings, users};
 
-pub async fn ready_to_generate(conn: &DatabaseConnection, telegram_ids: &[i64], credits: u32) {
+/// `lora_url` is where FAL finds the avatars' weights (a file on the fake FAL's CDN).
+pub async fn ready_to_generate(
+    conn: &DatabaseConnection,
+    telegram_ids: &[i64],
+    credits: u32,
+    lora_url: &str,
+) {
     for telegram_id in telegram_ids {
         let owner = users::find_by_telegram(conn, TelegramUserId(*telegram_id))
             .await
@@ -21,7 +27,7 @@ pub async fn ready_to_generate(conn: &DatabaseConnection, telegram_ids: &[i64], 
             status: Set(AvatarStatus::Completed.into()),
             is_main: Set(true),
             trigger_phrase: Set(Some(format!("tok{telegram_id}"))),
-            lora_url: Set(Some("https://lora.invalid/kim.safetensors".into())),
+            lora_url: Set(Some(lora_url.to_owned())),
             created_at: Set(now),
             updated_at: Set(now),
             ..Default::default()

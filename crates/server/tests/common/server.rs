@@ -46,6 +46,9 @@ pub fn spawn(db_url: &str, telegram_url: &str, extra: &[(&str, &str)]) -> Server
         .env("TELEGRAM_WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("PUBLIC_URL", "https://bot.example.test")
         .env("FAL_KEY", FAL_KEY)
+        // Nothing leaves 127.0.0.1: tests with a fake FAL point these at it.
+        .env("FAL_QUEUE_URL", "http://127.0.0.1:9")
+        .env("FAL_REST_URL", "http://127.0.0.1:9")
         .env("STORAGE_URL", format!("file://{}", storage.display()))
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "debug")
