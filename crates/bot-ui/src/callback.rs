@@ -14,6 +14,7 @@ pub enum Callback {
     Avatar(AvatarAction),
     Profile(ProfileAction),
     Generate(GenerateAction),
+    PhotoPrompt(PhotoPromptAction),
     Gallery(GalleryAction),
 }
 
@@ -24,20 +25,24 @@ pub enum GenerateAction {
     /// Write a prompt for this avatar (the menu's). `None`: a button from before buttons
     /// carried the avatar, which acts on the main avatar.
     CustomPrompt(Option<AvatarId>),
-    /// Make a prompt from a photo, for this avatar; `None` as for `CustomPrompt`.
-    PromptFromPhoto(Option<AvatarId>),
-    ChangeAvatar,
     /// The ratio for the prompt waiting in the dialog.
     Ratio(AspectRatio),
     /// The same prompt, ratio and avatar again (charged again).
     Again(GenerationId),
     ShowPrompt(GenerationId),
-    /// Generate with the prompt proposed from a photo.
-    UseProposed,
+}
+
+/// A prompt made from a reference photo by the vision model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoPromptAction {
+    /// Ask for the reference photo, for this avatar; `None` as for `CustomPrompt`.
+    Start(Option<AvatarId>),
+    /// Generate with the proposed prompt.
+    Use,
     /// Write one's own version of the proposed prompt.
-    EditProposed,
+    Edit,
     /// Drop the photo's prompt (or stop waiting for it) and go back to the menu.
-    CancelProposed,
+    Cancel,
 }
 
 /// The results gallery. Positions are ids, and the filter travels with them.
@@ -99,14 +104,9 @@ impl GenerateAction {
         match self {
             Self::Menu => "menu".into(),
             Self::CustomPrompt(a) => with_avatar("txt", a),
-            Self::PromptFromPhoto(a) => with_avatar("pho", a),
-            Self::ChangeAvatar => "av".into(),
             Self::Ratio(r) => format!("r:{}", ratio_code(r)),
             Self::Again(g) => format!("again:{g}"),
             Self::ShowPrompt(g) => format!("pr:{g}"),
-            Self::UseProposed => "use".into(),
-            Self::EditProposed => "edit".into(),
-            Self::CancelProposed => "x".into(),
         }
     }
 
@@ -115,15 +115,32 @@ impl GenerateAction {
             ["menu"] => Self::Menu,
             ["txt"] => Self::CustomPrompt(None),
             ["txt", a] => Self::CustomPrompt(Some(AvatarId(a.parse().ok()?))),
-            ["pho"] => Self::PromptFromPhoto(None),
-            ["pho", a] => Self::PromptFromPhoto(Some(AvatarId(a.parse().ok()?))),
-            ["av"] => Self::ChangeAvatar,
             ["r", r] => Self::Ratio(ratio_from_code(r)?),
             ["again", g] => Self::Again(generation(g)?),
             ["pr", g] => Self::ShowPrompt(generation(g)?),
-            ["use"] => Self::UseProposed,
-            ["edit"] => Self::EditProposed,
-            ["x"] => Self::CancelProposed,
+            _ => return None,
+        })
+    }
+}
+
+// Photo prompts share the generation menu's prefix: their buttons were born there.
+impl PhotoPromptAction {
+    fn encode(self) -> String {
+        match self {
+            Self::Start(a) => with_avatar("pho", a),
+            Self::Use => "use".into(),
+            Self::Edit => "edit".into(),
+            Self::Cancel => "x".into(),
+        }
+    }
+
+    fn decode(parts: &[&str]) -> Option<Self> {
+        Some(match parts {
+            ["pho"] => Self::Start(None),
+            ["pho", a] => Self::Start(Some(AvatarId(a.parse().ok()?))),
+            ["use"] => Self::Use,
+            ["edit"] => Self::Edit,
+            ["x"] => Self::Cancel,
             _ => return None,
         })
     }
@@ -220,25 +237,39 @@ pub enum AvatarAction {
     /// Start the wizard (or offer the existing draft).
     Create,
     Gender(Gender),
+    /// A button of an avatar's card.
+    Card(AvatarId, CardAction),
+    /// A step of a draft's wizard.
+    Draft(AvatarId, DraftAction),
+}
+
+/// The buttons of an avatar's card ("My avatars").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardAction {
+    Show,
+    /// Open the generation menu for this avatar (it becomes the main one).
+    Generate,
+    MakeMain,
+    Rename,
+    Delete,
+    DeleteConfirmed,
+    CancelTraining,
+    CancelTrainingConfirmed,
+}
+
+/// The steps of a draft: uploading, reviewing and starting its training.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DraftAction {
     /// Drop the existing draft and start a new one.
-    Discard(AvatarId),
-    Card(AvatarId),
-    /// Make the avatar main and open the generation menu.
-    Generate(AvatarId),
-    MakeMain(AvatarId),
-    Continue(AvatarId),
-    Rename(AvatarId),
-    Delete(AvatarId),
-    DeleteConfirmed(AvatarId),
-    /// The uploaded photos, one at a time, starting with `photo` (0 = the first).
-    Photos(AvatarId, i64),
-    DeletePhoto(AvatarId, i64),
-    Review(AvatarId),
-    CancelDraft(AvatarId),
-    CancelDraftConfirmed(AvatarId),
-    StartTraining(AvatarId),
-    CancelTraining(AvatarId),
-    CancelTrainingConfirmed(AvatarId),
+    Discard,
+    Continue,
+    /// The uploaded photos, one at a time, starting with this photo id (0 = the first).
+    Photos(i64),
+    DeletePhoto(i64),
+    Review,
+    Cancel,
+    CancelConfirmed,
+    StartTraining,
 }
 
 impl Menu {
@@ -269,51 +300,93 @@ impl Menu {
 
 impl AvatarAction {
     fn encode(self) -> String {
-        use AvatarAction::*;
         match self {
-            Create => "new".into(),
-            Gender(g) => format!("g:{}", g.label()),
-            Discard(a) => format!("disc:{a}"),
-            Card(a) => format!("c:{a}"),
-            Generate(a) => format!("gen:{a}"),
-            MakeMain(a) => format!("main:{a}"),
-            Continue(a) => format!("cont:{a}"),
-            Rename(a) => format!("ren:{a}"),
-            Delete(a) => format!("del:{a}"),
-            DeleteConfirmed(a) => format!("delok:{a}"),
-            Photos(a, p) => format!("ph:{a}:{p}"),
-            DeletePhoto(a, p) => format!("phdel:{a}:{p}"),
-            Review(a) => format!("rev:{a}"),
-            CancelDraft(a) => format!("cnl:{a}"),
-            CancelDraftConfirmed(a) => format!("cnlok:{a}"),
-            StartTraining(a) => format!("train:{a}"),
-            CancelTraining(a) => format!("stop:{a}"),
-            CancelTrainingConfirmed(a) => format!("stopok:{a}"),
+            Self::Create => "new".into(),
+            Self::Gender(g) => format!("g:{}", g.label()),
+            Self::Card(a, action) => action.encode(a),
+            Self::Draft(a, action) => action.encode(a),
         }
     }
 
     fn decode(parts: &[&str]) -> Option<Self> {
-        let id = |s: &str| s.parse::<i64>().ok().map(AvatarId);
+        match parts {
+            ["new"] => Some(Self::Create),
+            ["g", g] => Gender::from_label(g).map(Self::Gender),
+            [code, a, rest @ ..] => {
+                let a = AvatarId(a.parse().ok()?);
+                CardAction::decode(code, rest)
+                    .map(|action| Self::Card(a, action))
+                    .or_else(|| {
+                        DraftAction::decode(code, rest).map(|action| Self::Draft(a, action))
+                    })
+            }
+            _ => None,
+        }
+    }
+}
+
+impl CardAction {
+    const fn code(self) -> &'static str {
+        match self {
+            Self::Show => "c",
+            Self::Generate => "gen",
+            Self::MakeMain => "main",
+            Self::Rename => "ren",
+            Self::Delete => "del",
+            Self::DeleteConfirmed => "delok",
+            Self::CancelTraining => "stop",
+            Self::CancelTrainingConfirmed => "stopok",
+        }
+    }
+
+    const ALL: [Self; 8] = [
+        Self::Show,
+        Self::Generate,
+        Self::MakeMain,
+        Self::Rename,
+        Self::Delete,
+        Self::DeleteConfirmed,
+        Self::CancelTraining,
+        Self::CancelTrainingConfirmed,
+    ];
+
+    fn encode(self, avatar: AvatarId) -> String {
+        format!("{}:{avatar}", self.code())
+    }
+
+    fn decode(code: &str, rest: &[&str]) -> Option<Self> {
+        match rest {
+            [] => Self::ALL.into_iter().find(|a| a.code() == code),
+            _ => None,
+        }
+    }
+}
+
+impl DraftAction {
+    fn encode(self, a: AvatarId) -> String {
+        match self {
+            Self::Discard => format!("disc:{a}"),
+            Self::Continue => format!("cont:{a}"),
+            Self::Photos(p) => format!("ph:{a}:{p}"),
+            Self::DeletePhoto(p) => format!("phdel:{a}:{p}"),
+            Self::Review => format!("rev:{a}"),
+            Self::Cancel => format!("cnl:{a}"),
+            Self::CancelConfirmed => format!("cnlok:{a}"),
+            Self::StartTraining => format!("train:{a}"),
+        }
+    }
+
+    fn decode(code: &str, rest: &[&str]) -> Option<Self> {
         let num = |s: &str| s.parse::<i64>().ok();
-        Some(match parts {
-            ["new"] => Self::Create,
-            ["g", g] => Self::Gender(Gender::from_label(g)?),
-            ["disc", a] => Self::Discard(id(a)?),
-            ["c", a] => Self::Card(id(a)?),
-            ["gen", a] => Self::Generate(id(a)?),
-            ["main", a] => Self::MakeMain(id(a)?),
-            ["cont", a] => Self::Continue(id(a)?),
-            ["ren", a] => Self::Rename(id(a)?),
-            ["del", a] => Self::Delete(id(a)?),
-            ["delok", a] => Self::DeleteConfirmed(id(a)?),
-            ["ph", a, p] => Self::Photos(id(a)?, num(p)?),
-            ["phdel", a, p] => Self::DeletePhoto(id(a)?, num(p)?),
-            ["rev", a] => Self::Review(id(a)?),
-            ["cnl", a] => Self::CancelDraft(id(a)?),
-            ["cnlok", a] => Self::CancelDraftConfirmed(id(a)?),
-            ["train", a] => Self::StartTraining(id(a)?),
-            ["stop", a] => Self::CancelTraining(id(a)?),
-            ["stopok", a] => Self::CancelTrainingConfirmed(id(a)?),
+        Some(match (code, rest) {
+            ("disc", []) => Self::Discard,
+            ("cont", []) => Self::Continue,
+            ("ph", [p]) => Self::Photos(num(p)?),
+            ("phdel", [p]) => Self::DeletePhoto(num(p)?),
+            ("rev", []) => Self::Review,
+            ("cnl", []) => Self::Cancel,
+            ("cnlok", []) => Self::CancelConfirmed,
+            ("train", []) => Self::StartTraining,
             _ => return None,
         })
     }
@@ -326,6 +399,7 @@ impl Callback {
             Self::Avatar(action) => format!("{VERSION}:a:{}", action.encode()),
             Self::Profile(action) => format!("{VERSION}:p:{}", action.encode()),
             Self::Generate(action) => format!("{VERSION}:g:{}", action.encode()),
+            Self::PhotoPrompt(action) => format!("{VERSION}:g:{}", action.encode()),
             Self::Gallery(action) => format!("{VERSION}:r:{}", action.encode()),
         }
     }
@@ -336,7 +410,11 @@ impl Callback {
             [VERSION, "m", code] => Menu::from_code(code).map(Self::Menu),
             [VERSION, "a", rest @ ..] => AvatarAction::decode(rest).map(Self::Avatar),
             [VERSION, "p", rest @ ..] => ProfileAction::decode(rest).map(Self::Profile),
-            [VERSION, "g", rest @ ..] => GenerateAction::decode(rest).map(Self::Generate),
+            // "Change avatar" was a generation button before it became the menu's.
+            [VERSION, "g", "av"] => Some(Self::Menu(Menu::MyAvatars)),
+            [VERSION, "g", rest @ ..] => GenerateAction::decode(rest)
+                .map(Self::Generate)
+                .or_else(|| PhotoPromptAction::decode(rest).map(Self::PhotoPrompt)),
             [VERSION, "r", rest @ ..] => GalleryAction::decode(rest).map(Self::Gallery),
             _ => None,
         }
@@ -345,7 +423,6 @@ impl Callback {
     /// Every variant with extreme arguments, for the round-trip and size tests.
     #[cfg(test)]
     fn samples() -> Vec<Self> {
-        use AvatarAction::*;
         let mut all: Vec<Self> = Menu::ALL.into_iter().map(Self::Menu).collect();
         for action in [
             ProfileAction::History(0),
@@ -396,41 +473,45 @@ impl Callback {
                 GenerateAction::Menu,
                 GenerateAction::CustomPrompt(None),
                 GenerateAction::CustomPrompt(Some(AvatarId(i64::MAX))),
-                GenerateAction::PromptFromPhoto(None),
-                GenerateAction::PromptFromPhoto(Some(AvatarId(i64::MAX))),
-                GenerateAction::ChangeAvatar,
-                GenerateAction::UseProposed,
-                GenerateAction::EditProposed,
-                GenerateAction::CancelProposed,
             ]
             .map(Self::Generate),
         );
+        all.extend(
+            [
+                PhotoPromptAction::Start(None),
+                PhotoPromptAction::Start(Some(AvatarId(i64::MAX))),
+                PhotoPromptAction::Use,
+                PhotoPromptAction::Edit,
+                PhotoPromptAction::Cancel,
+            ]
+            .map(Self::PhotoPrompt),
+        );
         all.extend([GalleryAction::Filters, GalleryAction::Stats].map(Self::Gallery));
+        all.extend(
+            [
+                AvatarAction::Create,
+                AvatarAction::Gender(studio_domain::Gender::Male),
+                AvatarAction::Gender(studio_domain::Gender::Female),
+            ]
+            .map(Self::Avatar),
+        );
         for a in [AvatarId(i64::MAX), AvatarId(i64::MIN), AvatarId(0)] {
+            for action in CardAction::ALL {
+                all.push(Self::Avatar(AvatarAction::Card(a, action)));
+            }
             for p in [i64::MAX, i64::MIN, 0] {
                 all.extend(
                     [
-                        Create,
-                        Gender(studio_domain::Gender::Male),
-                        Gender(studio_domain::Gender::Female),
-                        Discard(a),
-                        Card(a),
-                        Generate(a),
-                        MakeMain(a),
-                        Continue(a),
-                        Rename(a),
-                        Delete(a),
-                        DeleteConfirmed(a),
-                        Photos(a, p),
-                        DeletePhoto(a, p),
-                        Review(a),
-                        CancelDraft(a),
-                        CancelDraftConfirmed(a),
-                        StartTraining(a),
-                        CancelTraining(a),
-                        CancelTrainingConfirmed(a),
+                        DraftAction::Discard,
+                        DraftAction::Continue,
+                        DraftAction::Photos(p),
+                        DraftAction::DeletePhoto(p),
+                        DraftAction::Review,
+                        DraftAction::Cancel,
+                        DraftAction::CancelConfirmed,
+                        DraftAction::StartTraining,
                     ]
-                    .map(Self::Avatar),
+                    .map(|action| Self::Avatar(AvatarAction::Draft(a, action))),
                 );
             }
         }
@@ -440,7 +521,7 @@ impl Callback {
 
 #[cfg(test)]
 mod tests {
-    use super::{AvatarAction, Callback, Menu};
+    use super::{AvatarAction, Callback, CardAction, DraftAction, Menu};
 
     /// Telegram's limit for `callback_data`.
     const MAX_BYTES: usize = 64;
@@ -460,9 +541,9 @@ mod tests {
         for _ in 0..10_000 {
             let (a, p) = (studio_domain::AvatarId(rng.i64(..)), rng.i64(..));
             for action in [
-                AvatarAction::Photos(a, p),
-                AvatarAction::DeletePhoto(a, p),
-                AvatarAction::Card(a),
+                AvatarAction::Draft(a, DraftAction::Photos(p)),
+                AvatarAction::Draft(a, DraftAction::DeletePhoto(p)),
+                AvatarAction::Card(a, CardAction::Show),
             ] {
                 let data = Callback::Avatar(action).encode();
                 assert!(data.len() <= MAX_BYTES);
@@ -492,6 +573,11 @@ mod tests {
         assert_eq!(
             Callback::decode("1:m:help"),
             Some(Callback::Menu(Menu::Help))
+        );
+        assert_eq!(
+            Callback::decode("1:g:av"),
+            Some(Callback::Menu(Menu::MyAvatars)),
+            "an old \"change avatar\" button opens the avatars"
         );
     }
 }

@@ -45,7 +45,6 @@ pub struct Texts {
     pub kind_generation_debit: String,
     pub kind_generation_refund: String,
     pub kind_payment_refund: String,
-    pub kind_unknown: String,
     pub top_up_title: String,
     pub package_button: String,
     pub invoice_title: String,

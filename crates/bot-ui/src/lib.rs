@@ -15,7 +15,10 @@ pub mod screens;
 mod text;
 pub mod update;
 
-pub use callback::{AvatarAction, Callback, GalleryAction, GenerateAction, Menu, ProfileAction};
+pub use callback::{
+    AvatarAction, Callback, CardAction, DraftAction, GalleryAction, GenerateAction, Menu,
+    PhotoPromptAction, ProfileAction,
+};
 pub use dialog::Dialog;
 pub use i18n::{Texts, fill, texts};
 pub use intent::{Intent, ReferenceRejection, UploadedFile, intent};

@@ -16,5 +16,12 @@ mod sql;
 pub use connect::{connect, migrate_down, migrate_up};
 pub use entities::active_enums::{DbAvatarStatus, DbGenerationStatus, InboxState, OutboxState};
 pub use error::RepoError;
-pub use readiness::{NotReady, check_ready, enum_labels};
-pub use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+pub use readiness::{EnumColumn, NotReady, check_ready, column_labels, enum_columns, enum_labels};
+pub use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction};
+
+/// Opens a transaction: the repository calls made with it commit, or roll back, together.
+/// The server opens its transactions here, so it needs no ORM of its own.
+pub async fn begin(db: &DatabaseConnection) -> Result<DatabaseTransaction, RepoError> {
+    use sea_orm::TransactionTrait;
+    Ok(db.begin().await?)
+}

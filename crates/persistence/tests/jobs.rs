@@ -34,14 +34,12 @@ async fn member(conn: &DatabaseConnection, telegram_id: i64, credits: u32) -> (U
         language_code: None,
         is_premium: false,
     };
-    let owner = UserId(users::upsert(conn, &profile).await.unwrap().id);
+    let owner = users::upsert(conn, &profile).await.unwrap().id;
     let name = AvatarName::parse("Jo").unwrap();
-    let avatar = AvatarId(
-        avatars::create_draft(conn, owner, &name, Gender::Male)
-            .await
-            .unwrap()
-            .id,
-    );
+    let avatar = avatars::create_draft(conn, owner, &name, Gender::Male)
+        .await
+        .unwrap()
+        .id;
     for status in [
         AvatarStatus::PhotosUploading,
         AvatarStatus::ReadyForTraining,
@@ -117,7 +115,7 @@ async fn claims_respect_the_per_user_limit_and_leases(db: TestDb) {
     }
     queue(&conn, other, other_avatar).await;
     let claimed = jobs::claim(&conn, 10, LEASE, 2).await.unwrap();
-    let of = |user: UserId| claimed.iter().filter(|j| j.user_id == user.0).count();
+    let of = |user: UserId| claimed.iter().filter(|j| j.user_id == user).count();
     assert_eq!(
         (of(busy), of(other)),
         (2, 1),

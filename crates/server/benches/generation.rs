@@ -15,6 +15,7 @@ mod seed;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
+use studio_bot_ui::{Callback, GenerateAction};
 use studio_testkit::{FakeFal, FakeTelegram, Limits, TestDb};
 use support::{KillOnDrop, free_port, post, rss_kib, stop, tap, wait_ready};
 
@@ -64,7 +65,16 @@ async fn main() {
         clients.spawn(async move {
             for n in 0..each {
                 let id = 1_000_000 + (i * each + n) as i64 * 2;
-                post(&http, &base, &tap(id, user, "1:g:txt")).await;
+                post(
+                    &http,
+                    &base,
+                    &tap(
+                        id,
+                        user,
+                        &Callback::Generate(GenerateAction::CustomPrompt(None)).encode(),
+                    ),
+                )
+                .await;
                 post(
                     &http,
                     &base,

@@ -17,6 +17,7 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use studio_bot_ui::{Callback, PhotoPromptAction};
 use studio_testkit::{FakeOpenAi, FakeTelegram, Limits, TestDb, VISION_PROMPT};
 use support::{KillOnDrop, free_port, post, rss_kib, stop, tap, wait_ready};
 
@@ -55,7 +56,16 @@ async fn main() {
     // No FAL here (no key): the weights' URL is never read.
     seed::ready_to_generate(&conn, &users, 10, "https://lora.invalid/kim.safetensors").await;
     for (i, user) in users.iter().enumerate() {
-        post(&http, &base, &tap(1_000_000 + i as i64, *user, "1:g:pho")).await;
+        post(
+            &http,
+            &base,
+            &tap(
+                1_000_000 + i as i64,
+                *user,
+                &Callback::PhotoPrompt(PhotoPromptAction::Start(None)).encode(),
+            ),
+        )
+        .await;
     }
     let photo = phone_photo();
     for (i, _) in users.iter().enumerate() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::Router;
-use sea_orm::DatabaseConnection;
+use studio_persistence::DatabaseConnection;
 use studio_providers::telegram::{SendLimits, TelegramClient};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;

@@ -132,7 +132,7 @@ fn telegram(config: &Config) -> anyhow::Result<TelegramClient> {
 }
 
 /// The database as operator commands use it: migrated by `migrate`, never by them.
-async fn database(mut config: Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+async fn database(mut config: Config) -> anyhow::Result<studio_persistence::DatabaseConnection> {
     config.run_migrations = false;
     crate::app::open_database(&config).await
 }

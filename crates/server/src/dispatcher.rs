@@ -10,10 +10,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use studio_persistence::RepoError;
 use studio_persistence::repos::inbox::{self, ClaimedUpdate};
 use studio_persistence::repos::workers::Holder;
+use studio_persistence::{DatabaseConnection, DatabaseTransaction};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -186,7 +186,7 @@ impl Dispatcher {
         &self,
         work: &[(ClaimedUpdate, Prepared)],
     ) -> Result<AfterCommit, BatchError> {
-        let txn = self.db.begin().await.map_err(RepoError::from)?;
+        let txn = studio_persistence::begin(&self.db).await?;
         let mut after = AfterCommit::default();
         for (claim, prepared) in work {
             let span =
@@ -220,7 +220,7 @@ impl Dispatcher {
         claim: &ClaimedUpdate,
         prepared: Prepared,
     ) -> Result<AfterCommit, BatchError> {
-        let txn = self.db.begin().await.map_err(RepoError::from)?;
+        let txn = studio_persistence::begin(&self.db).await?;
         let after = self.handle_and_complete(&txn, claim, prepared).await?;
         txn.commit().await.map_err(RepoError::from)?;
         Ok(after)

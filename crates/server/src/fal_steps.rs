@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
 use serde_json::Value;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::fal_callbacks;
 use studio_persistence::repos::jobs::Submission;
 use studio_providers::fal::{

@@ -2,7 +2,7 @@
 //! prompt queue are its own until their leases end; once it stops (a crash, a SIGKILL), other
 //! processes take them over within `workers::DEAD_AFTER`.
 
-use sea_orm::DatabaseConnection;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::workers::{self, Holder};
 use tokio_util::sync::CancellationToken;
 

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
 use studio_domain::UpdateId;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::inbox::{self, Accepted, NewUpdate};
 use tokio::sync::{Notify, mpsc, oneshot};
 

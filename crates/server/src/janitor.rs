@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::{fal_callbacks, inbox, limits, outbox, prompt_jobs, workers};
 use tokio_util::sync::CancellationToken;
 

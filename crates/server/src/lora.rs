@@ -2,8 +2,8 @@
 //! weights are copied into our storage when the training completes, and when FAL's copy is
 //! gone a generation uploads ours to FAL again before it submits.
 
-use sea_orm::DatabaseConnection;
 use studio_domain::AvatarId;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::avatars;
 use studio_providers::fal::{FalClient, FalError};
 use studio_providers::storage::{BlobStore, StorageError};

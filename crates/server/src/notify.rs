@@ -1,9 +1,9 @@
 //! Messages workers send a person outside any update: in their language, to their private
 //! chat, through the outbox in the caller's transaction; never to someone who blocked us.
 
-use sea_orm::ConnectionTrait;
 use studio_bot_ui::{Outgoing, Screen};
 use studio_domain::{ChatId, Language, UserId};
+use studio_persistence::ConnectionTrait;
 use studio_persistence::RepoError;
 use studio_persistence::repos::{outbox, users};
 
@@ -19,21 +19,13 @@ pub async fn person(
     if user.is_blocked {
         return Ok(false);
     }
-    let language = language(&user);
+    let language = user.language();
     // A person's private chat has their user id.
     let call = Outgoing::Send {
-        chat: user.telegram_id,
+        chat: user.telegram_id.0,
         screen: screen(language),
     };
     let payload = call.payload().to_string();
     outbox::enqueue(db, ChatId(call.chat()), call.method(), &payload).await?;
     Ok(true)
-}
-
-/// The language a person reads: the one chosen in settings, else Telegram's.
-pub fn language(user: &users::User) -> Language {
-    user.ui_language
-        .as_deref()
-        .and_then(Language::from_code)
-        .unwrap_or_else(|| Language::from_telegram(user.language_code.as_deref()))
 }

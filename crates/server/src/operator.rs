@@ -2,8 +2,8 @@
 //! They run against the same database as the bot, so the bot shows their effect at once.
 
 use anyhow::{Context as _, bail};
-use sea_orm::{DatabaseConnection, TransactionTrait};
-use studio_domain::{Credits, LedgerKind, TelegramUserId, UserId};
+use studio_domain::{Credits, Language, LedgerKind, TelegramUserId};
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::ledger::{self, Debit, Entry};
 use studio_persistence::repos::promos::{self, NewPromo};
 use studio_persistence::repos::{avatars, payments, users};
@@ -51,7 +51,7 @@ pub async fn credit(
     amount: i64,
     reason: &str,
 ) -> anyhow::Result<()> {
-    let owner = UserId(user(db, telegram_id).await?.id);
+    let owner = user(db, telegram_id).await?.id;
     let magnitude = Credits::new(u32::try_from(amount.unsigned_abs()).context("amount too large")?);
     if magnitude == Credits::ZERO {
         bail!("amount must not be 0");
@@ -61,7 +61,7 @@ pub async fn credit(
         chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default(),
         fastrand::u64(..)
     );
-    let txn = db.begin().await?;
+    let txn = studio_persistence::begin(db).await?;
     if amount > 0 {
         let entry = Entry {
             user: owner,
@@ -93,7 +93,7 @@ pub async fn credit(
 
 pub async fn show_user(db: &DatabaseConnection, telegram_id: i64) -> anyhow::Result<()> {
     let found = user(db, telegram_id).await?;
-    let owner = UserId(found.id);
+    let owner = found.id;
     println!(
         "user {telegram_id} ({}{})",
         found.first_name,
@@ -109,7 +109,7 @@ pub async fn show_user(db: &DatabaseConnection, telegram_id: i64) -> anyhow::Res
         found.is_blocked,
         found
             .ui_language
-            .as_deref()
+            .map(Language::code)
             .or(found.language_code.as_deref())
             .unwrap_or("-")
     );
@@ -124,7 +124,7 @@ pub async fn show_user(db: &DatabaseConnection, telegram_id: i64) -> anyhow::Res
         );
     }
     for line in ledger::history(db, owner, None, 10).await? {
-        let kind = line.kind.map_or("?", LedgerKind::label);
+        let kind = line.kind.label();
         println!(
             "{} {kind} {:+} -> {}",
             line.at.format("%Y-%m-%d %H:%M"),
@@ -197,7 +197,7 @@ pub async fn refund(
     if payment.refunded {
         bail!("payment {charge_id} was refunded already");
     }
-    let txn = db.begin().await?;
+    let txn = studio_persistence::begin(db).await?;
     if let Debit::Missing(missing) = payments::refund(&txn, charge_id, &payment).await? {
         bail!("the user has spent the credits ({missing} missing); refund refused");
     }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::inbox::{self, NewUpdate};
 use studio_providers::telegram::TelegramClient;
 use tokio::sync::Notify;

@@ -7,9 +7,9 @@
 use std::collections::HashSet;
 
 use anyhow::Context as _;
-use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde::Deserialize;
-use studio_domain::{TelegramUserId, TopUpPackage, UserId};
+use studio_domain::{TelegramUserId, TopUpPackage};
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::{payments, users};
 use studio_providers::telegram::TelegramClient;
 
@@ -128,8 +128,8 @@ async fn credit_missing(
         tally.unknown += 1;
         return Ok(());
     };
-    let owner = UserId(person.id);
-    let txn = db.begin().await?;
+    let owner = person.id;
+    let txn = studio_persistence::begin(db).await?;
     let credited =
         payments::credit(&txn, owner, &payment.id, package.stars, package.credits).await?;
     txn.commit().await?;

@@ -2,8 +2,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use metrics_exporter_prometheus::PrometheusHandle;
-use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
+use studio_persistence::DatabaseConnection;
 use studio_providers::fal::WebhookVerifier;
 use tokio::sync::Notify;
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use studio_bot_ui::{Callback, GenerateAction, PhotoPromptAction};
 use studio_testkit::{FakeTelegram, Limits, TestDb};
 
 #[path = "common/seed.rs"]
@@ -246,6 +247,16 @@ async fn two_replicas_share_the_work_and_survive_one_being_killed() {
     drop(b);
 }
 
+/// The generation menu's "Custom prompt" (for the main avatar), as its button sends it.
+fn custom_prompt() -> String {
+    Callback::Generate(GenerateAction::CustomPrompt(None)).encode()
+}
+
+/// The generation menu's "Prompt from photo" (for the main avatar).
+fn prompt_from_photo() -> String {
+    Callback::PhotoPrompt(PhotoPromptAction::Start(None)).encode()
+}
+
 fn tap_update(update_id: i64, user: i64, data: &str) -> Value {
     json!({"update_id": update_id, "callback_query": {"id": format!("q{update_id}"),
         "from": {"id": user, "is_bot": false, "first_name": "P", "language_code": "en"},
@@ -315,7 +326,7 @@ async fn generation_jobs_survive_a_killed_replica() {
         for (i, user) in users.iter().enumerate() {
             let target = if i % 2 == 0 { &a.base } else { &b.base };
             for update in [
-                tap_update(id + 1, *user, "1:g:txt"),
+                tap_update(id + 1, *user, &custom_prompt()),
                 text_update(id + 2, *user, &format!("portrait {round} of {user}")),
             ] {
                 assert_eq!(post(&http, target, &update).await.unwrap(), 200);
@@ -418,7 +429,7 @@ async fn a_photo_prompt_keeps_the_token_out_of_the_model_and_the_logs() {
     let user = 4_000_001;
     let (mut server, http) = with_model_and_member(&db, &telegram, &openai, OPENAI_KEY, user).await;
 
-    let tap = tap_update(2, user, "1:g:pho");
+    let tap = tap_update(2, user, &prompt_from_photo());
     assert_eq!(post(&http, &server.base, &tap).await.unwrap(), 200);
     let mut jpeg = std::io::Cursor::new(Vec::new());
     image::RgbImage::from_pixel(64, 48, image::Rgb([9, 99, 199]))
@@ -479,7 +490,7 @@ async fn the_heaviest_image_a_person_can_send_stays_under_200_mib() {
     ];
     for (i, (file_id, bytes)) in references.into_iter().enumerate() {
         let id = 10 + 2 * i64::try_from(i).unwrap();
-        let tap = tap_update(id, user, "1:g:pho");
+        let tap = tap_update(id, user, &prompt_from_photo());
         assert_eq!(post(&http, &server.base, &tap).await.unwrap(), 200);
         let size = bytes.len();
         telegram.add_document(file_id, bytes);

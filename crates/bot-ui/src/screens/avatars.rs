@@ -2,7 +2,7 @@
 
 use studio_domain::{AvatarId, AvatarStatus, Gender};
 
-use crate::callback::{AvatarAction, Callback, Menu};
+use crate::callback::{AvatarAction, Callback, CardAction, DraftAction, Menu};
 use crate::i18n::fill;
 use crate::keyboard::{Button, InlineKeyboard};
 use crate::{Screen, Texts};
@@ -86,12 +86,12 @@ pub fn card(t: &Texts, avatar: &AvatarView, position: Position) -> Screen {
     let mut keyboard = actions(t, avatar);
     if position.total > 1 {
         keyboard = keyboard.row([
-            avatar_button("◀", AvatarAction::Card(position.prev)),
+            avatar_button("◀", AvatarAction::Card(position.prev, CardAction::Show)),
             avatar_button(
                 &format!("{}/{}", position.index, position.total),
-                AvatarAction::Card(avatar.id),
+                AvatarAction::Card(avatar.id, CardAction::Show),
             ),
-            avatar_button("▶", AvatarAction::Card(position.next)),
+            avatar_button("▶", AvatarAction::Card(position.next, CardAction::Show)),
         ]);
     }
     let keyboard = keyboard
@@ -108,33 +108,48 @@ pub fn card(t: &Texts, avatar: &AvatarView, position: Position) -> Screen {
 fn actions(t: &Texts, avatar: &AvatarView) -> InlineKeyboard {
     let id = avatar.id;
     let manage = [
-        avatar_button(&t.button_rename, AvatarAction::Rename(id)),
-        avatar_button(&t.button_delete, AvatarAction::Delete(id)),
+        avatar_button(&t.button_rename, AvatarAction::Card(id, CardAction::Rename)),
+        avatar_button(&t.button_delete, AvatarAction::Card(id, CardAction::Delete)),
     ];
     let keyboard = InlineKeyboard::default();
     let keyboard = match avatar.status {
         AvatarStatus::Draft | AvatarStatus::PhotosUploading => keyboard.row([avatar_button(
             &t.button_continue,
-            AvatarAction::Continue(id),
+            AvatarAction::Draft(id, DraftAction::Continue),
         )]),
         AvatarStatus::ReadyForTraining => keyboard.row([
-            avatar_button(&t.button_continue, AvatarAction::Continue(id)),
-            avatar_button(&t.button_review, AvatarAction::Review(id)),
+            avatar_button(
+                &t.button_continue,
+                AvatarAction::Draft(id, DraftAction::Continue),
+            ),
+            avatar_button(
+                &t.button_review,
+                AvatarAction::Draft(id, DraftAction::Review),
+            ),
         ]),
         AvatarStatus::Completed => {
-            let generate = avatar_button(&t.button_generate, AvatarAction::Generate(id));
+            let generate = avatar_button(
+                &t.button_generate,
+                AvatarAction::Card(id, CardAction::Generate),
+            );
             if avatar.is_main {
                 keyboard.row([generate])
             } else {
                 keyboard.row([
                     generate,
-                    avatar_button(&t.button_make_main, AvatarAction::MakeMain(id)),
+                    avatar_button(
+                        &t.button_make_main,
+                        AvatarAction::Card(id, CardAction::MakeMain),
+                    ),
                 ])
             }
         }
         AvatarStatus::Training => keyboard.row([
-            avatar_button(&t.button_refresh, AvatarAction::Card(id)),
-            avatar_button(&t.button_cancel_training, AvatarAction::CancelTraining(id)),
+            avatar_button(&t.button_refresh, AvatarAction::Card(id, CardAction::Show)),
+            avatar_button(
+                &t.button_cancel_training,
+                AvatarAction::Card(id, CardAction::CancelTraining),
+            ),
         ]),
         AvatarStatus::Error | AvatarStatus::Cancelled => keyboard,
     };
@@ -145,8 +160,11 @@ fn actions(t: &Texts, avatar: &AvatarView) -> InlineKeyboard {
 pub fn training_started(t: &Texts, id: AvatarId, name: &str) -> Screen {
     let keyboard = InlineKeyboard::default()
         .row([
-            avatar_button(&t.button_refresh, AvatarAction::Card(id)),
-            avatar_button(&t.button_cancel_training, AvatarAction::CancelTraining(id)),
+            avatar_button(&t.button_refresh, AvatarAction::Card(id, CardAction::Show)),
+            avatar_button(
+                &t.button_cancel_training,
+                AvatarAction::Card(id, CardAction::CancelTraining),
+            ),
         ])
         .row(super::back_row(t));
     Screen::text(fill(&t.training_started, &[("name", name)]), keyboard)
@@ -156,9 +174,9 @@ pub fn cancel_training_confirm(t: &Texts, id: AvatarId, name: &str, refund: &str
     let keyboard = InlineKeyboard::default().row([
         avatar_button(
             &t.button_yes_cancel_training,
-            AvatarAction::CancelTrainingConfirmed(id),
+            AvatarAction::Card(id, CardAction::CancelTrainingConfirmed),
         ),
-        avatar_button(&t.button_no, AvatarAction::Card(id)),
+        avatar_button(&t.button_no, AvatarAction::Card(id, CardAction::Show)),
     ]);
     let html = fill(
         &t.cancel_training_confirm,
@@ -172,7 +190,7 @@ pub fn training_ready(t: &Texts, id: AvatarId, name: &str) -> Screen {
     let keyboard = InlineKeyboard::default()
         .row([avatar_button(
             &t.button_generate,
-            AvatarAction::Generate(id),
+            AvatarAction::Card(id, CardAction::Generate),
         )])
         .row(super::back_row(t));
     Screen::text(fill(&t.training_ready, &[("name", name)]), keyboard)
@@ -215,8 +233,14 @@ pub fn draft_exists(t: &Texts, draft: &AvatarView) -> Screen {
     );
     let keyboard = InlineKeyboard::default()
         .row([
-            avatar_button(&t.button_continue, AvatarAction::Continue(draft.id)),
-            avatar_button(&t.button_start_over, AvatarAction::Discard(draft.id)),
+            avatar_button(
+                &t.button_continue,
+                AvatarAction::Draft(draft.id, DraftAction::Continue),
+            ),
+            avatar_button(
+                &t.button_start_over,
+                AvatarAction::Draft(draft.id, DraftAction::Discard),
+            ),
         ])
         .row([Button::new(
             &t.button_my_avatars_back,
@@ -238,9 +262,12 @@ pub fn delete_confirm(t: &Texts, avatar: &AvatarView, images: u64) -> Screen {
     let keyboard = InlineKeyboard::default().row([
         avatar_button(
             &t.button_yes_delete,
-            AvatarAction::DeleteConfirmed(avatar.id),
+            AvatarAction::Card(avatar.id, CardAction::DeleteConfirmed),
         ),
-        avatar_button(&t.button_no, AvatarAction::Card(avatar.id)),
+        avatar_button(
+            &t.button_no,
+            AvatarAction::Card(avatar.id, CardAction::Show),
+        ),
     ]);
     Screen::text(html, keyboard)
 }

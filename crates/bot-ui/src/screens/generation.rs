@@ -2,7 +2,10 @@
 
 use studio_domain::{AspectRatio, AvatarId, Credits, GenerationFailure, GenerationId, NotReady};
 
-use crate::callback::{AvatarAction, Callback, GalleryAction, GenerateAction, Menu, ProfileAction};
+use crate::callback::{
+    AvatarAction, Callback, CardAction, DraftAction, GalleryAction, GenerateAction, Menu,
+    PhotoPromptAction, ProfileAction,
+};
 use crate::i18n::fill;
 use crate::keyboard::{Button, InlineKeyboard};
 use crate::{Photo, Screen, Texts, escape};
@@ -42,9 +45,9 @@ pub fn menu(t: &Texts, view: &MenuView) -> Screen {
                 &t.button_custom_prompt,
                 GenerateAction::CustomPrompt(Some(view.avatar_id)),
             ),
-            button(
+            Button::new(
                 &t.button_prompt_from_photo,
-                GenerateAction::PromptFromPhoto(Some(view.avatar_id)),
+                Callback::PhotoPrompt(PhotoPromptAction::Start(Some(view.avatar_id))),
             ),
         ]);
     } else {
@@ -57,7 +60,7 @@ pub fn menu(t: &Texts, view: &MenuView) -> Screen {
     }
     let keyboard = keyboard
         .row([
-            button(&t.button_change_avatar, GenerateAction::ChangeAvatar),
+            Button::new(&t.button_change_avatar, Callback::Menu(Menu::MyAvatars)),
             Button::new(&t.button_gallery, Callback::Menu(Menu::MyGallery)),
         ])
         .row(super::back_row(t));
@@ -89,25 +92,37 @@ pub fn not_ready(t: &Texts, reason: NotReady, view: &NotReadyView) -> Screen {
     let (html, next) = match reason {
         NotReady::Untrained => (
             fill(&t.gen_not_ready_draft, &[name]),
-            (&t.button_continue, AvatarAction::Continue(view.avatar)),
+            (
+                &t.button_continue,
+                AvatarAction::Draft(view.avatar, DraftAction::Continue),
+            ),
         ),
         NotReady::NeedPhotos => (
             fill(
                 &t.gen_not_ready_uploading,
                 &[name, ("missing", &view.missing_photos.to_string())],
             ),
-            (&t.button_continue, AvatarAction::Continue(view.avatar)),
+            (
+                &t.button_continue,
+                AvatarAction::Draft(view.avatar, DraftAction::Continue),
+            ),
         ),
         NotReady::StartTraining => (
             fill(&t.gen_not_ready_ready, &[name]),
-            (&t.button_start_training, AvatarAction::Review(view.avatar)),
+            (
+                &t.button_start_training,
+                AvatarAction::Draft(view.avatar, DraftAction::Review),
+            ),
         ),
         NotReady::InProgress => (
             fill(
                 &t.gen_not_ready_training,
                 &[name, ("minutes", &view.minutes_left.to_string())],
             ),
-            (&t.button_my_avatars, AvatarAction::Card(view.avatar)),
+            (
+                &t.button_my_avatars,
+                AvatarAction::Card(view.avatar, CardAction::Show),
+            ),
         ),
         NotReady::Failed => (
             fill(&t.gen_not_ready_error, &[name]),
@@ -120,9 +135,9 @@ pub fn not_ready(t: &Texts, reason: NotReady, view: &NotReadyView) -> Screen {
     };
     let keyboard = InlineKeyboard::default()
         .row([Button::new(next.0, Callback::Avatar(next.1))])
-        .row([button(
+        .row([Button::new(
             &t.button_change_avatar,
-            GenerateAction::ChangeAvatar,
+            Callback::Menu(Menu::MyAvatars),
         )])
         .row(super::back_row(t));
     Screen::text(html, keyboard)

@@ -5,7 +5,7 @@ use studio_domain::{AvatarId, PromptFailure};
 
 use crate::text::shorten;
 
-use crate::callback::{Callback, GenerateAction};
+use crate::callback::{Callback, GenerateAction, PhotoPromptAction};
 use crate::i18n::fill;
 use crate::keyboard::{Button, InlineKeyboard};
 use crate::{ReferenceRejection, Screen, Texts};
@@ -13,12 +13,12 @@ use crate::{ReferenceRejection, Screen, Texts};
 /// A proposed prompt is shown whole up to this; the model is asked for much less.
 const PROPOSAL_CHARS: usize = 1000;
 
-fn button(text: &str, action: GenerateAction) -> Button {
-    Button::new(text, Callback::Generate(action))
+fn button(text: &str, action: PhotoPromptAction) -> Button {
+    Button::new(text, Callback::PhotoPrompt(action))
 }
 
 fn cancel_only(t: &Texts) -> InlineKeyboard {
-    InlineKeyboard::default().row([button(&t.button_cancel, GenerateAction::CancelProposed)])
+    InlineKeyboard::default().row([button(&t.button_cancel, PhotoPromptAction::Cancel)])
 }
 
 /// What to do after a failure: another photo, words instead, or the menu.
@@ -27,13 +27,13 @@ fn after_failure(t: &Texts, avatar: AvatarId, another_photo: bool) -> InlineKeyb
     if another_photo {
         keyboard = keyboard.row([button(
             &t.button_another_photo,
-            GenerateAction::PromptFromPhoto(Some(avatar)),
+            PhotoPromptAction::Start(Some(avatar)),
         )]);
     }
     keyboard
-        .row([button(
+        .row([Button::new(
             &t.button_custom_prompt,
-            GenerateAction::CustomPrompt(Some(avatar)),
+            Callback::Generate(GenerateAction::CustomPrompt(Some(avatar))),
         )])
         .row(super::back_row(t))
 }
@@ -62,10 +62,10 @@ pub fn proposed(t: &Texts, prompt: &str) -> Screen {
     );
     let keyboard = InlineKeyboard::default()
         .row([
-            button(&t.button_use_prompt, GenerateAction::UseProposed),
-            button(&t.button_edit_prompt, GenerateAction::EditProposed),
+            button(&t.button_use_prompt, PhotoPromptAction::Use),
+            button(&t.button_edit_prompt, PhotoPromptAction::Edit),
         ])
-        .row([button(&t.button_cancel, GenerateAction::CancelProposed)]);
+        .row([button(&t.button_cancel, PhotoPromptAction::Cancel)]);
     Screen::text(html, keyboard)
 }
 

@@ -58,19 +58,18 @@ pub fn profile(t: &Texts, view: &ProfileView) -> Screen {
     Screen::text(html, keyboard)
 }
 
-pub fn kind_text(t: &Texts, kind: Option<LedgerKind>) -> &str {
+pub fn kind_text(t: &Texts, kind: LedgerKind) -> &str {
     match kind {
-        Some(LedgerKind::WelcomeBonus) => &t.kind_welcome_bonus,
-        Some(LedgerKind::TopUp) => &t.kind_top_up,
-        Some(LedgerKind::Promo) => &t.kind_promo,
-        Some(LedgerKind::AdminCredit) => &t.kind_admin_credit,
-        Some(LedgerKind::AdminDebit) => &t.kind_admin_debit,
-        Some(LedgerKind::TrainingDebit) => &t.kind_training_debit,
-        Some(LedgerKind::TrainingRefund) => &t.kind_training_refund,
-        Some(LedgerKind::GenerationDebit) => &t.kind_generation_debit,
-        Some(LedgerKind::GenerationRefund) => &t.kind_generation_refund,
-        Some(LedgerKind::PaymentRefund) => &t.kind_payment_refund,
-        None => &t.kind_unknown,
+        LedgerKind::WelcomeBonus => &t.kind_welcome_bonus,
+        LedgerKind::TopUp => &t.kind_top_up,
+        LedgerKind::Promo => &t.kind_promo,
+        LedgerKind::AdminCredit => &t.kind_admin_credit,
+        LedgerKind::AdminDebit => &t.kind_admin_debit,
+        LedgerKind::TrainingDebit => &t.kind_training_debit,
+        LedgerKind::TrainingRefund => &t.kind_training_refund,
+        LedgerKind::GenerationDebit => &t.kind_generation_debit,
+        LedgerKind::GenerationRefund => &t.kind_generation_refund,
+        LedgerKind::PaymentRefund => &t.kind_payment_refund,
     }
 }
 
@@ -78,7 +77,7 @@ pub fn kind_text(t: &Texts, kind: Option<LedgerKind>) -> &str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryRow {
     pub date: String,
-    pub kind: Option<LedgerKind>,
+    pub kind: LedgerKind,
     pub amount: i64,
     pub balance_after: i64,
 }
@@ -211,7 +210,7 @@ mod tests {
     fn history_lines_and_paging() {
         let rows = [HistoryRow {
             date: "2026-11-25".into(),
-            kind: Some(LedgerKind::TopUp),
+            kind: LedgerKind::TopUp,
             amount: 100,
             balance_after: 100,
         }];

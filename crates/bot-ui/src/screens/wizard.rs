@@ -4,7 +4,7 @@
 use studio_domain::photo::{MAX_PHOTOS, MIN_PHOTOS, MIN_SHORT_SIDE, PhotoRejection};
 use studio_domain::{AvatarId, Credits, NameError};
 
-use crate::callback::{AvatarAction, Callback, Menu};
+use crate::callback::{AvatarAction, Callback, DraftAction, Menu};
 use crate::i18n::fill;
 use crate::keyboard::{Button, InlineKeyboard};
 use crate::screens::avatars::{AvatarView, avatar_button, gender_text};
@@ -40,17 +40,17 @@ pub fn name_not_text(t: &Texts) -> Screen {
 fn upload_keyboard(t: &Texts, avatar: AvatarId, photos: usize) -> InlineKeyboard {
     let mut first = vec![avatar_button(
         &t.button_photos,
-        AvatarAction::Photos(avatar, 0),
+        AvatarAction::Draft(avatar, DraftAction::Photos(0)),
     )];
     if photos >= MIN_PHOTOS {
         first.push(avatar_button(
             &t.button_review,
-            AvatarAction::Review(avatar),
+            AvatarAction::Draft(avatar, DraftAction::Review),
         ));
     }
     InlineKeyboard::default().row(first).row([avatar_button(
         &t.button_cancel_draft,
-        AvatarAction::CancelDraft(avatar),
+        AvatarAction::Draft(avatar, DraftAction::Cancel),
     )])
 }
 
@@ -133,22 +133,28 @@ pub fn photo(t: &Texts, draft: &AvatarView, page: &PhotoPage) -> Screen {
     let mut keyboard = InlineKeyboard::default();
     if page.total > 1 {
         keyboard = keyboard.row([
-            avatar_button("◀", AvatarAction::Photos(draft.id, page.prev)),
+            avatar_button(
+                "◀",
+                AvatarAction::Draft(draft.id, DraftAction::Photos(page.prev)),
+            ),
             avatar_button(
                 &format!("{i}/{n}"),
-                AvatarAction::Photos(draft.id, page.photo_id),
+                AvatarAction::Draft(draft.id, DraftAction::Photos(page.photo_id)),
             ),
-            avatar_button("▶", AvatarAction::Photos(draft.id, page.next)),
+            avatar_button(
+                "▶",
+                AvatarAction::Draft(draft.id, DraftAction::Photos(page.next)),
+            ),
         ]);
     }
     let keyboard = keyboard
         .row([avatar_button(
             &t.button_delete_photo,
-            AvatarAction::DeletePhoto(draft.id, page.photo_id),
+            AvatarAction::Draft(draft.id, DraftAction::DeletePhoto(page.photo_id)),
         )])
         .row([avatar_button(
             &t.button_back_to_upload,
-            AvatarAction::Continue(draft.id),
+            AvatarAction::Draft(draft.id, DraftAction::Continue),
         )]);
     Screen {
         html,
@@ -160,7 +166,7 @@ pub fn photo(t: &Texts, draft: &AvatarView, page: &PhotoPage) -> Screen {
 pub fn no_photos(t: &Texts, draft: &AvatarView) -> Screen {
     let keyboard = InlineKeyboard::default().row([avatar_button(
         &t.button_back_to_upload,
-        AvatarAction::Continue(draft.id),
+        AvatarAction::Draft(draft.id, DraftAction::Continue),
     )]);
     Screen::text(t.photos_empty.clone(), keyboard)
 }
@@ -201,17 +207,23 @@ pub fn review(t: &Texts, draft: &AvatarView, cost: Credits, balance: Credits) ->
     if draft.photos >= MIN_PHOTOS && balance.debit(cost).is_ok() {
         keyboard = keyboard.row([avatar_button(
             &t.button_start_training,
-            AvatarAction::StartTraining(draft.id),
+            AvatarAction::Draft(draft.id, DraftAction::StartTraining),
         )]);
     }
     let keyboard = keyboard
         .row([
-            avatar_button(&t.button_photos, AvatarAction::Photos(draft.id, 0)),
-            avatar_button(&t.button_back_to_upload, AvatarAction::Continue(draft.id)),
+            avatar_button(
+                &t.button_photos,
+                AvatarAction::Draft(draft.id, DraftAction::Photos(0)),
+            ),
+            avatar_button(
+                &t.button_back_to_upload,
+                AvatarAction::Draft(draft.id, DraftAction::Continue),
+            ),
         ])
         .row([avatar_button(
             &t.button_cancel_draft,
-            AvatarAction::CancelDraft(draft.id),
+            AvatarAction::Draft(draft.id, DraftAction::Cancel),
         )]);
     Screen::text(html, keyboard)
 }
@@ -225,9 +237,12 @@ pub fn cancel_confirm(t: &Texts, draft: &AvatarView) -> Screen {
     let keyboard = InlineKeyboard::default().row([
         avatar_button(
             &t.button_yes_cancel_draft,
-            AvatarAction::CancelDraftConfirmed(draft.id),
+            AvatarAction::Draft(draft.id, DraftAction::CancelConfirmed),
         ),
-        avatar_button(&t.button_no, AvatarAction::Continue(draft.id)),
+        avatar_button(
+            &t.button_no,
+            AvatarAction::Draft(draft.id, DraftAction::Continue),
+        ),
     ]);
     Screen::text(html, keyboard)
 }

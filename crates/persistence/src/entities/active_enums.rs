@@ -1,93 +1,117 @@
-//! The storage side of the status enums: the only place their labels are spelled for the
-//! database. Conversions to the domain enums are exhaustive `match`es in both directions, so a
-//! new status does not compile until it is mapped.
+//! The storage side of the enums: the only place their labels are spelled for the database.
+//! Each mirrors a domain enum with exhaustive conversions both ways, so a new variant does not
+//! compile until it has a label, and a stored label no variant has is a decode error, never a
+//! default. `/readyz` compares these labels with the database's (see `readiness`).
 
 use sea_orm::entity::prelude::*;
-use studio_domain::{AvatarStatus, GenerationStatus};
+use studio_domain::{
+    AspectRatio, AvatarStatus, Gender, GenerationFailure, GenerationStatus, Language, LedgerKind,
+};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "avatar_status")]
-pub enum DbAvatarStatus {
-    #[sea_orm(string_value = "draft")]
-    Draft,
-    #[sea_orm(string_value = "photos_uploading")]
-    PhotosUploading,
-    #[sea_orm(string_value = "ready_for_training")]
-    ReadyForTraining,
-    #[sea_orm(string_value = "training")]
-    Training,
-    #[sea_orm(string_value = "completed")]
-    Completed,
-    #[sea_orm(string_value = "error")]
-    Error,
-    #[sea_orm(string_value = "cancelled")]
-    Cancelled,
+/// A storage enum for the domain enum `$domain`, variant for variant, with its labels.
+macro_rules! storage_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident for $domain:ident { $($variant:ident = $label:literal),+ $(,)? }
+    ) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
+        $(#[$meta])*
+        pub enum $name {
+            $(#[sea_orm(string_value = $label)] $variant,)+
+        }
+
+        impl From<$domain> for $name {
+            fn from(value: $domain) -> Self {
+                match value {
+                    $($domain::$variant => Self::$variant,)+
+                }
+            }
+        }
+
+        impl From<$name> for $domain {
+            fn from(value: $name) -> Self {
+                match value {
+                    $($name::$variant => Self::$variant,)+
+                }
+            }
+        }
+    };
 }
 
-impl From<AvatarStatus> for DbAvatarStatus {
-    fn from(status: AvatarStatus) -> Self {
-        match status {
-            AvatarStatus::Draft => Self::Draft,
-            AvatarStatus::PhotosUploading => Self::PhotosUploading,
-            AvatarStatus::ReadyForTraining => Self::ReadyForTraining,
-            AvatarStatus::Training => Self::Training,
-            AvatarStatus::Completed => Self::Completed,
-            AvatarStatus::Error => Self::Error,
-            AvatarStatus::Cancelled => Self::Cancelled,
-        }
+storage_enum! {
+    #[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "avatar_status")]
+    DbAvatarStatus for AvatarStatus {
+        Draft = "draft",
+        PhotosUploading = "photos_uploading",
+        ReadyForTraining = "ready_for_training",
+        Training = "training",
+        Completed = "completed",
+        Error = "error",
+        Cancelled = "cancelled",
     }
 }
 
-impl From<DbAvatarStatus> for AvatarStatus {
-    fn from(status: DbAvatarStatus) -> Self {
-        match status {
-            DbAvatarStatus::Draft => Self::Draft,
-            DbAvatarStatus::PhotosUploading => Self::PhotosUploading,
-            DbAvatarStatus::ReadyForTraining => Self::ReadyForTraining,
-            DbAvatarStatus::Training => Self::Training,
-            DbAvatarStatus::Completed => Self::Completed,
-            DbAvatarStatus::Error => Self::Error,
-            DbAvatarStatus::Cancelled => Self::Cancelled,
-        }
+storage_enum! {
+    #[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "generation_status")]
+    DbGenerationStatus for GenerationStatus {
+        Queued = "queued",
+        Running = "running",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumIter, DeriveActiveEnum)]
-#[sea_orm(rs_type = "String", db_type = "Enum", enum_name = "generation_status")]
-pub enum DbGenerationStatus {
-    #[sea_orm(string_value = "queued")]
-    Queued,
-    #[sea_orm(string_value = "running")]
-    Running,
-    #[sea_orm(string_value = "completed")]
-    Completed,
-    #[sea_orm(string_value = "failed")]
-    Failed,
-    #[sea_orm(string_value = "cancelled")]
-    Cancelled,
+storage_enum! {
+    /// `avatars.gender`: text with a CHECK list.
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    DbGender for Gender { Male = "male", Female = "female" }
 }
 
-impl From<GenerationStatus> for DbGenerationStatus {
-    fn from(status: GenerationStatus) -> Self {
-        match status {
-            GenerationStatus::Queued => Self::Queued,
-            GenerationStatus::Running => Self::Running,
-            GenerationStatus::Completed => Self::Completed,
-            GenerationStatus::Failed => Self::Failed,
-            GenerationStatus::Cancelled => Self::Cancelled,
-        }
+storage_enum! {
+    /// `generations.aspect_ratio` and `user_settings.default_ratio`.
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    DbAspectRatio for AspectRatio {
+        Square = "1:1",
+        Portrait = "3:4",
+        Landscape = "4:3",
+        Stories = "9:16",
+        Cinema = "16:9",
     }
 }
 
-impl From<DbGenerationStatus> for GenerationStatus {
-    fn from(status: DbGenerationStatus) -> Self {
-        match status {
-            DbGenerationStatus::Queued => Self::Queued,
-            DbGenerationStatus::Running => Self::Running,
-            DbGenerationStatus::Completed => Self::Completed,
-            DbGenerationStatus::Failed => Self::Failed,
-            DbGenerationStatus::Cancelled => Self::Cancelled,
-        }
+storage_enum! {
+    /// `users.ui_language`.
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    DbLanguage for Language { Ru = "ru", En = "en" }
+}
+
+storage_enum! {
+    /// `generations.failure`.
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    DbGenerationFailure for GenerationFailure {
+        Provider = "provider",
+        Rejected = "rejected",
+        Nsfw = "nsfw",
+        Timeout = "timeout",
+        AvatarUnavailable = "avatar_unavailable",
+    }
+}
+
+storage_enum! {
+    /// `ledger.kind`.
+    #[sea_orm(rs_type = "String", db_type = "Text")]
+    DbLedgerKind for LedgerKind {
+        WelcomeBonus = "welcome_bonus",
+        TopUp = "top_up",
+        Promo = "promo",
+        AdminCredit = "admin_credit",
+        AdminDebit = "admin_debit",
+        TrainingDebit = "training_debit",
+        TrainingRefund = "training_refund",
+        GenerationDebit = "generation_debit",
+        GenerationRefund = "generation_refund",
+        PaymentRefund = "payment_refund",
     }
 }
 
@@ -125,6 +149,16 @@ pub enum PromptJobKind {
     /// A prompt's English translation.
     #[sea_orm(string_value = "translation")]
     Translation,
+}
+
+impl PromptJobKind {
+    /// The kind as metrics and logs name it.
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Vision => "vision",
+            Self::Translation => "translation",
+        }
+    }
 }
 
 /// Where a prompt job is.

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use super::active_enums::DbAvatarStatus;
+use super::active_enums::{DbAvatarStatus, DbGender};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "avatars")]
@@ -9,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     pub name: String,
-    pub gender: String,
+    pub gender: DbGender,
     pub status: DbAvatarStatus,
     pub is_main: bool,
     pub trigger_phrase: Option<String>,

@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-use super::active_enums::DbGenerationStatus;
+use super::active_enums::{DbAspectRatio, DbGenerationFailure, DbGenerationStatus};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "generations")]
@@ -12,7 +12,7 @@ pub struct Model {
     pub status: DbGenerationStatus,
     pub prompt_original: String,
     pub prompt_english: String,
-    pub aspect_ratio: String,
+    pub aspect_ratio: DbAspectRatio,
     pub cost: i32,
     pub fal_request_id: Option<String>,
     pub status_url: Option<String>,
@@ -27,7 +27,7 @@ pub struct Model {
     pub lease_until_ms: Option<i64>,
     pub deadline_ms: i64,
     pub next_attempt_ms: i64,
-    pub failure: Option<String>,
+    pub failure: Option<DbGenerationFailure>,
     pub created_at: DateTimeUtc,
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,

@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use super::active_enums::DbLedgerKind;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "ledger")]
 pub struct Model {
@@ -7,7 +9,7 @@ pub struct Model {
     pub id: i64,
     pub user_id: i64,
     pub amount: i64,
-    pub kind: String,
+    pub kind: DbLedgerKind,
     #[sea_orm(unique)]
     pub idempotency_key: String,
     pub note: Option<String>,

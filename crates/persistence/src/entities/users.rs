@@ -1,5 +1,7 @@
 use sea_orm::entity::prelude::*;
 
+use super::active_enums::DbLanguage;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -13,7 +15,7 @@ pub struct Model {
     pub language_code: Option<String>,
     pub is_premium: bool,
     pub is_blocked: bool,
-    pub ui_language: Option<String>,
+    pub ui_language: Option<DbLanguage>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

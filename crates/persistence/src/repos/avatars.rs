@@ -1,21 +1,81 @@
 //! Avatars, always reached through their owner.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveEnum, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, sea_query::Expr,
 };
-use studio_domain::{AvatarId, AvatarName, AvatarStatus, Gender, IllegalTransition, UserId};
+use studio_domain::{
+    AvatarId, AvatarName, AvatarStatus, Gender, IllegalTransition, NotReady, UserId,
+};
 
 use crate::RepoError;
 use crate::entities::active_enums::DbAvatarStatus;
 use crate::entities::avatars::{self, Entity as Avatars};
 
-pub type Avatar = avatars::Model;
+/// An avatar as use cases see it: typed and decoded once, here. The training queue's
+/// bookkeeping (leases, FAL URLs) stays with the queue (`trainings::Training`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Avatar {
+    pub id: AvatarId,
+    pub user_id: UserId,
+    pub name: String,
+    pub gender: Gender,
+    pub status: AvatarStatus,
+    pub is_main: bool,
+    /// What its training left: the weights and their trigger phrase, once both are there.
+    pub lora: Option<Trained>,
+    pub preview_key: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub training_started_at: Option<DateTime<Utc>>,
+}
+
+/// What generating with an avatar needs: its weights and the phrase they answer to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trained {
+    /// Where FAL keeps the weights (re-uploaded from our copy when FAL's has expired).
+    pub lora_url: String,
+    pub trigger_phrase: String,
+}
 
 impl Avatar {
     pub fn status(&self) -> AvatarStatus {
-        self.status.into()
+        self.status
+    }
+
+    /// The one rule of whether an avatar can generate, asked by handlers and workers alike:
+    /// its status allows it, and its training left weights and a trigger phrase. Completed
+    /// without them (a damaged row) it is as unusable as a failed training.
+    pub fn trained(&self) -> Result<&Trained, NotReady> {
+        self.status.can_generate()?;
+        self.lora.as_ref().ok_or(NotReady::Failed)
+    }
+}
+
+// Every column decodes through its storage enum (a label no variant has fails the read
+// itself), so what is left here cannot fail.
+impl From<avatars::Model> for Avatar {
+    fn from(row: avatars::Model) -> Self {
+        let status: AvatarStatus = row.status.into();
+        let lora = match (row.lora_url, row.trigger_phrase) {
+            (Some(lora_url), Some(trigger_phrase)) => Some(Trained {
+                lora_url,
+                trigger_phrase,
+            }),
+            _ => None,
+        };
+        Self {
+            id: AvatarId(row.id),
+            user_id: UserId(row.user_id),
+            name: row.name,
+            gender: row.gender.into(),
+            status,
+            is_main: row.is_main,
+            lora,
+            preview_key: row.preview_key,
+            created_at: row.created_at,
+            training_started_at: row.training_started_at,
+        }
     }
 }
 
@@ -42,14 +102,14 @@ pub async fn create_draft(
     let row = avatars::ActiveModel {
         user_id: Set(owner.0),
         name: Set(name.as_str().to_owned()),
-        gender: Set(gender.label().to_owned()),
+        gender: Set(gender.into()),
         status: Set(AvatarStatus::Draft.into()),
         is_main: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
     };
-    Ok(Avatars::insert(row).exec_with_returning(db).await?)
+    Ok(Avatars::insert(row).exec_with_returning(db).await?.into())
 }
 
 /// The avatar if it exists **and** belongs to `owner`; anything else is `None`.
@@ -58,10 +118,12 @@ pub async fn find_owned(
     owner: UserId,
     id: AvatarId,
 ) -> Result<Option<Avatar>, RepoError> {
-    Ok(Avatars::find_by_id(id.0)
+    Avatars::find_by_id(id.0)
         .filter(avatars::Column::UserId.eq(owner.0))
         .one(db)
-        .await?)
+        .await
+        .map(|row| row.map(Avatar::from))
+        .map_err(RepoError::from)
 }
 
 /// The avatar images are generated with: the main one, or else the newest, whatever its
@@ -70,23 +132,27 @@ pub async fn for_generation(
     db: &impl ConnectionTrait,
     owner: UserId,
 ) -> Result<Option<Avatar>, RepoError> {
-    Ok(Avatars::find()
+    Avatars::find()
         .filter(avatars::Column::UserId.eq(owner.0))
         .order_by_desc(avatars::Column::IsMain)
         .order_by_desc(avatars::Column::Id)
         .one(db)
-        .await?)
+        .await
+        .map(|row| row.map(Avatar::from))
+        .map_err(RepoError::from)
 }
 
 pub async fn list_owned(
     db: &impl ConnectionTrait,
     owner: UserId,
 ) -> Result<Vec<Avatar>, RepoError> {
-    Ok(Avatars::find()
+    Avatars::find()
         .filter(avatars::Column::UserId.eq(owner.0))
         .order_by_asc(avatars::Column::Id)
         .all(db)
-        .await?)
+        .await
+        .map(|rows| rows.into_iter().map(Avatar::from).collect())
+        .map_err(RepoError::from)
 }
 
 pub async fn with_status(
@@ -94,12 +160,14 @@ pub async fn with_status(
     owner: UserId,
     status: AvatarStatus,
 ) -> Result<Vec<Avatar>, RepoError> {
-    Ok(Avatars::find()
+    Avatars::find()
         .filter(avatars::Column::UserId.eq(owner.0))
         .filter(avatars::Column::Status.eq(DbAvatarStatus::from(status)))
         .order_by_asc(avatars::Column::Id)
         .all(db)
-        .await?)
+        .await
+        .map(|rows| rows.into_iter().map(Avatar::from).collect())
+        .map_err(RepoError::from)
 }
 
 /// Moves an owned avatar to `next` if the domain allows it from its current status. The write
@@ -160,11 +228,13 @@ pub async fn find_open_draft(
         AvatarStatus::PhotosUploading,
         AvatarStatus::ReadyForTraining,
     ];
-    Ok(Avatars::find()
+    Avatars::find()
         .filter(avatars::Column::UserId.eq(owner.0))
         .filter(avatars::Column::Status.is_in(open.map(DbAvatarStatus::from)))
         .one(db)
-        .await?)
+        .await
+        .map(|row| row.map(Avatar::from))
+        .map_err(RepoError::from)
 }
 
 pub async fn rename(
@@ -192,7 +262,7 @@ pub async fn set_main(
     let Some(avatar) = find_owned(db, owner, id).await? else {
         return Ok(false);
     };
-    if avatar.status().can_generate().is_err() {
+    if avatar.trained().is_err() {
         return Ok(false);
     }
     // Unset first: the partial unique index allows one main avatar per user at any moment.
@@ -218,8 +288,7 @@ pub async fn sync_draft_status(
     avatar: &Avatar,
     photos: usize,
 ) -> Result<Avatar, StatusChangeError> {
-    let owner = UserId(avatar.user_id);
-    let id = AvatarId(avatar.id);
+    let (owner, id) = (avatar.user_id, avatar.id);
     let target = AvatarStatus::for_photo_count(photos, studio_domain::photo::MIN_PHOTOS);
     let mut current = avatar.clone();
     // One step at a time, so every move is a legal transition (draft ↔ uploading ↔ ready).
@@ -273,15 +342,19 @@ pub async fn storage_keys(
     let sql = "SELECT storage_key AS k FROM avatar_photos WHERE avatar_id = $1 \
                UNION ALL SELECT result_key AS k FROM generations WHERE avatar_id = $1 AND result_key IS NOT NULL";
     let rows = db
-        .query_all_raw(crate::sql::statement(backend, sql, vec![avatar.id.into()]))
+        .query_all_raw(crate::sql::statement(
+            backend,
+            sql,
+            vec![avatar.id.0.into()],
+        ))
         .await?;
     let mut keys: Vec<String> = rows
         .iter()
         .map(|r| r.try_get("", "k"))
         .collect::<Result<_, _>>()?;
     keys.extend(avatar.preview_key.clone());
-    if avatar.lora_url.is_some() {
-        keys.push(lora_key(AvatarId(avatar.id)));
+    if avatar.lora.is_some() {
+        keys.push(lora_key(avatar.id));
     }
     Ok(keys)
 }
@@ -294,7 +367,7 @@ pub async fn generation_count(
     use crate::entities::generations;
     use sea_orm::PaginatorTrait;
     Ok(generations::Entity::find()
-        .filter(generations::Column::AvatarId.eq(avatar.id))
+        .filter(generations::Column::AvatarId.eq(avatar.id.0))
         .count(db)
         .await?)
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
@@ -21,26 +21,89 @@ use crate::queue::millis;
 use crate::repos::ledger;
 use crate::sql::{now_ms, statement};
 
-pub type Generation = generations::Model;
+/// A generation as the gallery and the generation queue see it: typed and decoded once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    pub id: GenerationId,
+    pub user_id: UserId,
+    pub avatar_id: AvatarId,
+    pub status: GenerationStatus,
+    pub prompt_original: String,
+    pub prompt_english: String,
+    pub ratio: AspectRatio,
+    /// What was debited for it, and is refunded if it fails.
+    pub cost: Credits,
+    pub fal_request_id: Option<String>,
+    pub status_url: Option<String>,
+    pub response_url: Option<String>,
+    pub cancel_url: Option<String>,
+    /// Where the image is in our storage, once delivered.
+    pub result_key: Option<String>,
+    /// The id Telegram shows the image by, once sent.
+    pub telegram_file_id: Option<String>,
+    pub seed: Option<i64>,
+    pub is_favourite: bool,
+    /// Claims so far; settling is fenced by it.
+    pub attempts: i32,
+    pub deadline_ms: i64,
+    pub failure: Option<GenerationFailure>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
 
 impl Generation {
     pub fn status(&self) -> GenerationStatus {
-        self.status.into()
+        self.status
     }
 
     pub fn ratio(&self) -> AspectRatio {
-        AspectRatio::from_label(&self.aspect_ratio).unwrap_or_default()
+        self.ratio
     }
 
     pub fn failure(&self) -> Option<GenerationFailure> {
         self.failure
-            .as_deref()
-            .and_then(GenerationFailure::from_label)
     }
 
     pub fn generation_id(&self) -> GenerationId {
-        GenerationId(self.id)
+        self.id
     }
+}
+
+impl TryFrom<generations::Model> for Generation {
+    type Error = RepoError;
+
+    fn try_from(row: generations::Model) -> Result<Self, RepoError> {
+        let cost = u32::try_from(row.cost)
+            .map_err(|_| RepoError::Corrupt(format!("generation {} costs {}", row.id, row.cost)))?;
+        Ok(Self {
+            id: GenerationId(row.id),
+            user_id: UserId(row.user_id),
+            avatar_id: AvatarId(row.avatar_id),
+            status: row.status.into(),
+            prompt_original: row.prompt_original,
+            prompt_english: row.prompt_english,
+            ratio: row.aspect_ratio.into(),
+            cost: Credits::new(cost),
+            fal_request_id: row.fal_request_id,
+            status_url: row.status_url,
+            response_url: row.response_url,
+            cancel_url: row.cancel_url,
+            result_key: row.result_key,
+            telegram_file_id: row.telegram_file_id,
+            seed: row.seed,
+            is_favourite: row.is_favourite,
+            attempts: row.attempts,
+            deadline_ms: row.deadline_ms,
+            failure: row.failure.map(GenerationFailure::from),
+            created_at: row.created_at,
+            finished_at: row.finished_at,
+        })
+    }
+}
+
+/// Decodes rows read from the generations table.
+pub(crate) fn decode_all(rows: Vec<generations::Model>) -> Result<Vec<Generation>, RepoError> {
+    rows.into_iter().map(Generation::try_from).collect()
 }
 
 /// What a new job needs; the caller has checked the avatar is the owner's and trained.
@@ -85,7 +148,7 @@ pub async fn queue(db: &impl ConnectionTrait, new: NewGeneration<'_>) -> Result<
         status: Set(GenerationStatus::Queued.into()),
         prompt_original: Set(new.prompt_original.to_owned()),
         prompt_english: Set(new.prompt_english.to_owned()),
-        aspect_ratio: Set(new.ratio.label().to_owned()),
+        aspect_ratio: Set(new.ratio.into()),
         cost: Set(i32::try_from(new.cost.get()).unwrap_or(i32::MAX)),
         is_favourite: Set(false),
         attempts: Set(0),
@@ -120,10 +183,12 @@ pub async fn find_owned(
     owner: UserId,
     id: GenerationId,
 ) -> Result<Option<Generation>, RepoError> {
-    Ok(Generations::find_by_id(id.0)
+    Generations::find_by_id(id.0)
         .filter(generations::Column::UserId.eq(owner.0))
         .one(db)
-        .await?)
+        .await?
+        .map(Generation::try_from)
+        .transpose()
 }
 
 /// Ids of the owner's finished images under `filter`, newest first.

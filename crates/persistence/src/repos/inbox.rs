@@ -200,15 +200,30 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<(i64, i64), RepoError>
     QUEUE.backlog(db).await
 }
 
+/// A stored update as operators and tests inspect it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredUpdate {
+    pub update_id: UpdateId,
+    pub state: InboxState,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     update_id: UpdateId,
-) -> Result<Option<inbox::Model>, RepoError> {
+) -> Result<Option<StoredUpdate>, RepoError> {
     use sea_orm::{ColumnTrait, QueryFilter};
-    Ok(Inbox::find()
+    let row = Inbox::find()
         .filter(inbox::Column::UpdateId.eq(update_id.0))
         .one(db)
-        .await?)
+        .await?;
+    Ok(row.map(|row| StoredUpdate {
+        update_id: UpdateId(row.update_id),
+        state: row.state,
+        attempts: row.attempts,
+        last_error: row.last_error,
+    }))
 }
 
 /// Forgets settled rows older than `before` (dead ones stay for an operator).

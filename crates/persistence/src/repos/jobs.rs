@@ -16,10 +16,10 @@ use studio_domain::{
 };
 
 use crate::RepoError;
-use crate::entities::active_enums::DbGenerationStatus;
+use crate::entities::active_enums::{DbGenerationFailure, DbGenerationStatus};
 use crate::entities::generations::{self, Entity as Generations};
 use crate::queue::millis;
-use crate::repos::generations::{Generation, refund_key};
+use crate::repos::generations::{Generation, decode_all, refund_key};
 use crate::repos::ledger;
 use crate::sql::{now_ms, skip_locked, statement};
 
@@ -91,7 +91,9 @@ pub async fn claim(
             .filter(generations::Column::Id.eq(id))
             .exec(&txn)
             .await?;
-        claimed.extend(Generations::find_by_id(id).one(&txn).await?);
+        if let Some(row) = Generations::find_by_id(id).one(&txn).await? {
+            claimed.push(Generation::try_from(row)?);
+        }
     }
     txn.commit().await?;
     Ok(claimed)
@@ -130,7 +132,7 @@ fn fenced(job: &Generation) -> UpdateMany<Generations> {
             generations::Column::LeaseUntilMs,
             Expr::value(Option::<i64>::None),
         )
-        .filter(generations::Column::Id.eq(job.id))
+        .filter(generations::Column::Id.eq(job.id.0))
         .filter(generations::Column::Attempts.eq(job.attempts))
         .filter(generations::Column::Status.eq(db_status(GenerationStatus::Running)))
 }
@@ -222,7 +224,10 @@ pub async fn fail(
             generations::Column::Status,
             status_value(GenerationStatus::Failed),
         )
-        .col_expr(generations::Column::Failure, Expr::value(failure.label()))
+        .col_expr(
+            generations::Column::Failure,
+            Expr::value(DbGenerationFailure::from(failure)),
+        )
         .col_expr(generations::Column::Error, Expr::value(detail))
         .col_expr(generations::Column::FinishedAt, Expr::value(Utc::now()))
         .exec(db)
@@ -230,11 +235,11 @@ pub async fn fail(
     if result.rows_affected != 1 {
         return Ok(false);
     }
-    let cost = Credits::new(u32::try_from(job.cost).unwrap_or(0));
+    let cost = job.cost;
     if cost.get() > 0 {
-        let key = refund_key(job.generation_id());
+        let key = refund_key(job.id);
         let entry = ledger::Entry {
-            user: UserId(job.user_id),
+            user: job.user_id,
             kind: LedgerKind::GenerationRefund,
             amount: cost,
             key: &key,
@@ -271,7 +276,9 @@ pub async fn abandon_for_avatar(
         .filter(generations::Column::AvatarId.eq(avatar.0))
         .filter(generations::Column::Status.is_in(open))
         .all(db)
-        .await?;
+        .await
+        .map_err(RepoError::from)
+        .and_then(decode_all)?;
     let mut abandoned = Abandoned::default();
     for job in jobs {
         let ended = Generations::update_many()
@@ -281,18 +288,20 @@ pub async fn abandon_for_avatar(
             )
             .col_expr(
                 generations::Column::Failure,
-                Expr::value(GenerationFailure::AvatarUnavailable.label()),
+                Expr::value(DbGenerationFailure::from(
+                    GenerationFailure::AvatarUnavailable,
+                )),
             )
             .col_expr(generations::Column::Error, Expr::value("avatar deleted"))
             .col_expr(generations::Column::FinishedAt, Expr::value(Utc::now()))
-            .filter(generations::Column::Id.eq(job.id))
+            .filter(generations::Column::Id.eq(job.id.0))
             .filter(generations::Column::Status.is_in(open))
             .exec(db)
             .await?;
         if ended.rows_affected != 1 {
             continue;
         }
-        let cost = Credits::new(u32::try_from(job.cost).unwrap_or(0));
+        let cost = job.cost;
         if cost.get() > 0 {
             let key = refund_key(job.generation_id());
             let entry = ledger::Entry {

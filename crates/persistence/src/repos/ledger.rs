@@ -32,7 +32,7 @@ pub async fn book(db: &impl ConnectionTrait, entry: Entry<'_>) -> Result<Booked,
     let row = ledger::ActiveModel {
         user_id: Set(entry.user.0),
         amount: Set(signed),
-        kind: Set(entry.kind.label().to_owned()),
+        kind: Set(entry.kind.into()),
         idempotency_key: Set(entry.key.to_owned()),
         note: Set(entry.note.map(str::to_owned)),
         created_at: Set(Utc::now()),
@@ -138,7 +138,7 @@ pub async fn spent(db: &impl ConnectionTrait, user: UserId) -> Result<Credits, R
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HistoryLine {
     pub id: i64,
-    pub kind: Option<LedgerKind>,
+    pub kind: LedgerKind,
     pub amount: i64,
     pub balance_after: i64,
     pub at: chrono::DateTime<chrono::Utc>,
@@ -177,7 +177,7 @@ pub async fn history(
         .map(|row| {
             let line = HistoryLine {
                 id: row.id,
-                kind: LedgerKind::ALL.into_iter().find(|k| k.label() == row.kind),
+                kind: row.kind.into(),
                 amount: row.amount,
                 balance_after: balance,
                 at: row.created_at,

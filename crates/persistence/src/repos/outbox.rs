@@ -253,17 +253,42 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<(i64, i64), RepoError>
     QUEUE.backlog(db).await
 }
 
+/// A stored call as operators and tests inspect it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCall {
+    pub method: String,
+    /// The call's JSON body.
+    pub payload: String,
+    pub state: OutboxState,
+    /// Tries so far, 429s included.
+    pub attempts: i32,
+    /// Real failures so far (5xx, network).
+    pub failures: i32,
+    pub last_error: Option<String>,
+}
+
 /// Calls to one chat, oldest first (tests and `check` read what was decided).
 pub async fn for_chat(
     db: &impl ConnectionTrait,
     chat: ChatId,
-) -> Result<Vec<outbox::Model>, RepoError> {
+) -> Result<Vec<StoredCall>, RepoError> {
     use sea_orm::QueryOrder;
-    Ok(Outbox::find()
+    let rows = Outbox::find()
         .filter(outbox::Column::ChatId.eq(chat.0))
         .order_by_asc(outbox::Column::Id)
         .all(db)
-        .await?)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| StoredCall {
+            method: row.method,
+            payload: row.payload,
+            state: row.state,
+            attempts: row.attempts,
+            failures: row.failures,
+            last_error: row.last_error,
+        })
+        .collect())
 }
 
 /// Forgets settled rows older than `before` (dead ones stay for an operator).

@@ -1,5 +1,5 @@
-//! Training photos of an avatar. Every function takes the `Avatar` row, which callers can
-//! only get through `avatars::find_owned`: a photo is reached through its owner.
+//! Training photos of an avatar. Every function takes the avatar as read through its owner
+//! (`avatars::find_owned`) or its claimed training: a photo is reached through its owner.
 
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -7,13 +7,43 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, TryInsertResult,
 };
+use studio_domain::AvatarId;
 use studio_domain::photo::{InspectedPhoto, MAX_PHOTOS};
 
 use crate::RepoError;
 use crate::entities::avatar_photos::{self, Entity as Photos};
 use crate::repos::avatars::Avatar;
 
-pub type Photo = avatar_photos::Model;
+/// A training photo as screens and the training archive use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub id: i64,
+    pub storage_key: String,
+    /// The id Telegram shows it by, once known: a photo sent as a file has none until the
+    /// upload of our copy returns one.
+    pub photo_file_id: Option<String>,
+}
+
+impl From<avatar_photos::Model> for Photo {
+    fn from(row: avatar_photos::Model) -> Self {
+        Self {
+            id: row.id,
+            storage_key: row.storage_key,
+            photo_file_id: row.photo_file_id,
+        }
+    }
+}
+
+/// An avatar read with its owner, or a claimed training: what photos are reached through.
+pub trait OfAvatar {
+    fn avatar_id(&self) -> AvatarId;
+}
+
+impl OfAvatar for Avatar {
+    fn avatar_id(&self) -> AvatarId {
+        self.id
+    }
+}
 
 /// A photo ready to be recorded: checked, and already in storage under `storage_key`.
 #[derive(Debug, Clone)]
@@ -38,13 +68,13 @@ pub enum Added {
 /// transaction per avatar: concurrent album items then count one after another.
 pub async fn add(
     db: &impl ConnectionTrait,
-    avatar: &Avatar,
+    avatar: &impl OfAvatar,
     photo: NewPhoto<'_>,
 ) -> Result<Added, RepoError> {
     // Duplicate before full: the caller may delete the stored bytes of a `Full` photo, and a
     // duplicate's bytes belong to the photo already recorded.
     let duplicate = Photos::find()
-        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.avatar_id().0))
         .filter(avatar_photos::Column::Sha256.eq(photo.inspected.sha256.as_str()))
         .count(db)
         .await?;
@@ -56,7 +86,7 @@ pub async fn add(
         return Ok(Added::Full);
     }
     let row = avatar_photos::ActiveModel {
-        avatar_id: Set(avatar.id),
+        avatar_id: Set(avatar.avatar_id().0),
         storage_key: Set(photo.storage_key.to_owned()),
         sha256: Set(photo.inspected.sha256.clone()),
         telegram_file_id: Set(photo.telegram_file_id.to_owned()),
@@ -87,30 +117,36 @@ pub async fn add(
     })
 }
 
-pub async fn count(db: &impl ConnectionTrait, avatar: &Avatar) -> Result<usize, RepoError> {
+pub async fn count(db: &impl ConnectionTrait, avatar: &impl OfAvatar) -> Result<usize, RepoError> {
     let n = Photos::find()
-        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.avatar_id().0))
         .count(db)
         .await?;
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-pub async fn list(db: &impl ConnectionTrait, avatar: &Avatar) -> Result<Vec<Photo>, RepoError> {
+pub async fn list(
+    db: &impl ConnectionTrait,
+    avatar: &impl OfAvatar,
+) -> Result<Vec<Photo>, RepoError> {
     Ok(Photos::find()
-        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.avatar_id().0))
         .order_by_asc(avatar_photos::Column::Id)
         .all(db)
-        .await?)
+        .await?
+        .into_iter()
+        .map(Photo::from)
+        .collect())
 }
 
 /// Removes one photo of the avatar; returns its storage key to delete, if it existed.
 pub async fn delete(
     db: &impl ConnectionTrait,
-    avatar: &Avatar,
+    avatar: &impl OfAvatar,
     photo_id: i64,
 ) -> Result<Option<String>, RepoError> {
     let Some(photo) = Photos::find_by_id(photo_id)
-        .filter(avatar_photos::Column::AvatarId.eq(avatar.id))
+        .filter(avatar_photos::Column::AvatarId.eq(avatar.avatar_id().0))
         .one(db)
         .await?
     else {

@@ -204,9 +204,23 @@ pub async fn is_pending(db: &impl ConnectionTrait, id: PromptJobId) -> Result<bo
     Ok(found.is_some_and(|job| job.state == PromptJobState::Pending))
 }
 
+/// A request as operators and tests inspect it, settled or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPromptJob {
+    pub state: PromptJobState,
+    /// The photo's file id or the text; emptied once settled.
+    pub input: String,
+    pub last_error: Option<String>,
+}
+
 pub async fn find(
     db: &impl ConnectionTrait,
     id: PromptJobId,
-) -> Result<Option<prompt_jobs::Model>, RepoError> {
-    Ok(PromptJobs::find_by_id(id.0).one(db).await?)
+) -> Result<Option<StoredPromptJob>, RepoError> {
+    let row = PromptJobs::find_by_id(id.0).one(db).await?;
+    Ok(row.map(|row| StoredPromptJob {
+        state: row.state,
+        input: row.input,
+        last_error: row.last_error,
+    }))
 }

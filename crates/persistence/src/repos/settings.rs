@@ -19,7 +19,7 @@ pub struct Settings {
 pub async fn get(db: &impl ConnectionTrait, user: UserId) -> Result<Settings, RepoError> {
     let row = UserSettings::find_by_id(user.0).one(db).await?;
     Ok(row.map_or_else(Settings::default, |row| Settings {
-        default_ratio: AspectRatio::from_label(&row.default_ratio).unwrap_or_default(),
+        default_ratio: row.default_ratio.into(),
         quick_mode: row.quick_mode,
     }))
 }
@@ -31,7 +31,7 @@ pub async fn save(
 ) -> Result<(), RepoError> {
     let row = user_settings::ActiveModel {
         user_id: Set(user.0),
-        default_ratio: Set(settings.default_ratio.label().to_owned()),
+        default_ratio: Set(settings.default_ratio.into()),
         quick_mode: Set(settings.quick_mode),
         updated_at: Set(Utc::now()),
     };

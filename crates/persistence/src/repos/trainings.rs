@@ -16,7 +16,6 @@ use crate::RepoError;
 use crate::entities::active_enums::DbAvatarStatus;
 use crate::entities::avatars::{self, Entity as Avatars};
 use crate::queue::millis;
-use crate::repos::avatars::Avatar;
 use crate::repos::jobs::Submission;
 use crate::repos::{ledger, photos};
 use crate::sql::{now_ms, skip_locked, statement};
@@ -36,6 +35,48 @@ pub fn refund_key(avatar: AvatarId) -> String {
 /// The phrase the LoRA learns for this person: unique per avatar, unlikely in any prompt.
 pub fn trigger_phrase(avatar: AvatarId) -> String {
     format!("ohwx{:x}", avatar.0)
+}
+
+/// A claimed training: the avatar it trains and the queue's own columns, read from the avatar
+/// row. Screens never see these; the queue never sees more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Training {
+    pub id: AvatarId,
+    pub user_id: UserId,
+    pub name: String,
+    pub trigger_phrase: String,
+    /// Claims so far; settling is fenced by it.
+    pub attempts: i32,
+    pub deadline_ms: Option<i64>,
+    pub request_id: Option<String>,
+    pub status_url: Option<String>,
+    pub response_url: Option<String>,
+    pub cancel_url: Option<String>,
+}
+
+impl From<avatars::Model> for Training {
+    fn from(row: avatars::Model) -> Self {
+        let id = AvatarId(row.id);
+        Self {
+            id,
+            user_id: UserId(row.user_id),
+            name: row.name,
+            // Written with the status change that starts a training; derived the same way.
+            trigger_phrase: row.trigger_phrase.unwrap_or_else(|| trigger_phrase(id)),
+            attempts: row.training_attempts,
+            deadline_ms: row.training_deadline_ms,
+            request_id: row.training_request_id,
+            status_url: row.training_status_url,
+            response_url: row.training_response_url,
+            cancel_url: row.training_cancel_url,
+        }
+    }
+}
+
+impl crate::repos::photos::OfAvatar for Training {
+    fn avatar_id(&self) -> AvatarId {
+        self.id
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +144,7 @@ pub async fn claim(
     db: &DatabaseConnection,
     limit: u32,
     lease: Duration,
-) -> Result<Vec<Avatar>, RepoError> {
+) -> Result<Vec<Training>, RepoError> {
     let txn = db.begin().await?;
     let backend = txn.get_database_backend();
     let now = now_ms();
@@ -140,24 +181,24 @@ pub async fn claim(
         .all(&txn)
         .await?;
     txn.commit().await?;
-    Ok(claimed)
+    Ok(claimed.into_iter().map(Training::from).collect())
 }
 
 /// An update of the claimed training, applied only while the claim is still ours.
-fn fenced(avatar: &Avatar) -> UpdateMany<Avatars> {
+fn fenced(training: &Training) -> UpdateMany<Avatars> {
     Avatars::update_many()
         .col_expr(
             avatars::Column::TrainingLeaseUntilMs,
             Expr::value(Option::<i64>::None),
         )
-        .filter(avatars::Column::Id.eq(avatar.id))
-        .filter(avatars::Column::TrainingAttempts.eq(avatar.training_attempts))
+        .filter(avatars::Column::Id.eq(training.id.0))
+        .filter(avatars::Column::TrainingAttempts.eq(training.attempts))
         .filter(avatars::Column::Status.eq(DbAvatarStatus::from(AvatarStatus::Training)))
 }
 
 pub async fn record_submission(
     db: &impl ConnectionTrait,
-    avatar: &Avatar,
+    avatar: &Training,
     submission: Submission<'_>,
     next_at_ms: i64,
 ) -> Result<bool, RepoError> {
@@ -186,7 +227,7 @@ pub async fn record_submission(
 
 pub async fn reschedule(
     db: &impl ConnectionTrait,
-    avatar: &Avatar,
+    avatar: &Training,
     at_ms: i64,
 ) -> Result<bool, RepoError> {
     let result = fenced(avatar)
@@ -201,7 +242,7 @@ pub async fn reschedule(
 /// returned for deletion after the commit. `None` if the claim was lost.
 pub async fn complete(
     db: &impl ConnectionTrait,
-    avatar: &Avatar,
+    avatar: &Training,
     lora_url: &str,
 ) -> Result<Option<Vec<String>>, RepoError> {
     let result = fenced(avatar)
@@ -227,7 +268,7 @@ pub async fn complete(
     db.execute_raw(statement(
         backend,
         main,
-        vec![avatar.id.into(), avatar.user_id.into()],
+        vec![avatar.id.0.into(), avatar.user_id.0.into()],
     ))
     .await?;
     let mut dropped = Vec::new();
@@ -240,7 +281,7 @@ pub async fn complete(
 /// Ends a claimed training without a LoRA and refunds it, once.
 pub async fn fail(
     db: &impl ConnectionTrait,
-    avatar: &Avatar,
+    avatar: &Training,
     reason: &str,
 ) -> Result<bool, RepoError> {
     let result = fenced(avatar)
@@ -266,7 +307,7 @@ pub async fn cancel(
     db: &impl ConnectionTrait,
     owner: UserId,
     avatar: AvatarId,
-) -> Result<Option<Avatar>, RepoError> {
+) -> Result<Option<Training>, RepoError> {
     let result = Avatars::update_many()
         .col_expr(
             avatars::Column::Status,
@@ -292,20 +333,25 @@ pub async fn cancel(
     let Some(cancelled) = Avatars::find_by_id(avatar.0).one(db).await? else {
         return Ok(None);
     };
+    let cancelled = Training::from(cancelled);
     refund(db, &cancelled, "cancelled").await?;
     Ok(Some(cancelled))
 }
 
 /// The training's cost back, keyed by the avatar: a second call books nothing. The amount is
 /// the debit's, read from the ledger, so a price change meanwhile refunds what was paid.
-async fn refund(db: &impl ConnectionTrait, avatar: &Avatar, reason: &str) -> Result<(), RepoError> {
-    let id = AvatarId(avatar.id);
+async fn refund(
+    db: &impl ConnectionTrait,
+    avatar: &Training,
+    reason: &str,
+) -> Result<(), RepoError> {
+    let id = avatar.id;
     let Some(paid) = ledger::amount_of(db, &debit_key(id)).await? else {
         return Ok(());
     };
     let key = refund_key(id);
     let entry = ledger::Entry {
-        user: UserId(avatar.user_id),
+        user: avatar.user_id,
         kind: LedgerKind::TrainingRefund,
         amount: paid,
         key: &key,

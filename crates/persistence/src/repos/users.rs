@@ -3,7 +3,9 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
 };
-use studio_domain::{TelegramUserId, UserId};
+use studio_domain::{Language, TelegramUserId, UserId};
+
+use crate::entities::active_enums::DbLanguage;
 
 use crate::RepoError;
 use crate::entities::users::{self, Entity as Users};
@@ -19,7 +21,45 @@ pub struct TelegramProfile {
     pub is_premium: bool,
 }
 
-pub type User = users::Model;
+/// A person as use cases see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub telegram_id: TelegramUserId,
+    pub first_name: String,
+    pub username: Option<String>,
+    /// Telegram's `language_code`, as it came.
+    pub language_code: Option<String>,
+    pub is_premium: bool,
+    pub is_blocked: bool,
+    /// The language chosen in settings, over Telegram's.
+    pub ui_language: Option<Language>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+impl User {
+    /// The language to talk to them in: the one chosen, else Telegram's guess.
+    pub fn language(&self) -> Language {
+        self.ui_language
+            .unwrap_or_else(|| Language::from_telegram(self.language_code.as_deref()))
+    }
+}
+
+impl From<users::Model> for User {
+    fn from(row: users::Model) -> Self {
+        Self {
+            id: UserId(row.id),
+            telegram_id: TelegramUserId(row.telegram_id),
+            first_name: row.first_name,
+            username: row.username,
+            language_code: row.language_code,
+            is_premium: row.is_premium,
+            is_blocked: row.is_blocked,
+            ui_language: row.ui_language.map(Language::from),
+            created_at: row.created_at,
+        }
+    }
+}
 
 /// Registers the person or refreshes their profile; returns the stored row.
 pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<User, RepoError> {
@@ -52,11 +92,12 @@ pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<Us
     Ok(Users::insert(row)
         .on_conflict(on_conflict)
         .exec_with_returning(db)
-        .await?)
+        .await?
+        .into())
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, RepoError> {
-    Ok(Users::find_by_id(id.0).one(db).await?)
+    Ok(Users::find_by_id(id.0).one(db).await?.map(User::from))
 }
 
 /// Finds the user and, on PostgreSQL, locks their row until the transaction ends: the lock
@@ -68,7 +109,7 @@ pub async fn lock(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>,
         sea_orm::DbBackend::Postgres => query.lock_exclusive(),
         _ => query,
     };
-    Ok(query.one(db).await?)
+    Ok(query.one(db).await?.map(User::from))
 }
 
 pub async fn find_by_telegram(
@@ -78,7 +119,8 @@ pub async fn find_by_telegram(
     Ok(Users::find()
         .filter(users::Column::TelegramId.eq(telegram_id.0))
         .one(db)
-        .await?)
+        .await?
+        .map(User::from))
 }
 
 /// Marks a person as having blocked (or unblocked) the bot; returns whether a row changed.
@@ -110,12 +152,12 @@ pub async fn is_blocked(
 pub async fn set_language(
     db: &impl ConnectionTrait,
     id: UserId,
-    language: Option<&str>,
+    language: Option<Language>,
 ) -> Result<(), RepoError> {
     Users::update_many()
         .col_expr(
             users::Column::UiLanguage,
-            language.map(str::to_owned).into(),
+            language.map(DbLanguage::from).into(),
         )
         .col_expr(users::Column::UpdatedAt, Utc::now().into())
         .filter(users::Column::Id.eq(id.0))

@@ -40,10 +40,8 @@ pub(crate) fn profile(telegram_id: i64) -> users::TelegramProfile {
 }
 
 pub(crate) async fn user(conn: &DatabaseConnection, telegram_id: i64) -> UserId {
-    UserId(
-        users::upsert(conn, &profile(telegram_id))
-            .await
-            .expect("upsert")
-            .id,
-    )
+    users::upsert(conn, &profile(telegram_id))
+        .await
+        .expect("upsert")
+        .id
 }

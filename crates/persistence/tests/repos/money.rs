@@ -142,7 +142,7 @@ async fn history_shows_balance_after_each_entry(db: TestDb) {
         .unwrap();
     let seen: Vec<(i64, i64)> = older.iter().map(|l| (l.amount, l.balance_after)).collect();
     assert_eq!(seen, [(-5, 95), (100, 100)]);
-    assert_eq!(older[1].kind, Some(LedgerKind::TopUp));
+    assert_eq!(older[1].kind, LedgerKind::TopUp);
 }
 
 async fn promo_codes_respect_every_limit(db: TestDb) {

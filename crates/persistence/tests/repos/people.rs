@@ -44,7 +44,7 @@ async fn avatars_are_found_only_through_their_owner(db: TestDb) {
     let avatar = avatars::create_draft(&conn, alice, &name, Gender::Female)
         .await
         .unwrap();
-    let id = AvatarId(avatar.id);
+    let id = avatar.id;
     assert!(
         avatars::find_owned(&conn, alice, id)
             .await
@@ -71,12 +71,10 @@ async fn avatar_status_changes_follow_the_domain(db: TestDb) {
     let conn = migrated(&db).await;
     let owner = user(&conn, 1).await;
     let name = AvatarName::parse("Me").unwrap();
-    let id = AvatarId(
-        avatars::create_draft(&conn, owner, &name, Gender::Male)
-            .await
-            .unwrap()
-            .id,
-    );
+    let id = avatars::create_draft(&conn, owner, &name, Gender::Male)
+        .await
+        .unwrap()
+        .id;
     for next in [
         AvatarStatus::PhotosUploading,
         AvatarStatus::ReadyForTraining,
@@ -110,18 +108,18 @@ async fn one_main_avatar_per_user(db: TestDb) {
     let a = avatars::create_draft(&conn, owner, &name, Gender::Male)
         .await
         .unwrap();
-    avatars::change_status(&conn, owner, AvatarId(a.id), AvatarStatus::Cancelled)
+    avatars::change_status(&conn, owner, a.id, AvatarStatus::Cancelled)
         .await
         .unwrap();
     let b = avatars::create_draft(&conn, owner, &name, Gender::Male)
         .await
         .unwrap();
     let set_main = |id: i64| format!("UPDATE avatars SET is_main = true WHERE id = {id}");
-    conn.execute_unprepared(&set_main(a.id))
+    conn.execute_unprepared(&set_main(a.id.0))
         .await
         .expect("first main");
     assert!(
-        conn.execute_unprepared(&set_main(b.id)).await.is_err(),
+        conn.execute_unprepared(&set_main(b.id.0)).await.is_err(),
         "second main refused"
     );
     // The draft index: a second open draft for the same user is refused too.
@@ -196,7 +194,7 @@ async fn photos_count_refuse_duplicates_and_cap_at_twenty(db: TestDb) {
     assert_eq!(empty.status(), AvatarStatus::Draft);
     // Another user's avatar row cannot be had, so neither can its photos.
     assert!(
-        avatars::find_owned(&conn, user(&conn, 2).await, AvatarId(avatar.id))
+        avatars::find_owned(&conn, user(&conn, 2).await, avatar.id)
             .await
             .unwrap()
             .is_none()

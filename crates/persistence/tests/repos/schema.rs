@@ -5,6 +5,7 @@ use super::*;
 on_both_backends!(
     migrations_go_up_down_and_up_again,
     status_labels_match_the_rust_enums,
+    every_enum_column_accepts_exactly_the_code_labels,
     unknown_status_labels_are_refused,
 );
 
@@ -38,6 +39,18 @@ async fn replicas_migrating_at_once_take_turns() {
     first.expect("first replica migrates");
     second.expect("second replica finds the schema ready");
     check_ready(&a).await.expect("ready");
+}
+
+async fn every_enum_column_accepts_exactly_the_code_labels(db: TestDb) {
+    let conn = migrated(&db).await;
+    let columns = studio_persistence::enum_columns();
+    assert!(columns.len() >= 12, "every enum column is listed");
+    for column in columns {
+        let labels = studio_persistence::column_labels(&conn, &column)
+            .await
+            .expect("labels");
+        assert_eq!(labels, column.code, "{}.{}", column.table, column.column);
+    }
 }
 
 async fn status_labels_match_the_rust_enums(db: TestDb) {

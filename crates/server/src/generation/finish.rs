@@ -1,10 +1,9 @@
 //! A job's end: completed with its photo queued for delivery, or failed with its refund and a
 //! plain-words message. Each is one transaction, fenced by the claim, so it happens once.
 
-use sea_orm::TransactionTrait;
 use studio_bot_ui::screens::generation::{self as screen, ResultView};
 use studio_bot_ui::texts;
-use studio_domain::{AvatarId, Credits, GenerationFailure, UserId};
+use studio_domain::GenerationFailure;
 use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::{avatars, jobs};
 
@@ -18,7 +17,7 @@ impl GenerationWorker {
         key: &str,
         seed: Option<i64>,
     ) -> anyhow::Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = studio_persistence::begin(&self.db).await?;
         if !jobs::complete(&txn, job, key, seed).await? {
             drop(txn);
             // Its avatar was deleted meanwhile (the job refunded with it): the file just
@@ -31,7 +30,7 @@ impl GenerationWorker {
             tracing::warn!("claim lost before completing; another step owns the job");
             return Ok(());
         }
-        let avatar = avatars::find_owned(&txn, UserId(job.user_id), AvatarId(job.avatar_id))
+        let avatar = avatars::find_owned(&txn, job.user_id, job.avatar_id)
             .await?
             .map(|a| a.name)
             .unwrap_or_default();
@@ -44,7 +43,7 @@ impl GenerationWorker {
             seconds,
             prompt: job.prompt_original.clone(),
         };
-        let owner = UserId(job.user_id);
+        let owner = job.user_id;
         let notified = crate::notify::person(&txn, owner, |language| {
             screen::result(texts(language), &view)
         })
@@ -63,14 +62,14 @@ impl GenerationWorker {
         failure: GenerationFailure,
         detail: &str,
     ) -> anyhow::Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = studio_persistence::begin(&self.db).await?;
         if !jobs::fail(&txn, job, failure, detail).await? {
             tracing::warn!("claim lost before failing; another step owns the job");
             return Ok(());
         }
-        let refunded = Credits::new(u32::try_from(job.cost).unwrap_or(0));
-        crate::notify::person(&txn, UserId(job.user_id), |language| {
-            screen::failed(texts(language), failure, refunded, AvatarId(job.avatar_id))
+        let refunded = job.cost;
+        crate::notify::person(&txn, job.user_id, |language| {
+            screen::failed(texts(language), failure, refunded, job.avatar_id)
         })
         .await?;
         txn.commit().await?;

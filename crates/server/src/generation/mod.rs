@@ -9,7 +9,7 @@ mod step;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::jobs;
 use studio_providers::fal::{FalClient, ImageModel};
@@ -70,8 +70,8 @@ impl crate::job_loop::Steps for GenerationWorker {
     fn span(job: &Generation) -> tracing::Span {
         tracing::info_span!(
             "job",
-            generation_id = job.id,
-            user_id = job.user_id,
+            generation_id = job.id.0,
+            user_id = job.user_id.0,
             request_id = job.fal_request_id.as_deref().unwrap_or("")
         )
     }

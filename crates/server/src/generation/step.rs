@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use serde_json::Value;
-use studio_domain::{AvatarId, AvatarStatus, GenerationFailure, Prompt, UserId};
+use studio_domain::{GenerationFailure, Prompt};
 use studio_persistence::repos::avatars;
 use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::jobs;
@@ -72,19 +72,18 @@ impl GenerationWorker {
     }
 
     async fn submit(&self, job: &Generation) -> Next {
-        let owner = UserId(job.user_id);
-        let avatar = match avatars::find_owned(&self.db, owner, AvatarId(job.avatar_id)).await {
+        let avatar = match avatars::find_owned(&self.db, job.user_id, job.avatar_id).await {
             Ok(avatar) => avatar,
             Err(err) => return Next::Later(backoff(job.attempts), Some(err.to_string())),
         };
-        let usable = avatar.filter(|a| a.status() == AvatarStatus::Completed);
-        let Some((lora, trigger)) = usable.and_then(|a| a.lora_url.zip(a.trigger_phrase)) else {
+        let Some(trained) = avatar.as_ref().and_then(|a| a.trained().ok()).cloned() else {
             return Next::Failed(
                 GenerationFailure::AvatarUnavailable,
                 "avatar not usable".into(),
             );
         };
-        let avatar = AvatarId(job.avatar_id);
+        let (lora, trigger) = (trained.lora_url, trained.trigger_phrase);
+        let avatar = job.avatar_id;
         let lora = match lora::usable_url(&self.db, &self.fal, &self.storage, avatar, &lora).await {
             Ok(url) => url,
             Err(err) if err.is_transient() => {
@@ -103,7 +102,7 @@ impl GenerationWorker {
         };
         let input = match self.settings.model {
             ImageModel::FluxLora => {
-                FluxLoraInput::portrait(prompt, weight, job.ratio().fal_image_size())
+                FluxLoraInput::portrait(prompt, weight, job.ratio.fal_image_size())
             }
         };
         let webhook = self.settings.webhook_url.as_deref();

@@ -1,7 +1,7 @@
-use sea_orm::DatabaseTransaction;
 use studio_bot_ui::update::{CallbackQuery, User};
 use studio_bot_ui::{Dialog, Outgoing, Screen, Texts, Update, texts};
 use studio_domain::{ChatId, Language, TelegramUserId, UserId};
+use studio_persistence::DatabaseTransaction;
 use studio_persistence::RepoError;
 use studio_persistence::repos::{chat_state, outbox, prompt_jobs, sent_messages, users};
 
@@ -54,8 +54,7 @@ impl Context {
         // The language chosen in settings wins over Telegram's.
         let language = user
             .as_ref()
-            .and_then(|u| u.ui_language.as_deref())
-            .and_then(Language::from_code)
+            .and_then(|u| u.ui_language)
             .unwrap_or_else(|| Language::from_telegram(from.language_code.as_deref()));
         Ok(Some(Self {
             chat,
@@ -89,7 +88,7 @@ impl Context {
             chat: chat.0,
             is_private: true,
             first_name: user.first_name.clone(),
-            language: crate::notify::language(&user),
+            language: user.language(),
             user: Some(user),
             callback: None,
             callback_toast: None,
@@ -168,11 +167,11 @@ impl Context {
 
     /// Our user id, for updates from a person (not a bot).
     pub fn user_id(&self) -> Option<UserId> {
-        self.user.as_ref().map(|u| UserId(u.id))
+        self.user.as_ref().map(|u| u.id)
     }
 
     pub fn telegram_user(&self) -> Option<TelegramUserId> {
-        self.user.as_ref().map(|u| TelegramUserId(u.telegram_id))
+        self.user.as_ref().map(|u| u.telegram_id)
     }
 
     /// Writes the decided calls to the outbox and the dialog, if it changed; hands back what

@@ -1,14 +1,15 @@
 //! "My gallery": finished images, newest first, walked by ids under a filter. Every lookup
 //! goes through the owner: another person's id is "not found", like a deleted one.
 
-use sea_orm::DatabaseTransaction;
 use studio_bot_ui::screens::gallery::{self as screen, CardView, Place, StatsView};
 use studio_bot_ui::{GalleryAction, Photo, Remember};
-use studio_domain::{AvatarId, GalleryFilter, GenerationId, UserId};
+use studio_domain::{GalleryFilter, GenerationId, UserId};
+use studio_persistence::DatabaseTransaction;
 use studio_persistence::RepoError;
 use studio_persistence::repos::{avatars, generations};
 
 use super::context::Context;
+use super::views;
 
 pub async fn act(
     txn: &DatabaseTransaction,
@@ -24,7 +25,7 @@ pub async fn act(
         GalleryAction::Card(id, filter) => card(txn, cx, owner, id, filter).await,
         GalleryAction::Favourite(id, filter) => {
             let Some(found) = generations::find_owned(txn, owner, id).await? else {
-                not_found(cx);
+                views::gallery_not_found(cx);
                 return Ok(());
             };
             generations::set_favourite(txn, owner, id, !found.is_favourite).await?;
@@ -38,7 +39,7 @@ pub async fn act(
         }
         GalleryAction::Delete(id, filter) => {
             if generations::find_owned(txn, owner, id).await?.is_none() {
-                not_found(cx);
+                views::gallery_not_found(cx);
                 return Ok(());
             }
             let screen = screen::delete_confirm(cx.texts(), id, filter);
@@ -53,7 +54,7 @@ pub async fn act(
                     let screen = screen::deleted(cx.texts());
                     cx.show(screen);
                 }
-                None => not_found(cx),
+                None => views::gallery_not_found(cx),
             }
             Ok(())
         }
@@ -61,7 +62,7 @@ pub async fn act(
             let names = avatars::list_owned(txn, owner)
                 .await?
                 .into_iter()
-                .map(|a| (AvatarId(a.id), a.name))
+                .map(|a| (a.id, a.name))
                 .collect::<Vec<_>>();
             let screen = screen::filters(cx.texts(), &names);
             cx.show(screen);
@@ -112,7 +113,7 @@ async fn card(
         generations::find_owned(txn, owner, id).await?,
     ) else {
         tracing::info!(generation_id = %id, "image not found for its presser");
-        not_found(cx);
+        views::gallery_not_found(cx);
         return Ok(());
     };
     let photo = match (&found.telegram_file_id, &found.result_key) {
@@ -122,11 +123,11 @@ async fn card(
             remember: Remember::Generation(id),
         },
         (None, None) => {
-            not_found(cx);
+            views::gallery_not_found(cx);
             return Ok(());
         }
     };
-    let avatar = avatars::find_owned(txn, owner, AvatarId(found.avatar_id))
+    let avatar = avatars::find_owned(txn, owner, found.avatar_id)
         .await?
         .map(|a| a.name)
         .unwrap_or_default();
@@ -149,9 +150,4 @@ async fn card(
     let screen = screen::card(cx.texts(), &view, place);
     cx.show(screen);
     Ok(())
-}
-
-pub fn not_found(cx: &mut Context) {
-    let screen = screen::not_found(cx.texts());
-    cx.show(screen);
 }

@@ -1,7 +1,7 @@
 //! `my_chat_member` in a private chat: the person blocked or unblocked the bot.
 
-use sea_orm::DatabaseTransaction;
 use studio_domain::ChatId;
+use studio_persistence::DatabaseTransaction;
 use studio_persistence::RepoError;
 use studio_persistence::repos::{outbox, users};
 

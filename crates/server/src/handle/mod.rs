@@ -1,25 +1,29 @@
 //! Use cases: one stored update in, its effects out, all inside the caller's transaction.
-//! The dispatcher is one `match` on `Intent` calling one function per arm.
+//! The dispatcher is one `match` on `Intent` calling one function per arm; each use-case
+//! module is named as its screens are in `studio_bot_ui::screens`. Use cases do not call each
+//! other: what several of them show is in `views`, what several of them do is in `steps`.
 
 mod avatars;
 mod context;
 mod gallery;
-mod generate;
+mod generation;
+mod main_menu;
 mod membership;
-mod menu;
+mod photo_prompt;
 mod prepare;
 mod profile;
-mod prompts;
 mod services;
+mod steps;
+mod views;
 mod wizard;
 
-use sea_orm::DatabaseTransaction;
-use studio_bot_ui::{Callback, Intent, intent};
-use studio_persistence::RepoError;
+use studio_bot_ui::{AvatarAction, Callback, Dialog, Intent, Menu, intent};
+use studio_persistence::repos::avatars as avatar_repo;
+use studio_persistence::{DatabaseTransaction, RepoError};
 
 use context::Context;
+pub use photo_prompt::model_answered;
 pub use prepare::{Download, Prepared, download, prepare};
-pub use prompts::model_answered;
 pub use services::{PersonLimits, Services};
 
 #[derive(Debug, thiserror::Error)]
@@ -75,28 +79,20 @@ pub async fn update(
     match intent {
         Intent::Start => {
             profile::welcome(txn, services, &cx).await?;
-            menu::start(&mut cx);
+            main_menu::start(&mut cx);
         }
-        Intent::Help => menu::help(&mut cx),
-        Intent::Tap(Callback::Menu(menu)) => menu::tap(txn, services, &mut cx, menu).await?,
-        Intent::Tap(Callback::Avatar(action)) => {
-            avatars::act(txn, services, &mut cx, action).await?
-        }
-        Intent::Tap(Callback::Profile(action)) => {
-            profile::act(txn, services, &mut cx, action).await?
-        }
+        Intent::Help => main_menu::help(&mut cx),
+        Intent::Tap(callback) => tap(txn, services, &mut cx, callback).await?,
         Intent::PromoCode(code) => profile::promo_code(txn, services, &mut cx, &code).await?,
-        Intent::Tap(Callback::Generate(action)) => {
-            generate::act(txn, services, &mut cx, action).await?
-        }
-        Intent::Tap(Callback::Gallery(action)) => gallery::act(txn, &mut cx, action).await?,
         Intent::PromptText { avatar, text } => {
-            generate::prompt_text(txn, services, &mut cx, avatar, &text).await?
+            generation::prompt_text(txn, services, &mut cx, avatar, &text).await?
         }
-        Intent::NeedPromptText => generate::need_prompt_text(&mut cx),
-        Intent::ReferencePhoto(file) => prompts::reference(txn, services, &mut cx, file).await?,
-        Intent::ReferenceRejected(why) => prompts::rejected(&mut cx, why),
-        Intent::ModelBusy => prompts::busy(txn, &mut cx).await?,
+        Intent::NeedPromptText => generation::need_prompt_text(&mut cx),
+        Intent::ReferencePhoto(file) => {
+            photo_prompt::reference(txn, services, &mut cx, file).await?
+        }
+        Intent::ReferenceRejected(why) => photo_prompt::rejected(&mut cx, why),
+        Intent::ModelBusy => photo_prompt::busy(txn, &mut cx).await?,
         Intent::PreCheckout {
             query_id,
             payload,
@@ -114,8 +110,8 @@ pub async fn update(
             profile::paid(txn, &mut cx, &charge_id, &payload, &currency, amount).await?;
         }
         Intent::Refunded { charge_id } => profile::refunded(txn, &mut cx, &charge_id).await?,
-        Intent::Stale => menu::stale(&mut cx),
-        Intent::Unrecognised => menu::unrecognised(&mut cx),
+        Intent::Stale => views::stale(&mut cx),
+        Intent::Unrecognised => views::unrecognised(&mut cx),
         Intent::AvatarName { gender, text } => wizard::name(txn, &mut cx, gender, &text).await?,
         Intent::RenameTo { avatar, text } => {
             avatars::rename_to(txn, &mut cx, avatar, &text).await?
@@ -128,4 +124,63 @@ pub async fn update(
         Intent::Ignore => {}
     }
     cx.save(txn).await
+}
+
+/// A button press, to the use case of its family.
+async fn tap(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    callback: Callback,
+) -> Result<(), RepoError> {
+    match callback {
+        Callback::Menu(menu) => open(txn, services, cx, menu).await,
+        Callback::Avatar(AvatarAction::Create) => wizard::create(txn, cx).await,
+        Callback::Avatar(AvatarAction::Gender(gender)) => {
+            wizard::ask_name(cx, gender);
+            Ok(())
+        }
+        Callback::Avatar(AvatarAction::Card(id, action)) => {
+            avatars::act(txn, services, cx, id, action).await
+        }
+        Callback::Avatar(AvatarAction::Draft(id, action)) => {
+            wizard::act(txn, services, cx, id, action).await
+        }
+        Callback::Profile(action) => profile::act(txn, services, cx, action).await,
+        Callback::Generate(action) => generation::act(txn, services, cx, action).await,
+        Callback::PhotoPrompt(action) => photo_prompt::act(txn, services, cx, action).await,
+        Callback::Gallery(action) => gallery::act(txn, cx, action).await,
+    }
+}
+
+/// A main-menu destination: each feature's first screen. Leaving a screen for the menu also
+/// leaves its dialog.
+async fn open(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    menu: Menu,
+) -> Result<(), RepoError> {
+    cx.answer_callback(None);
+    cx.dialog = Dialog::Idle;
+    match menu {
+        Menu::Main => main_menu::show(cx),
+        Menu::Help => main_menu::show_help(cx),
+        Menu::MyAvatars => views::avatar_list(txn, cx).await?,
+        Menu::Profile => profile::show(txn, cx).await?,
+        Menu::CreateImage => {
+            let Some(owner) = cx.user_id() else {
+                return Ok(());
+            };
+            let avatar = avatar_repo::for_generation(txn, owner).await?;
+            views::generation_menu(txn, services, cx, avatar).await?
+        }
+        Menu::MyGallery => {
+            let Some(owner) = cx.user_id() else {
+                return Ok(());
+            };
+            gallery::open(txn, cx, owner, Default::default()).await?
+        }
+    }
+    Ok(())
 }

@@ -3,10 +3,10 @@
 //! one connection) is never held across a download.
 
 use bytes::Bytes;
-use sea_orm::DatabaseConnection;
 use studio_bot_ui::{Dialog, Intent, Update, UploadedFile, intent};
 use studio_domain::ChatId;
 use studio_domain::photo::{self, InspectedPhoto, MAX_PHOTO_BYTES, PhotoRejection};
+use studio_persistence::DatabaseConnection;
 use studio_persistence::RepoError;
 use studio_persistence::repos::chat_state;
 use studio_providers::telegram::{DownloadError, TelegramClient};

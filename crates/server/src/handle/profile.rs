@@ -1,9 +1,9 @@
 //! Profile, history, settings, promo codes and Telegram Stars top-ups.
 
-use sea_orm::DatabaseTransaction;
 use studio_bot_ui::screens::profile::{self as screen, HistoryRow, ProfileView};
 use studio_bot_ui::{Dialog, Outgoing, ProfileAction, fill};
 use studio_domain::{AvatarStatus, Credits, TopUpPackage, UserId};
+use studio_persistence::DatabaseTransaction;
 use studio_persistence::RepoError;
 use studio_persistence::repos::ledger::Debit;
 use studio_persistence::repos::limits;
@@ -19,7 +19,7 @@ pub async fn show(txn: &DatabaseTransaction, cx: &mut Context) -> Result<(), Rep
     let Some(user) = cx.user.clone() else {
         return Ok(());
     };
-    let owner = UserId(user.id);
+    let owner = user.id;
     let all = avatars::list_owned(txn, owner).await?;
     let view = ProfileView {
         name: user.first_name.clone(),
@@ -74,7 +74,7 @@ pub async fn act(
         }
         ProfileAction::Settings => show_settings(txn, cx, owner).await,
         ProfileAction::Language(language) => {
-            users::set_language(txn, owner, Some(language.code())).await?;
+            users::set_language(txn, owner, Some(language)).await?;
             cx.language = language;
             show_settings(txn, cx, owner).await
         }

@@ -1,22 +1,21 @@
 //! The avatar wizard: gender → name → photos → review, and the draft's own buttons. A user
 //! has at most one draft (a partial unique index says so too).
 
-use sea_orm::DatabaseTransaction;
-use studio_bot_ui::screens::avatars::{self as avatar_screens, AvatarView};
+use studio_bot_ui::screens::avatars as avatar_screens;
 use studio_bot_ui::screens::wizard::{self as screen, PhotoPage};
-use studio_bot_ui::{AvatarAction, Dialog};
+use studio_bot_ui::{Dialog, DraftAction};
 use studio_domain::photo::PhotoRejection;
-use studio_domain::{AvatarId, AvatarName, AvatarStatus, Gender, UserId};
-use studio_persistence::RepoError;
+use studio_domain::{AvatarId, AvatarStatus, Gender};
 use studio_persistence::repos::avatars::{self, Avatar, StatusChangeError};
 use studio_persistence::repos::ledger;
 use studio_persistence::repos::photos::{self, Added, NewPhoto};
 use studio_persistence::repos::trainings::{self, Started};
+use studio_persistence::{DatabaseTransaction, RepoError};
 
-use super::Services;
-use super::avatars::{delete, not_found, view};
 use super::context::Context;
 use super::prepare::PhotoOutcome;
+use super::views::{avatar_not_found as not_found, avatar_view as view};
+use super::{Services, steps, views};
 
 /// The tag of the upload progress message, edited in place as photos arrive.
 const PROGRESS: &str = "upload_progress";
@@ -34,11 +33,11 @@ fn is_draft(avatar: &Avatar) -> bool {
 }
 
 /// "Create avatar": the gender question, or the existing draft to continue or drop.
-pub async fn create(
-    txn: &DatabaseTransaction,
-    cx: &mut Context,
-    owner: UserId,
-) -> Result<(), RepoError> {
+pub async fn create(txn: &DatabaseTransaction, cx: &mut Context) -> Result<(), RepoError> {
+    let Some(owner) = cx.user_id() else {
+        return Ok(());
+    };
+    cx.answer_callback(None);
     let screen = match avatars::find_open_draft(txn, owner).await? {
         Some(draft) => avatar_screens::draft_exists(cx.texts(), &view(txn, &draft).await?),
         None => avatar_screens::gender_picker(cx.texts()),
@@ -47,11 +46,11 @@ pub async fn create(
     Ok(())
 }
 
-pub fn ask_name(cx: &mut Context, gender: Gender) -> Result<(), RepoError> {
+pub fn ask_name(cx: &mut Context, gender: Gender) {
+    cx.answer_callback(None);
     cx.dialog = Dialog::AwaitingName { gender };
     let screen = screen::ask_name(cx.texts());
     cx.show(screen);
-    Ok(())
 }
 
 pub fn need_name_text(cx: &mut Context) {
@@ -69,7 +68,7 @@ pub async fn name(
     let Some(owner) = cx.user_id() else {
         return Ok(());
     };
-    let Some(name) = parse_name(cx, text) else {
+    let Some(name) = steps::parse_name(cx, text) else {
         return Ok(());
     };
     if let Some(draft) = avatars::find_open_draft(txn, owner).await? {
@@ -79,20 +78,8 @@ pub async fn name(
         return Ok(());
     }
     let draft = avatars::create_draft(txn, owner, &name, gender).await?;
-    tracing::info!(avatar_id = draft.id, "draft created");
+    tracing::info!(avatar_id = %draft.id, "draft created");
     start_upload(txn, cx, &draft, false).await
-}
-
-/// The name typed for a new avatar or a rename; an invalid one is answered and asked again.
-pub fn parse_name(cx: &mut Context, text: &str) -> Option<AvatarName> {
-    match AvatarName::parse(text) {
-        Ok(name) => Some(name),
-        Err(err) => {
-            let screen = screen::name_error(cx.texts(), err);
-            cx.send(screen);
-            None
-        }
-    }
 }
 
 /// The presser's draft `id`; anything else (gone, trained, someone else's) is answered as
@@ -120,9 +107,7 @@ async fn start_upload(
     draft: &Avatar,
     edit: bool,
 ) -> Result<(), RepoError> {
-    cx.dialog = Dialog::UploadingPhotos {
-        avatar: AvatarId(draft.id),
-    };
+    cx.dialog = Dialog::UploadingPhotos { avatar: draft.id };
     cx.forget_tag(PROGRESS);
     let screen = screen::upload_intro(cx.texts(), &view(txn, draft).await?);
     if edit {
@@ -201,7 +186,7 @@ async fn sync_status(
         // The draft changed under us (deleted, or moved on): the photo row stays, the next
         // update sees the new status.
         Err(err) => {
-            tracing::warn!(avatar_id = draft.id, error = %err, "draft status not synced");
+            tracing::warn!(avatar_id = %draft.id, error = %err, "draft status not synced");
             Ok(())
         }
     }
@@ -221,28 +206,29 @@ pub async fn need_photo(
     Ok(())
 }
 
-/// The draft's own buttons; `avatar` is owned by the presser.
+/// The draft's own buttons, for the presser's draft `id`.
 pub async fn act(
     txn: &DatabaseTransaction,
     services: &Services,
     cx: &mut Context,
-    avatar: &Avatar,
-    action: AvatarAction,
+    id: AvatarId,
+    action: DraftAction,
 ) -> Result<(), RepoError> {
-    if !is_draft(avatar) {
-        not_found(cx);
+    cx.answer_callback(None);
+    let Some(avatar) = owned_draft(txn, cx, id).await? else {
         return Ok(());
-    }
+    };
+    let avatar = &avatar;
     match action {
-        AvatarAction::Continue(_) => start_upload(txn, cx, avatar, true).await,
-        AvatarAction::Discard(_) => {
-            delete(txn, cx, avatar).await?;
+        DraftAction::Continue => start_upload(txn, cx, avatar, true).await,
+        DraftAction::Discard => {
+            steps::delete_avatar(txn, cx, avatar).await?;
             let screen = avatar_screens::gender_picker(cx.texts());
             cx.show(screen);
             Ok(())
         }
-        AvatarAction::Photos(_, photo_id) => show_photo(txn, cx, avatar, photo_id).await,
-        AvatarAction::DeletePhoto(_, photo_id) => {
+        DraftAction::Photos(photo_id) => show_photo(txn, cx, avatar, photo_id).await,
+        DraftAction::DeletePhoto(photo_id) => {
             if let Some(key) = photos::delete(txn, avatar, photo_id).await? {
                 cx.after_commit.delete_keys.push(key);
                 let count = photos::count(txn, avatar).await?;
@@ -250,8 +236,8 @@ pub async fn act(
             }
             show_photo(txn, cx, avatar, 0).await
         }
-        AvatarAction::Review(_) => {
-            let balance = ledger::balance(txn, UserId(avatar.user_id)).await?;
+        DraftAction::Review => {
+            let balance = ledger::balance(txn, avatar.user_id).await?;
             let screen = screen::review(
                 cx.texts(),
                 &view(txn, avatar).await?,
@@ -261,28 +247,18 @@ pub async fn act(
             cx.show(screen);
             Ok(())
         }
-        AvatarAction::CancelDraft(_) => {
+        DraftAction::Cancel => {
             let screen = screen::cancel_confirm(cx.texts(), &view(txn, avatar).await?);
             cx.show(screen);
             Ok(())
         }
-        AvatarAction::CancelDraftConfirmed(_) => {
-            delete(txn, cx, avatar).await?;
+        DraftAction::CancelConfirmed => {
+            steps::delete_avatar(txn, cx, avatar).await?;
             let screen = avatar_screens::notice(cx.texts(), cx.texts().draft_cancelled.clone());
             cx.show(screen);
             Ok(())
         }
-        AvatarAction::StartTraining(id) => start_training(txn, services, cx, avatar, id).await,
-        AvatarAction::Create
-        | AvatarAction::Gender(_)
-        | AvatarAction::Card(_)
-        | AvatarAction::Generate(_)
-        | AvatarAction::MakeMain(_)
-        | AvatarAction::Rename(_)
-        | AvatarAction::Delete(_)
-        | AvatarAction::DeleteConfirmed(_)
-        | AvatarAction::CancelTraining(_)
-        | AvatarAction::CancelTrainingConfirmed(_) => Ok(()),
+        DraftAction::StartTraining => start_training(txn, services, cx, avatar).await,
     }
 }
 
@@ -294,7 +270,7 @@ async fn show_photo(
     photo_id: i64,
 ) -> Result<(), RepoError> {
     let stored = photos::list(txn, avatar).await?;
-    let draft: AvatarView = view(txn, avatar).await?;
+    let draft = view(txn, avatar).await?;
     if stored.is_empty() {
         let screen = screen::no_photos(cx.texts(), &draft);
         cx.show(screen);
@@ -304,7 +280,7 @@ async fn show_photo(
     let index = stored.iter().position(|p| p.id == photo_id).unwrap_or(0);
     let page = PhotoPage {
         photo_id: stored[index].id,
-        photo: super::avatars::shown(&stored[index]),
+        photo: views::shown(&stored[index]),
         index: index + 1,
         total,
         prev: stored[(index + total - 1) % total].id,
@@ -321,9 +297,8 @@ async fn start_training(
     services: &Services,
     cx: &mut Context,
     avatar: &Avatar,
-    id: AvatarId,
 ) -> Result<(), RepoError> {
-    let owner = UserId(avatar.user_id);
+    let (owner, id) = (avatar.user_id, avatar.id);
     let cost = services.training_cost;
     match trainings::start(txn, owner, id, cost, services.training_deadline).await? {
         Started::Started => {
@@ -339,7 +314,7 @@ async fn start_training(
                 studio_bot_ui::screens::generation::not_enough_credits(cx.texts(), cost, balance);
             cx.show(screen);
         }
-        Started::NotReady => return super::avatars::show_card(txn, cx, owner, id).await,
+        Started::NotReady => return views::avatar_card(txn, cx, owner, id).await,
     }
     Ok(())
 }

@@ -11,8 +11,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
 use studio_domain::{ChatId, TelegramUserId};
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::outbox::{self, ClaimedCall};
 use studio_persistence::repos::workers::Holder;
 use studio_persistence::repos::{send_pace, sent_messages, users};

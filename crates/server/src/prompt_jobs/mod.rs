@@ -7,7 +7,7 @@ mod step;
 
 use std::sync::Arc;
 
-use sea_orm::DatabaseConnection;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::prompt_jobs::{self, PromptJob};
 use studio_persistence::repos::workers::Holder;
 use tokio::sync::Notify;

@@ -4,8 +4,7 @@
 
 use std::time::Duration;
 
-use sea_orm::{ActiveEnum, TransactionTrait};
-use studio_domain::{Gender, Prompt, PromptError, PromptFailure, shorten};
+use studio_domain::{Prompt, PromptError, PromptFailure, shorten};
 use studio_persistence::repos::prompt_jobs::{self, PromptJob, PromptJobKind};
 use studio_persistence::repos::{avatars, users};
 use studio_providers::openai::{OpenAiClient, OpenAiError};
@@ -70,7 +69,7 @@ impl PromptWorker {
                 ("failed", self.answer(&job, Err(failure), &detail).await)
             }
         };
-        let kind = job.kind.to_value();
+        let kind = job.kind.label();
         metrics::counter!(PROMPT_STEPS, "kind" => kind, "outcome" => outcome).increment(1);
         if let Err(err) = settled {
             // The lease expires and the request runs again; nothing was charged.
@@ -85,7 +84,7 @@ impl PromptWorker {
         answer: Result<String, PromptFailure>,
         detail: &str,
     ) -> anyhow::Result<()> {
-        let txn = self.db.begin().await?;
+        let txn = studio_persistence::begin(&self.db).await?;
         // The person's row first, as their updates lock it first (and deleting their avatar
         // deletes this row): one order, no deadlock.
         let Some(person) = users::lock(&txn, job.user).await? else {
@@ -154,7 +153,7 @@ impl PromptWorker {
         };
         // Who the portrait is of, so the prompt says "a man" or "a woman" and not "the person".
         let gender = match avatars::find_owned(&self.db, job.user, job.avatar).await {
-            Ok(avatar) => avatar.and_then(|a| Gender::from_label(&a.gender)),
+            Ok(avatar) => avatar.map(|a| a.gender),
             Err(err) => return retry_or(job, None, &err.to_string(), PromptFailure::Busy),
         };
         match openai.describe_photo(&jpeg, gender).await {

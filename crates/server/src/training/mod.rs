@@ -8,10 +8,10 @@ mod zip;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
 use studio_domain::Credits;
-use studio_persistence::repos::avatars::Avatar;
+use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::trainings;
+use studio_persistence::repos::trainings::Training;
 use studio_providers::fal::{FalClient, Trainer};
 use studio_providers::storage::BlobStore;
 use tokio::sync::Notify;
@@ -51,9 +51,9 @@ impl TrainingWorker {
 }
 
 impl crate::job_loop::Steps for TrainingWorker {
-    type Job = Avatar;
+    type Job = Training;
 
-    async fn claim(&self, limit: u32) -> Vec<Avatar> {
+    async fn claim(&self, limit: u32) -> Vec<Training> {
         match trainings::claim(&self.db, limit, self.settings.lease).await {
             Ok(claimed) => claimed,
             Err(err) => {
@@ -63,16 +63,16 @@ impl crate::job_loop::Steps for TrainingWorker {
         }
     }
 
-    async fn step(&self, avatar: Avatar) {
+    async fn step(&self, avatar: Training) {
         self.run_step(avatar).await;
     }
 
-    fn span(avatar: &Avatar) -> tracing::Span {
+    fn span(avatar: &Training) -> tracing::Span {
         tracing::info_span!(
             "training",
-            avatar_id = avatar.id,
-            user_id = avatar.user_id,
-            request_id = avatar.training_request_id.as_deref().unwrap_or("")
+            avatar_id = avatar.id.0,
+            user_id = avatar.user_id.0,
+            request_id = avatar.request_id.as_deref().unwrap_or("")
         )
     }
 }

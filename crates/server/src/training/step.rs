@@ -7,9 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use studio_bot_ui::screens::avatars as screen;
 use studio_bot_ui::texts;
-use studio_domain::{AvatarId, UserId};
-use studio_persistence::TransactionTrait;
-use studio_persistence::repos::avatars::Avatar;
+use studio_persistence::repos::trainings::Training;
 use studio_persistence::repos::{photos, trainings};
 use studio_providers::fal::{TrainerOutput, TrainingRequest};
 
@@ -30,10 +28,10 @@ enum Next {
 }
 
 impl TrainingWorker {
-    pub(super) async fn run_step(&self, avatar: Avatar) {
-        let deadline = avatar.training_deadline_ms.unwrap_or(i64::MAX);
+    pub(super) async fn run_step(&self, avatar: Training) {
+        let deadline = avatar.deadline_ms.unwrap_or(i64::MAX);
         let next = if now_ms() > deadline {
-            if let Some(url) = &avatar.training_cancel_url
+            if let Some(url) = &avatar.cancel_url
                 && let Err(err) = self.fal.cancel(url).await
             {
                 tracing::warn!(error = %err, "FAL cancel failed");
@@ -43,7 +41,7 @@ impl TrainingWorker {
                 reason: "deadline passed".into(),
             }
         } else {
-            match avatar.training_request_id.clone() {
+            match avatar.request_id.clone() {
                 None => self.submit(&avatar).await,
                 Some(request_id) => self.check(&avatar, &request_id).await,
             }
@@ -65,7 +63,7 @@ impl TrainingWorker {
         }
     }
 
-    async fn submit(&self, avatar: &Avatar) -> Next {
+    async fn submit(&self, avatar: &Training) -> Next {
         let zipped = match self.archive(avatar).await {
             Ok(zipped) => zipped,
             Err(err) => {
@@ -87,10 +85,7 @@ impl TrainingWorker {
             Ok(url) => url,
             Err(err) => return progressed(avatar, fal_steps::call_failed(err, "training")),
         };
-        let trigger = avatar
-            .trigger_phrase
-            .clone()
-            .unwrap_or_else(|| trainings::trigger_phrase(AvatarId(avatar.id)));
+        let trigger = avatar.trigger_phrase.clone();
         let input = self.settings.model.input(TrainingRequest {
             images_data_url: url,
             trigger,
@@ -115,7 +110,7 @@ impl TrainingWorker {
     }
 
     /// One photo at a time: fetched, shrunk within the process's decode budget, kept small.
-    async fn archive(&self, avatar: &Avatar) -> anyhow::Result<Vec<u8>> {
+    async fn archive(&self, avatar: &Training) -> anyhow::Result<Vec<u8>> {
         let mut jpegs = Vec::new();
         for photo in photos::list(&self.db, avatar).await? {
             let original = self.storage.get(&photo.storage_key).await?;
@@ -125,51 +120,47 @@ impl TrainingWorker {
         tokio::task::spawn_blocking(move || super::zip::archive(&jpegs)).await?
     }
 
-    async fn check(&self, avatar: &Avatar, request_id: &str) -> Next {
+    async fn check(&self, avatar: &Training, request_id: &str) -> Next {
         let request = fal_steps::RequestUrls {
             request_id,
-            status_url: avatar.training_status_url.as_deref(),
-            response_url: avatar.training_response_url.as_deref(),
+            status_url: avatar.status_url.as_deref(),
+            response_url: avatar.response_url.as_deref(),
         };
         match fal_steps::progress(&self.db, &self.fal, request, "training").await {
             Progress::Waiting => {
                 let first = self.settings.first_poll;
-                Next::Later(fal_steps::poll_delay(
-                    first,
-                    avatar.training_attempts,
-                    MAX_POLL,
-                ))
+                Next::Later(fal_steps::poll_delay(first, avatar.attempts, MAX_POLL))
             }
             progress => progressed(avatar, progress),
         }
     }
 
-    async fn complete(&self, avatar: &Avatar, output: Value) -> anyhow::Result<()> {
+    async fn complete(&self, avatar: &Training, output: Value) -> anyhow::Result<()> {
         let Ok(output) = serde_json::from_value::<TrainerOutput>(output) else {
             return self.fail(avatar, false, "no LoRA file in the output").await;
         };
         // What the person paid for is ours before the avatar is ready: FAL's copy expires.
         let weights = &output.diffusers_lora_file.url;
-        if let Err(err) = lora::keep(&self.fal, &self.storage, AvatarId(avatar.id), weights).await {
+        if let Err(err) = lora::keep(&self.fal, &self.storage, avatar.id, weights).await {
             if !err.is_transient() {
                 return self
                     .fail(avatar, false, &format!("LoRA not kept: {err}"))
                     .await;
             }
             tracing::warn!(error = %err, "LoRA weights not kept yet; trying again");
-            let at = now_ms() + millis(backoff(avatar.training_attempts));
+            let at = now_ms() + millis(backoff(avatar.attempts));
             trainings::reschedule(&self.db, avatar, at).await?;
             return Ok(());
         }
-        let txn = self.db.begin().await?;
+        let txn = studio_persistence::begin(&self.db).await?;
         let Some(dropped) =
             trainings::complete(&txn, avatar, &output.diffusers_lora_file.url).await?
         else {
             tracing::warn!("claim lost before completing; the training ended elsewhere");
             return Ok(());
         };
-        let (id, name) = (AvatarId(avatar.id), avatar.name.clone());
-        crate::notify::person(&txn, UserId(avatar.user_id), |language| {
+        let (id, name) = (avatar.id, avatar.name.clone());
+        crate::notify::person(&txn, avatar.user_id, |language| {
             screen::training_ready(texts(language), id, &name)
         })
         .await?;
@@ -185,14 +176,14 @@ impl TrainingWorker {
         Ok(())
     }
 
-    async fn fail(&self, avatar: &Avatar, timed_out: bool, reason: &str) -> anyhow::Result<()> {
-        let txn = self.db.begin().await?;
+    async fn fail(&self, avatar: &Training, timed_out: bool, reason: &str) -> anyhow::Result<()> {
+        let txn = studio_persistence::begin(&self.db).await?;
         if !trainings::fail(&txn, avatar, reason).await? {
             tracing::warn!("claim lost before failing; the training ended elsewhere");
             return Ok(());
         }
         let (name, cost) = (avatar.name.clone(), self.settings.cost.to_string());
-        crate::notify::person(&txn, UserId(avatar.user_id), |language| {
+        crate::notify::person(&txn, avatar.user_id, |language| {
             screen::training_failed(texts(language), &name, timed_out, &cost)
         })
         .await?;
@@ -206,9 +197,9 @@ impl TrainingWorker {
 }
 
 /// The step that follows a FAL answer other than "still waiting".
-fn progressed(avatar: &Avatar, progress: Progress) -> Next {
+fn progressed(avatar: &Training, progress: Progress) -> Next {
     match progress {
-        Progress::Waiting | Progress::Retry(_) => Next::Later(backoff(avatar.training_attempts)),
+        Progress::Waiting | Progress::Retry(_) => Next::Later(backoff(avatar.attempts)),
         Progress::Output(output) => Next::Output(output),
         Progress::Failed(failure) => Next::Failed {
             timed_out: false,

@@ -1,17 +1,20 @@
 //! The avatar wizard and gallery through the real webhook, with a fake Bot API that serves
 //! `getFile` and downloads of images generated here.
 
-use std::io::Cursor;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 use serde_json::{Value, json};
-use studio_domain::{AvatarId, AvatarStatus, ChatId, UserId};
+use studio_bot_ui::{AvatarAction, Callback, CardAction, DraftAction};
+use studio_domain::{AvatarId, AvatarStatus, ChatId};
 use studio_persistence::OutboxState;
-use studio_persistence::repos::{avatars, outbox, photos, users};
+use studio_persistence::repos::{avatars, outbox, photos};
 use studio_server::app::Workers;
 use studio_testkit::{Backend, FakeTelegram, TestDb, on_both_backends};
 
-use crate::support::{TestApp, fresh, last_text};
+use crate::support::{
+    TestApp, document_message, fresh, from_main_menu, image, last_text, message, person,
+    photo_message, press, start_draft, stored_files, user_id,
+};
 
 static NEXT_UPDATE: AtomicI64 = AtomicI64::new(1_000);
 
@@ -19,119 +22,27 @@ fn next_id() -> i64 {
     NEXT_UPDATE.fetch_add(1, Ordering::Relaxed)
 }
 
-fn person(user: i64) -> Value {
-    json!({"id": user, "is_bot": false, "first_name": "Anna", "language_code": "en"})
-}
-
-pub(crate) fn message(user: i64, body: Value) -> Value {
-    let mut message = json!({"message_id": next_id(), "date": 1_700_000_000, "from": person(user),
-        "chat": {"id": user, "type": "private"}});
-    message
-        .as_object_mut()
-        .unwrap()
-        .extend(body.as_object().unwrap().clone());
-    json!({"update_id": next_id(), "message": message})
-}
-
-/// A button under a photo message (an avatar card), which Telegram edits photo into photo.
-fn tap_on_photo(user: i64, data: &str) -> Value {
-    let mut update = tap(user, data);
-    update["callback_query"]["message"]["photo"] =
-        json!([{"file_id": "shown", "file_unique_id": "s", "width": 90, "height": 90}]);
-    update
-}
-
+/// A press of a button the person never received (forged or tampered), by its data.
 fn tap(user: i64, data: &str) -> Value {
-    json!({"update_id": next_id(), "callback_query": {"id": format!("q{}", next_id()), "from": person(user),
+    json!({"update_id": next_id(), "callback_query": {"id": format!("q{}", next_id()), "from": person(user, "en"),
         "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "screen"},
         "chat_instance": "1", "data": data}})
 }
 
-/// A real image of `w`×`h` whose pixels depend on `seed`, so every seed is a different file.
-pub(crate) fn image(format: image::ImageFormat, w: u32, h: u32, seed: u8) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| {
-        image::Rgb([seed, (x % 251) as u8, (y % 241) as u8])
-    });
-    let mut out = Cursor::new(Vec::new());
-    img.write_to(&mut out, format).unwrap();
-    out.into_inner()
-}
-
-pub(crate) fn photo_message(
-    telegram: &FakeTelegram,
-    user: i64,
-    file_id: &str,
-    bytes: Vec<u8>,
-) -> Value {
-    let size = bytes.len();
-    telegram.add_file(file_id, bytes);
-    message(
-        user,
-        json!({"photo": [
-        {"file_id": format!("{file_id}-thumb"), "file_unique_id": "t", "width": 90, "height": 120},
-        {"file_id": file_id, "file_unique_id": file_id, "width": 600, "height": 800, "file_size": size}]}),
-    )
-}
-
-pub(crate) fn document_message(
-    telegram: &FakeTelegram,
-    user: i64,
-    file_id: &str,
-    name: &str,
-    mime: &str,
-    bytes: Vec<u8>,
-) -> Value {
-    let size = bytes.len();
-    telegram.add_document(file_id, bytes);
-    message(
-        user,
-        json!({"document": {"file_id": file_id, "file_unique_id": file_id,
-        "file_name": name, "mime_type": mime, "file_size": size}}),
-    )
-}
-
-async fn user_id(app: &TestApp, telegram_id: i64) -> UserId {
-    UserId(
-        users::find_by_telegram(&app.db, studio_domain::TelegramUserId(telegram_id))
-            .await
-            .unwrap()
-            .unwrap()
-            .id,
-    )
-}
-
-/// Runs the wizard up to an empty draft named "Anna"; returns its id.
-pub(crate) async fn start_draft(app: &TestApp, telegram: &FakeTelegram, user: i64) -> AvatarId {
-    app.send(&tap(user, "1:a:new")).await;
-    assert!(last_text(telegram).contains("Who is in the photos?"));
-    app.send(&tap(user, "1:a:g:female")).await;
-    assert!(last_text(telegram).contains("What shall we call"));
-    app.send(&message(user, json!({"text": "x"}))).await;
-    assert!(
-        last_text(telegram).contains("too short"),
-        "{}",
-        last_text(telegram)
-    );
-    app.send(&message(user, json!({"sticker": {"file_id": "s"}})))
-        .await;
-    assert!(last_text(telegram).contains("as text"));
-    app.send(&message(user, json!({"text": "  Anna  "}))).await;
-    assert!(
-        last_text(telegram).contains("Photos for «Anna»"),
-        "{}",
-        last_text(telegram)
-    );
-    let owner = user_id(app, user).await;
-    let draft = avatars::find_open_draft(&app.db, owner)
+/// What a completed training writes besides the status: the weights and their phrase.
+async fn finish_training(app: &TestApp, avatar: AvatarId) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use studio_persistence::entities::avatars as rows;
+    rows::Entity::update_many()
+        .col_expr(
+            rows::Column::LoraUrl,
+            Expr::value("https://lora.invalid/anna"),
+        )
+        .col_expr(rows::Column::TriggerPhrase, Expr::value("tokanna"))
+        .filter(rows::Column::Id.eq(avatar.0))
+        .exec(&app.db)
         .await
-        .unwrap()
-        .expect("draft row");
-    assert_eq!(draft.name, "Anna");
-    AvatarId(draft.id)
-}
-
-pub(crate) fn stored_files(app: &TestApp, avatar: AvatarId) -> usize {
-    std::fs::read_dir(app.storage.join("avatars").join(avatar.to_string())).map_or(0, |d| d.count())
+        .expect("weights recorded");
 }
 
 on_both_backends!(the_wizard_takes_good_photos_and_refuses_bad_ones);
@@ -286,7 +197,7 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
     );
 
     // Review shows the missing credits (balance 0, training costs 150).
-    app.send(&tap(user, &format!("1:a:rev:{avatar}"))).await;
+    app.send(&press(&telegram, user, "Review and train")).await;
     assert!(
         last_text(&telegram).contains("150 credits missing"),
         "{}",
@@ -318,7 +229,7 @@ async fn photos_sent_as_files_are_shown_from_our_storage() {
         .await;
     }
     let shown = |telegram: &FakeTelegram| telegram.calls().last().unwrap().clone();
-    app.send(&tap(user, "1:m:avs")).await;
+    from_main_menu(&app, &telegram, user, "My avatars").await;
     let card = shown(&telegram);
     assert_eq!(card.method, "sendPhoto");
     assert!(
@@ -327,26 +238,24 @@ async fn photos_sent_as_files_are_shown_from_our_storage() {
         card.body
     );
     // The photo id Telegram answered with is the one shown from now on.
-    app.send(&tap(user, "1:m:main")).await;
-    app.send(&tap(user, "1:m:avs")).await;
+    app.send(&press(&telegram, user, "Main menu")).await;
+    app.send(&press(&telegram, user, "My avatars")).await;
     let again = shown(&telegram);
     let remembered = again.body["photo"].as_str().unwrap();
     assert!(remembered.starts_with("photo-"), "{:?}", again.body);
 
-    // The photo browser edits photo into photo: the first by the id just kept, the second,
-    // never shown, uploaded from storage, its photo id kept in turn.
-    app.send(&tap_on_photo(user, &format!("1:a:ph:{avatar}:0")))
-        .await;
+    // The photo browser shows the first by the id just kept, then edits photo into photo:
+    // the second, never shown, uploaded from storage, its photo id kept in turn.
+    app.send(&press(&telegram, user, "Continue")).await;
+    app.send(&press(&telegram, user, "Uploaded photos")).await;
     let page = shown(&telegram);
-    assert_eq!(page.method, "editMessageMedia", "{page:?}");
-    assert_eq!(page.body["media"]["media"], remembered);
+    assert_eq!(page.method, "sendPhoto", "{page:?}");
+    assert_eq!(page.body["photo"], remembered);
     let draft = avatars::find_owned(&app.db, user_id(&app, user).await, avatar)
         .await
         .unwrap()
         .unwrap();
-    let second = photos::list(&app.db, &draft).await.unwrap()[1].id;
-    app.send(&tap_on_photo(user, &format!("1:a:ph:{avatar}:{second}")))
-        .await;
+    app.send(&press(&telegram, user, "▶")).await;
     let page = shown(&telegram);
     assert_eq!(page.method, "editMessageMedia", "{page:?}");
     assert_eq!(page.body["media"]["media"], "attach://photo");
@@ -370,15 +279,15 @@ async fn a_card_older_than_two_days_stays_and_the_next_screen_comes() {
     let jpeg = image(image::ImageFormat::Jpeg, 600, 800, 1);
     app.send(&photo_message(&telegram, user, "old-card", jpeg))
         .await;
-    app.send(&tap(user, "1:m:avs")).await;
+    from_main_menu(&app, &telegram, user, "My avatars").await;
     let card = telegram.calls().last().unwrap().clone();
     assert_eq!(card.method, "sendPhoto");
     telegram.advance_clock(std::time::Duration::from_secs(49 * 3600));
     let deletes = telegram.count("deleteMessage");
 
-    let mut press = tap_on_photo(user, "1:m:main");
-    press["callback_query"]["message"]["message_id"] = telegram.last_sent_message_id().into();
-    app.send(&press).await;
+    let mut main_menu = press(&telegram, user, "Main menu");
+    main_menu["callback_query"]["message"]["message_id"] = telegram.last_sent_message_id().into();
+    app.send(&main_menu).await;
     assert_eq!(telegram.refusals("deleteMessage"), 1);
     assert_eq!(telegram.count("deleteMessage"), deletes + 1, "not retried");
     let menu = telegram.calls().last().unwrap().clone();
@@ -435,17 +344,30 @@ async fn another_users_avatar_behaves_like_a_missing_one() {
     let (alice, mallory) = (902, 903);
     let avatar = start_draft(&app, &telegram, alice).await;
     app.send(&message(mallory, json!({"text": "/start"}))).await;
-    for action in ["ren", "del", "delok", "main", "cont", "rev", "cnlok", "c"] {
-        app.send(&tap(mallory, &format!("1:a:{action}:{avatar}")))
+    // Buttons Mallory never received, forged with Alice's avatar id.
+    let forged = [
+        AvatarAction::Card(avatar, CardAction::Rename),
+        AvatarAction::Card(avatar, CardAction::Delete),
+        AvatarAction::Card(avatar, CardAction::DeleteConfirmed),
+        AvatarAction::Card(avatar, CardAction::MakeMain),
+        AvatarAction::Draft(avatar, DraftAction::Continue),
+        AvatarAction::Draft(avatar, DraftAction::Review),
+        AvatarAction::Draft(avatar, DraftAction::CancelConfirmed),
+        AvatarAction::Card(avatar, CardAction::Show),
+    ];
+    for action in forged {
+        app.send(&tap(mallory, &Callback::Avatar(action).encode()))
             .await;
         assert!(
             last_text(&telegram).contains("Avatar not found"),
-            "{action}: {}",
+            "{action:?}: {}",
             last_text(&telegram)
         );
     }
     // A tampered id that exists nowhere reads the same.
-    app.send(&tap(mallory, "1:a:c:987654321")).await;
+    let nowhere = AvatarAction::Card(AvatarId(987_654_321), CardAction::Show);
+    app.send(&tap(mallory, &Callback::Avatar(nowhere).encode()))
+        .await;
     assert!(last_text(&telegram).contains("Avatar not found"));
     let owner = user_id(&app, alice).await;
     let still = avatars::find_owned(&app.db, owner, avatar)
@@ -472,13 +394,14 @@ async fn deleting_an_avatar_removes_its_rows_and_files() {
         .await;
     }
     assert_eq!(stored_files(&app, avatar), 3);
-    app.send(&tap(user, &format!("1:a:del:{avatar}"))).await;
+    from_main_menu(&app, &telegram, user, "My avatars").await;
+    app.send(&press(&telegram, user, "Delete")).await;
     assert!(
         last_text(&telegram).contains("This deletes its 3 photos, 0 generated images"),
         "{}",
         last_text(&telegram)
     );
-    app.send(&tap(user, &format!("1:a:delok:{avatar}"))).await;
+    app.send(&press(&telegram, user, "Yes, delete")).await;
     assert!(last_text(&telegram).contains("Avatar deleted"));
     let owner = user_id(&app, user).await;
     assert!(
@@ -504,7 +427,7 @@ async fn the_gallery_pages_by_id_and_renames() {
         image(image::ImageFormat::Jpeg, 600, 800, 0),
     ))
     .await;
-    app.send(&tap(user, "1:m:avs")).await;
+    from_main_menu(&app, &telegram, user, "My avatars").await;
     let card = telegram.calls().last().unwrap().clone();
     assert_eq!(
         card.method, "sendPhoto",
@@ -517,7 +440,7 @@ async fn the_gallery_pages_by_id_and_renames() {
             .unwrap()
             .contains("Uploading photos")
     );
-    app.send(&tap(user, &format!("1:a:ren:{avatar}"))).await;
+    app.send(&press(&telegram, user, "Rename")).await;
     app.send(&message(user, json!({"text": "Anna Two"}))).await;
     assert!(
         last_text(&telegram).contains("now called «<b>Anna Two</b>»"),
@@ -525,18 +448,11 @@ async fn the_gallery_pages_by_id_and_renames() {
         last_text(&telegram)
     );
     // Photos one by one, then delete the only one: the draft goes back to `draft`.
-    app.send(&tap(user, &format!("1:a:ph:{avatar}:0"))).await;
+    from_main_menu(&app, &telegram, user, "My avatars").await;
+    app.send(&press(&telegram, user, "Continue")).await;
+    app.send(&press(&telegram, user, "Uploaded photos")).await;
     assert!(last_text(&telegram).contains("Photo 1/1"));
-    let photo_id = {
-        let owner = user_id(&app, user).await;
-        let draft = avatars::find_owned(&app.db, owner, avatar)
-            .await
-            .unwrap()
-            .unwrap();
-        photos::list(&app.db, &draft).await.unwrap()[0].id
-    };
-    app.send(&tap(user, &format!("1:a:phdel:{avatar}:{photo_id}")))
-        .await;
+    app.send(&press(&telegram, user, "Delete photo")).await;
     assert!(last_text(&telegram).contains("No photos uploaded yet"));
     let owner = user_id(&app, user).await;
     let draft = avatars::find_owned(&app.db, owner, avatar)
@@ -574,10 +490,11 @@ async fn a_completed_avatar_becomes_main_and_generate_keeps_it_main() {
             .await
             .unwrap();
     }
-    app.send(&tap(user, &format!("1:a:c:{draft}"))).await;
+    finish_training(&app, draft).await;
+    from_main_menu(&app, &telegram, user, "My avatars").await;
     let card = last_text(&telegram);
     assert!(card.contains("Ready") && !card.contains("⭐"), "{card}");
-    app.send(&tap(user, &format!("1:a:main:{draft}"))).await;
+    app.send(&press(&telegram, user, "Make main")).await;
     let toast = telegram
         .calls_to("answerCallbackQuery")
         .last()
@@ -590,7 +507,12 @@ async fn a_completed_avatar_becomes_main_and_generate_keeps_it_main() {
         "{}",
         last_text(&telegram)
     );
-    app.send(&tap(user, &format!("1:a:gen:{draft}"))).await;
+    app.send(&press(&telegram, user, "Generate")).await;
+    assert!(
+        last_text(&telegram).contains("Anna"),
+        "the menu is for the avatar whose card it was opened from: {}",
+        last_text(&telegram)
+    );
     assert!(
         avatars::find_owned(&app.db, owner, draft)
             .await

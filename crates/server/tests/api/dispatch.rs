@@ -6,6 +6,8 @@ use studio_persistence::repos::users;
 use studio_server::app::Workers;
 use studio_testkit::{Backend, FakeTelegram, TestDb, on_both_backends};
 
+use studio_bot_ui::{Callback, Menu};
+
 use crate::support::{PATIENCE, TestApp, config, fixture, fresh, text_update};
 
 on_both_backends!(updates_stored_before_a_crash_are_processed_after_restart);
@@ -45,7 +47,7 @@ async fn menu_buttons_answer_the_query_then_edit_in_place() {
     let tap = json!({"update_id": 7, "callback_query": {"id": "q-1",
         "from": {"id": 42, "is_bot": false, "first_name": "Ann", "language_code": "ru"},
         "message": {"message_id": 99, "date": 1_700_000_000, "chat": {"id": 42, "type": "private"}, "text": "menu"},
-        "chat_instance": "1", "data": "1:m:help"}});
+        "chat_instance": "1", "data": help()}});
     assert_eq!(app.post_update(&tap).await, 200);
     app.settle().await;
     let methods: Vec<String> = telegram.calls().into_iter().map(|c| c.method).collect();
@@ -69,7 +71,7 @@ async fn a_screen_for_a_deleted_message_comes_as_a_new_one() {
     let tap = json!({"update_id": 9, "callback_query": {"id": "q-3",
         "from": {"id": 44, "is_bot": false, "first_name": "Cy", "language_code": "en"},
         "message": {"message_id": 777, "date": 1_700_000_000, "chat": {"id": 44, "type": "private"}, "text": "menu"},
-        "chat_instance": "1", "data": "1:m:help"}});
+        "chat_instance": "1", "data": help()}});
     assert_eq!(app.post_update(&tap).await, 200);
     app.settle().await;
     assert_eq!(telegram.count("editMessageText"), 1, "the edit was tried");
@@ -213,4 +215,9 @@ async fn a_failing_update_is_retried_alone_while_its_batch_goes_through() {
     );
     assert!(failing.last_error.unwrap().contains("injected failure"));
     app.stop().await;
+}
+
+/// The data of the main menu's Help button.
+fn help() -> String {
+    Callback::Menu(Menu::Help).encode()
 }

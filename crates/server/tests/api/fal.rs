@@ -5,33 +5,10 @@ use serde_json::json;
 use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind, UserId};
 use studio_testkit::{FalOutcome, TestDb};
 
-use crate::generation::{
-    Studio, balance, entries, generate, member, next_id, settle_jobs, studio, texts_to, user_id,
+use crate::support::{
+    PATIENCE, Studio, TestApp, balance, entries, from_main_menu, generate, last_text, member,
+    post_webhook, press, settle_jobs, studio, texts_to, user_id,
 };
-use crate::support::{PATIENCE, TestApp, last_text, tap};
-
-/// Posts a FAL webhook as FAL would, signed at `timestamp` (or with `signature` instead).
-pub(crate) async fn post_webhook(
-    app: &TestApp,
-    request_id: &str,
-    body: &str,
-    timestamp: i64,
-    signature: &str,
-) -> u16 {
-    app.http
-        .post(app.url("/webhooks/fal"))
-        .header("content-type", "application/json")
-        .header("x-fal-webhook-request-id", request_id)
-        .header("x-fal-webhook-user-id", studio_testkit::FAL_USER_ID)
-        .header("x-fal-webhook-timestamp", timestamp.to_string())
-        .header("x-fal-webhook-signature", signature)
-        .body(body.to_owned())
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
-}
 
 /// A person with a trained avatar and 10 credits; their user id.
 async fn member_with_ten_credits(s: &Studio, user: i64) -> UserId {
@@ -55,7 +32,7 @@ async fn a_500_is_retried_and_the_image_delivered_once() {
     let user = 7301;
     let owner = member_with_ten_credits(&s, user).await;
     s.fal.fail_next_submit(500);
-    generate(&s.app, user, "a portrait by the sea", AspectRatio::Portrait).await;
+    generate(&s, user, "a portrait by the sea", AspectRatio::Portrait).await;
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
     settle_jobs(&s.app).await;
     assert_eq!(s.fal.submissions().len(), 1, "the retry went through once");
@@ -73,7 +50,7 @@ async fn a_422_fails_at_once_and_refunds() {
     let user = 7302;
     let owner = member_with_ten_credits(&s, user).await;
     s.fal.fail_next_submit(422);
-    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    generate(&s, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     assert!(
         texts_to(&s.telegram, user)
@@ -93,7 +70,7 @@ async fn a_locked_fal_account_is_the_service_failing_not_the_prompt() {
     let user = 7306;
     let owner = member_with_ten_credits(&s, user).await;
     s.fal.lock_account();
-    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    generate(&s, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     let texts = texts_to(&s.telegram, user);
     assert!(
@@ -121,7 +98,7 @@ async fn an_error_result_after_completion_fails_at_once() {
     let user = 7308;
     let owner = member_with_ten_credits(&s, user).await;
     s.fal.push_outcome(FalOutcome::Error(500));
-    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    generate(&s, user, "a portrait by the sea", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     let texts = texts_to(&s.telegram, user);
     assert!(
@@ -140,7 +117,7 @@ async fn a_webhook_without_its_payload_still_delivers_the_image() {
     let user = 7307;
     let owner = member_with_ten_credits(&s, user).await;
     s.fal.push_outcome(FalOutcome::UnsentPayload);
-    generate(&s.app, user, "a portrait by the sea", AspectRatio::Square).await;
+    generate(&s, user, "a portrait by the sea", AspectRatio::Square).await;
     s.telegram.wait_for("sendPhoto", 1, PATIENCE).await;
     settle_jobs(&s.app).await;
     assert_eq!(balance(&s.app, owner).await, Credits::new(5));
@@ -158,7 +135,7 @@ async fn a_flagged_image_is_not_sent_and_is_refunded(db: TestDb) {
     let user = 7303;
     let owner = member_with_ten_credits(&s, user).await;
     s.fal.push_outcome(FalOutcome::Nsfw);
-    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    generate(&s, user, "a portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     assert!(
         texts_to(&s.telegram, user)
@@ -177,7 +154,7 @@ async fn a_job_past_its_deadline_is_cancelled_and_refunded() {
     let owner = member_with_ten_credits(&s, user).await;
     // Cancel is a signal: this request finishes (and is billed) anyway once asked to stop.
     s.fal.push_outcome(FalOutcome::FinishesDespiteCancel);
-    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    generate(&s, user, "a portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     assert!(
         texts_to(&s.telegram, user)
@@ -218,7 +195,7 @@ async fn poll_and_webhook_reporting_one_result_deliver_it_once(db: TestDb) {
     s.fal.route_webhooks_to(None);
     let user = 7305;
     member(&s, user, AvatarStatus::Completed, 10).await;
-    generate(&s.app, user, "a portrait", AspectRatio::Cinema).await;
+    generate(&s, user, "a portrait", AspectRatio::Cinema).await;
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
         .clone();
@@ -248,7 +225,7 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
     s.fal.push_outcome(FalOutcome::Pending);
     let user = 7306;
     let owner = member_with_ten_credits(&s, user).await;
-    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    generate(&s, user, "a portrait", AspectRatio::Square).await;
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
         .clone();
@@ -327,22 +304,19 @@ async fn webhooks_must_be_signed_fresh_and_well_formed() {
 async fn deleting_an_avatar_refunds_its_open_images_and_cancels_them() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7307;
-    let avatar = member(&s, user, AvatarStatus::Completed, 10).await;
+    member(&s, user, AvatarStatus::Completed, 10).await;
     let owner = user_id(&s.app, user).await;
     for _ in 0..2 {
         s.fal.push_outcome(FalOutcome::FinishesDespiteCancel);
     }
-    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
-    generate(&s.app, user, "another portrait", AspectRatio::Square).await;
+    generate(&s, user, "a portrait", AspectRatio::Square).await;
+    generate(&s, user, "another portrait", AspectRatio::Square).await;
     s.fal.wait_for_submissions(2, PATIENCE).await;
     assert_eq!(balance(&s.app, owner).await, Credits::ZERO);
 
-    s.app
-        .send(&tap(next_id(), user, &format!("1:a:del:{avatar}")))
-        .await;
-    s.app
-        .send(&tap(next_id(), user, &format!("1:a:delok:{avatar}")))
-        .await;
+    from_main_menu(&s.app, &s.telegram, user, "My avatars").await;
+    s.app.send(&press(&s.telegram, user, "🗑 Delete")).await;
+    s.app.send(&press(&s.telegram, user, "Yes, delete")).await;
     let told = last_text(&s.telegram);
     assert!(told.contains("10 credits"), "{told}");
     assert_eq!(balance(&s.app, owner).await, Credits::new(10));
@@ -373,10 +347,10 @@ async fn blocked_images_pause_generating_for_the_day() {
     let user = 7308;
     let owner = member_with_ten_credits(&s, user).await;
     s.fal.push_outcome(FalOutcome::Nsfw);
-    generate(&s.app, user, "a portrait", AspectRatio::Square).await;
+    generate(&s, user, "a portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     assert_refunded_once(&s.app, owner).await;
-    generate(&s.app, user, "another portrait", AspectRatio::Square).await;
+    generate(&s, user, "another portrait", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     let told = last_text(&s.telegram);
     assert!(told.contains("paused until tomorrow"), "{told}");

@@ -3,10 +3,13 @@
 use studio_domain::{AspectRatio, AvatarStatus, Credits, GenerationStatus};
 use studio_testkit::TestDb;
 
-use crate::generation::{
-    balance, generate, generations_of, member, next_id, settle_jobs, studio, texts_to, user_id,
+use studio_bot_ui::{Callback, GalleryAction, GenerateAction};
+use studio_domain::{GalleryFilter, GenerationId};
+
+use crate::support::{
+    PATIENCE, balance, from_main_menu, generate, generations_of, last_text, member, next_id, press,
+    settle_jobs, studio, tap, text, texts_to, user_id,
 };
-use crate::support::{PATIENCE, last_text, tap, text};
 
 studio_testkit::on_both_backends!(the_gallery_is_the_owners_alone_and_delete_removes_the_file);
 
@@ -16,8 +19,8 @@ async fn the_gallery_is_the_owners_alone_and_delete_removes_the_file(db: TestDb)
     member(&s, owner_chat, AvatarStatus::Completed, 20).await;
     member(&s, stranger, AvatarStatus::Completed, 0).await;
     let owner = user_id(&s.app, owner_chat).await;
-    generate(&s.app, owner_chat, "first <portrait>", AspectRatio::Square).await;
-    generate(&s.app, owner_chat, "second portrait", AspectRatio::Stories).await;
+    generate(&s, owner_chat, "first <portrait>", AspectRatio::Square).await;
+    generate(&s, owner_chat, "second portrait", AspectRatio::Stories).await;
     s.telegram.wait_for("sendPhoto", 2, PATIENCE).await;
     settle_jobs(&s.app).await;
     let rows = generations_of(&s.app, owner).await;
@@ -28,7 +31,7 @@ async fn the_gallery_is_the_owners_alone_and_delete_removes_the_file(db: TestDb)
     );
 
     // Newest first, shown by Telegram's file id: nothing is uploaded again.
-    s.app.send(&tap(next_id(), owner_chat, "1:m:gal")).await;
+    from_main_menu(&s.app, &s.telegram, owner_chat, "My gallery").await;
     let shown = s
         .telegram
         .calls_to("sendPhoto")
@@ -40,23 +43,29 @@ async fn the_gallery_is_the_owners_alone_and_delete_removes_the_file(db: TestDb)
     assert!(shown["caption"].as_str().unwrap().contains("9:16"));
     let nav = shown["reply_markup"]["inline_keyboard"][0].clone();
     assert_eq!(nav[1]["text"], "1/2");
-    assert_eq!(nav[2]["callback_data"], format!("1:r:c:{}:a", first.id));
+    let (first_id, all) = (GenerationId(first.id), GalleryFilter::All);
+    let to_first = Callback::Gallery(GalleryAction::Card(first_id, all)).encode();
+    assert_eq!(nav[2]["callback_data"], to_first, "▶ goes to the older one");
 
-    // Favourite, the favourites filter, and the figures.
+    // Favourite the older one, the favourites filter, its prompt, and the figures.
+    s.app.send(&press(&s.telegram, owner_chat, "▶")).await;
     s.app
-        .send(&tap(
-            next_id(),
-            owner_chat,
-            &format!("1:r:fav:{}:a", first.id),
-        ))
+        .send(&press(&s.telegram, owner_chat, "Add to favourites"))
         .await;
-    s.app.send(&tap(next_id(), owner_chat, "1:r:o:f")).await;
+    s.app.send(&press(&s.telegram, owner_chat, "Filter")).await;
+    s.app
+        .send(&press(&s.telegram, owner_chat, "❤️ Favourites"))
+        .await;
     assert!(
         last_text(&s.telegram).starts_with("❤️ <b>Ann</b> · 1:1"),
         "{}",
         last_text(&s.telegram)
     );
-    s.app.send(&tap(next_id(), owner_chat, "1:r:st")).await;
+    s.app
+        .send(&press(&s.telegram, owner_chat, "📝 Prompt"))
+        .await;
+    assert!(last_text(&s.telegram).contains("first &lt;portrait&gt;"));
+    s.app.send(&press(&s.telegram, owner_chat, "Stats")).await;
     let stats = last_text(&s.telegram);
     for part in [
         "Images: 2",
@@ -66,19 +75,16 @@ async fn the_gallery_is_the_owners_alone_and_delete_removes_the_file(db: TestDb)
     ] {
         assert!(stats.contains(part), "{part} in {stats}");
     }
-    s.app
-        .send(&tap(next_id(), owner_chat, &format!("1:g:pr:{}", first.id)))
-        .await;
-    assert!(last_text(&s.telegram).contains("first &lt;portrait&gt;"));
 
-    // Another person's ids are "not found", whatever they try.
-    for data in [
-        format!("1:r:c:{}:a", first.id),
-        format!("1:r:fav:{}:a", first.id),
-        format!("1:r:delok:{}:a", first.id),
-        format!("1:g:pr:{}", first.id),
-        format!("1:g:again:{}", first.id),
+    // Another person's ids are "not found", whatever they forge.
+    for forged in [
+        Callback::Gallery(GalleryAction::Card(first_id, all)),
+        Callback::Gallery(GalleryAction::Favourite(first_id, all)),
+        Callback::Gallery(GalleryAction::DeleteConfirmed(first_id, all)),
+        Callback::Generate(GenerateAction::ShowPrompt(first_id)),
+        Callback::Generate(GenerateAction::Again(first_id)),
     ] {
+        let data = forged.encode();
         s.app.send(&tap(next_id(), stranger, &data)).await;
         assert!(
             last_text(&s.telegram).contains("was not found"),
@@ -95,20 +101,14 @@ async fn the_gallery_is_the_owners_alone_and_delete_removes_the_file(db: TestDb)
     // Delete asks first, then removes the row and the stored file.
     let key = first.result_key.clone().unwrap();
     assert!(s.app.storage.join(&key).exists());
+    from_main_menu(&s.app, &s.telegram, owner_chat, "My gallery").await;
+    s.app.send(&press(&s.telegram, owner_chat, "▶")).await;
     s.app
-        .send(&tap(
-            next_id(),
-            owner_chat,
-            &format!("1:r:del:{}:a", first.id),
-        ))
+        .send(&press(&s.telegram, owner_chat, "🗑 Delete"))
         .await;
     assert!(last_text(&s.telegram).contains("Delete this image?"));
     s.app
-        .send(&tap(
-            next_id(),
-            owner_chat,
-            &format!("1:r:delok:{}:a", first.id),
-        ))
+        .send(&press(&s.telegram, owner_chat, "Yes, delete"))
         .await;
     assert!(last_text(&s.telegram).contains("Image deleted"));
     assert_eq!(generations_of(&s.app, owner).await.len(), 1);
@@ -122,15 +122,19 @@ async fn quick_mode_skips_the_picker_with_the_default_ratio() {
     let user = 7403;
     member(&s, user, AvatarStatus::Completed, 10).await;
     let owner = user_id(&s.app, user).await;
-    s.app.send(&tap(next_id(), user, "1:p:set")).await;
-    s.app.send(&tap(next_id(), user, "1:p:ratio:4")).await;
-    s.app.send(&tap(next_id(), user, "1:p:quick:1")).await;
+    s.app.send(&press(&s.telegram, user, "Profile")).await;
+    s.app.send(&press(&s.telegram, user, "Settings")).await;
+    s.app.send(&press(&s.telegram, user, "16:9")).await;
+    s.app
+        .send(&press(&s.telegram, user, "Quick mode: off"))
+        .await;
     let settings = s.telegram.calls().last().unwrap().body["reply_markup"].to_string();
     assert!(
         settings.contains("✓ 🎬 16:9") && settings.contains("Quick mode: on"),
         "{settings}"
     );
-    s.app.send(&tap(next_id(), user, "1:g:txt")).await;
+    from_main_menu(&s.app, &s.telegram, user, "Create image").await;
+    s.app.send(&press(&s.telegram, user, "Custom prompt")).await;
     s.app
         .send(&text(next_id(), user, "en", "a portrait at dusk"))
         .await;
@@ -151,7 +155,8 @@ async fn prompts_outside_the_bounds_get_a_clear_line() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7404;
     member(&s, user, AvatarStatus::Completed, 10).await;
-    s.app.send(&tap(next_id(), user, "1:g:txt")).await;
+    s.app.send(&press(&s.telegram, user, "Create image")).await;
+    s.app.send(&press(&s.telegram, user, "Custom prompt")).await;
     s.app.send(&text(next_id(), user, "en", "ab")).await;
     assert!(last_text(&s.telegram).contains("too short"));
     s.app
@@ -163,9 +168,10 @@ async fn prompts_outside_the_bounds_get_a_clear_line() {
         last_text(&s.telegram)
     );
     // A stale ratio button (no prompt waiting) queues nothing.
-    s.app.send(&tap(next_id(), user, "1:m:main")).await;
+    s.app.send(&text(next_id(), user, "en", "/start")).await;
     let stale = next_id();
-    s.app.send(&tap(stale, user, "1:g:r:0")).await;
+    let square = Callback::Generate(GenerateAction::Ratio(AspectRatio::Square)).encode();
+    s.app.send(&tap(stale, user, &square)).await;
     assert!(
         last_text(&s.telegram).contains("outdated"),
         "{}",

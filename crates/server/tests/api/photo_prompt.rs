@@ -10,11 +10,11 @@ use studio_persistence::repos::prompt_jobs;
 use studio_server::Config;
 use studio_testkit::{FakeOpenAi, OpenAiReply, TRANSLATION, TestDb, VISION_PROMPT};
 
-use crate::avatars::{document_message, image, message, photo_message};
-use crate::generation::{
-    Studio, balance, generations_of, member, next_id, settle_jobs, studio, texts_to, user_id,
+use crate::support::{
+    self, PATIENCE, Studio, TestApp, balance, document_message, from_generation_menu,
+    from_main_menu, generations_of, image, last_text, member, message, next_id, photo_message,
+    press, settle_jobs, studio, tap, text, texts_to, user_id,
 };
-use crate::support::{PATIENCE, TestApp, last_text, tap, text};
 
 const OPENAI_KEY: &str = "sk-test-never-in-logs";
 const MODEL: &str = "vision-test-model";
@@ -86,7 +86,7 @@ fn last_text_message(lab: &Lab) -> String {
 /// "Prompt from photo", then a reference of `width`×`height`; returns the text the person
 /// sees last.
 async fn send_reference_of(lab: &Lab, user: i64, width: u32, height: u32) -> String {
-    lab.s.app.send(&tap(next_id(), user, "1:g:pho")).await;
+    from_generation_menu(&lab.s, user, "Prompt from photo").await;
     assert!(
         last_to(lab).contains("Send a reference photo"),
         "{}",
@@ -155,17 +155,20 @@ async fn a_photo_becomes_a_prompt_and_an_image_of_the_avatar(db: TestDb) {
         "analysis is free"
     );
 
-    app.send(&tap(next_id(), user, "1:g:use")).await;
+    app.send(&press(&lab.s.telegram, user, "✨ Generate")).await;
     assert!(last_to(&lab).contains("Choose the frame format"));
-    app.send(&tap(next_id(), user, "1:g:r:0")).await;
+    app.send(&press(&lab.s.telegram, user, "1:1")).await;
     assert_eq!(
         only_fal_prompt(&lab).await,
-        format!("{}, {VISION_PROMPT}", crate::generation::TRIGGER)
+        format!("{}, {VISION_PROMPT}", crate::support::TRIGGER)
     );
     settle_jobs(app).await;
     let [generation] = generations_of(app, owner).await.try_into().unwrap();
     assert_eq!(generation.prompt_original, VISION_PROMPT);
-    assert_eq!(generation.aspect_ratio, AspectRatio::Square.label());
+    assert_eq!(
+        AspectRatio::from(generation.aspect_ratio),
+        AspectRatio::Square
+    );
     assert_eq!(balance(app, owner).await, Credits::new(95));
 }
 
@@ -209,7 +212,7 @@ async fn the_proposal_can_be_edited_or_cancelled() {
     let app = &lab.s.app;
 
     send_reference(&lab, user).await;
-    app.send(&tap(next_id(), user, "1:g:edit")).await;
+    app.send(&press(&lab.s.telegram, user, "Edit prompt")).await;
     let edit = last_to(&lab);
     assert!(
         edit.contains("Send your version") && edit.contains(VISION_PROMPT),
@@ -222,7 +225,7 @@ async fn the_proposal_can_be_edited_or_cancelled() {
         "my own version, in a blue suit",
     ))
     .await;
-    app.send(&tap(next_id(), user, "1:g:r:1")).await;
+    app.send(&press(&lab.s.telegram, user, "3:4")).await;
     let prompt = only_fal_prompt(&lab).await;
     assert!(
         prompt.ends_with("my own version, in a blue suit"),
@@ -231,9 +234,11 @@ async fn the_proposal_can_be_edited_or_cancelled() {
     settle_jobs(app).await;
 
     send_reference(&lab, user).await;
-    app.send(&tap(next_id(), user, "1:g:x")).await;
+    // The proposal's message keeps its buttons after Cancel; a late press queues nothing.
+    let old_generate = support::button(&lab.s.telegram, "✨ Generate");
+    app.send(&press(&lab.s.telegram, user, "Cancel")).await;
     assert!(last_to(&lab).contains("Create image"), "{}", last_to(&lab));
-    app.send(&tap(next_id(), user, "1:g:use")).await;
+    app.send(&tap(next_id(), user, &old_generate)).await;
     assert_eq!(
         generations_of(app, owner).await.len(),
         1,
@@ -298,8 +303,6 @@ async fn vision_failures_are_told_plainly_and_cost_nothing() {
         if answer != "Prompt from your photo" {
             assert!(seen.contains("Nothing was charged"), "{seen}");
         }
-        // Back to a state where the next reference can be asked for.
-        app.send(&tap(next_id(), user, "1:m:main")).await;
     }
     assert_eq!(balance(app, owner).await, Credits::new(100));
     assert!(generations_of(app, owner).await.is_empty());
@@ -314,7 +317,7 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
     let owner = user_id(app, user).await;
     let russian = "портрет в кожаной куртке на ночной улице";
 
-    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    from_generation_menu(&lab.s, user, "Custom prompt").await;
     app.send(&text(next_id(), user, "ru", russian)).await;
     settle_prompts(app).await;
     let picker = last_to(&lab);
@@ -327,7 +330,7 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
     assert!(request.body.to_string().contains(russian));
     assert!(request.image_url().is_none());
 
-    app.send(&tap(next_id(), user, "1:g:r:4")).await;
+    app.send(&press(&lab.s.telegram, user, "16:9")).await;
     let prompt = only_fal_prompt(&lab).await;
     assert!(
         prompt.ends_with(TRANSLATION) && !prompt.contains(russian),
@@ -344,16 +347,11 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
     );
 
     // Again and Show prompt use what is stored: no second translation.
-    app.send(&tap(next_id(), user, &format!("1:g:pr:{}", generation.id)))
-        .await;
+    let again = support::button(&lab.s.telegram, "Again");
+    app.send(&press(&lab.s.telegram, user, "Show prompt")).await;
     let shown = texts_to(&lab.s.telegram, user).join("\n");
     assert!(shown.contains(russian) && shown.contains(TRANSLATION));
-    app.send(&tap(
-        next_id(),
-        user,
-        &format!("1:g:again:{}", generation.id),
-    ))
-    .await;
+    app.send(&tap(next_id(), user, &again)).await;
     lab.s.fal.wait_for_submissions(2, PATIENCE).await;
     settle_jobs(app).await;
     assert_eq!(lab.openai.requests().len(), 1, "translated once");
@@ -361,7 +359,7 @@ async fn a_russian_prompt_is_translated_once_and_both_texts_kept(db: TestDb) {
 
     // A failed translation asks to retry or write in English, and charges nothing.
     lab.openai.push([OpenAiReply::InsufficientQuota]);
-    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    from_generation_menu(&lab.s, user, "Custom prompt").await;
     app.send(&text(next_id(), user, "ru", russian)).await;
     settle_prompts(app).await;
     let failed = last_to(&lab);
@@ -376,7 +374,7 @@ async fn translation_held_a_minute(lab: &Lab, user: i64) {
         retry_after_ms: Some(60_000),
     }]);
     let app = &lab.s.app;
-    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    from_generation_menu(&lab.s, user, "Custom prompt").await;
     app.send(&text(next_id(), user, "en", "кот в сапогах"))
         .await;
     lab.openai.wait_for_requests(1, PATIENCE).await;
@@ -411,7 +409,7 @@ async fn leaving_a_waiting_chat_abandons_its_request_and_frees_the_next() {
     let (lab, _, _) = member_lab(user, 100).await;
     let app = &lab.s.app;
     translation_held_a_minute(&lab, user).await;
-    app.send(&tap(next_id(), user, "1:g:x")).await;
+    app.send(&press(&lab.s.telegram, user, "Cancel")).await;
     assert!(
         last_to(&lab).contains("Create image"),
         "Cancel shows the menu"
@@ -432,9 +430,15 @@ async fn quick_mode_queues_a_translated_prompt_or_asks_again_without_credits() {
     let user = 8109;
     let (lab, owner, _) = member_lab(user, 7).await;
     let app = &lab.s.app;
-    app.send(&tap(next_id(), user, "1:p:quick:1")).await;
+    app.send(&press(&lab.s.telegram, user, "Profile")).await;
+    app.send(&press(&lab.s.telegram, user, "Settings")).await;
+    app.send(&press(&lab.s.telegram, user, "Quick mode: off"))
+        .await;
+    // The menu's button stays in the chat: the second press comes without credits for it.
+    from_main_menu(app, &lab.s.telegram, user, "Create image").await;
+    let write = support::button(&lab.s.telegram, "Custom prompt");
     for _ in 0..2 {
-        app.send(&tap(next_id(), user, "1:g:txt")).await;
+        app.send(&tap(next_id(), user, &write)).await;
         app.send(&text(next_id(), user, "en", "кот в сапогах"))
             .await;
         settle_prompts(app).await;
@@ -463,7 +467,7 @@ async fn a_reference_for_a_deleted_avatar_is_answered_not_failed() {
     let (lab, _, avatar) = member_lab(user, 100).await;
     let app = &lab.s.app;
     let telegram = &lab.s.telegram;
-    app.send(&tap(next_id(), user, "1:g:pho")).await;
+    from_generation_menu(&lab.s, user, "Prompt from photo").await;
     studio_persistence::entities::avatars::Entity::delete_by_id(avatar.0)
         .exec(&app.db)
         .await
@@ -487,10 +491,10 @@ async fn without_a_key_photos_and_other_languages_are_refused_clearly() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let (app, user) = (&s.app, 8105);
     member(&s, user, AvatarStatus::Completed, 100).await;
-    app.send(&tap(next_id(), user, "1:g:pho")).await;
+    from_generation_menu(&s, user, "Prompt from photo").await;
     let last = last_text(&s.telegram);
     assert!(last.contains("not configured"), "{last}");
-    app.send(&tap(next_id(), user, "1:g:txt")).await;
+    from_generation_menu(&s, user, "Custom prompt").await;
     app.send(&text(next_id(), user, "en", "кот в сапогах"))
         .await;
     let last = texts_to(&s.telegram, user).pop().unwrap();
@@ -522,7 +526,7 @@ async fn files_that_cannot_be_references_get_their_own_answers() {
     let (lab, _, _) = member_lab(user, 100).await;
     let app = &lab.s.app;
     let telegram = &lab.s.telegram;
-    app.send(&tap(next_id(), user, "1:g:pho")).await;
+    from_generation_menu(&lab.s, user, "Prompt from photo").await;
 
     let huge = message(
         user,
@@ -561,7 +565,7 @@ async fn files_that_cannot_be_references_get_their_own_answers() {
     assert!(last_to(&lab).contains(VISION_PROMPT));
 
     // A file id Telegram refuses (this one it never saw) is told at once, not retried.
-    app.send(&tap(next_id(), user, "1:g:pho")).await;
+    from_generation_menu(&lab.s, user, "Prompt from photo").await;
     let get_files = telegram.count("getFile");
     let unknown = message(
         user,
@@ -595,7 +599,7 @@ async fn the_language_model_answers_a_days_allowance_then_says_so() {
     let (app, user) = (&s.app, 8110);
     member(&s, user, AvatarStatus::Completed, 100).await;
     for prompt in ["кот в сапогах", "собака в шляпе"] {
-        app.send(&tap(next_id(), user, "1:g:txt")).await;
+        from_generation_menu(&s, user, "Custom prompt").await;
         app.send(&text(next_id(), user, "ru", prompt)).await;
         settle_prompts(app).await;
     }

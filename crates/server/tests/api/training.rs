@@ -7,12 +7,10 @@ use studio_persistence::repos::{avatars, ledger};
 use studio_server::app::Workers;
 use studio_testkit::{FalOutcome, TestDb};
 
-use crate::avatars::{image, photo_message, start_draft, stored_files};
-use crate::fal::post_webhook;
-use crate::generation::{
-    Studio, balance, entries, generate, settle_jobs, studio, texts_to, user_id,
+use crate::support::{
+    PATIENCE, Studio, TestApp, balance, entries, generate, image, last_text, photo_message,
+    post_webhook, press, settle_jobs, start_draft, stored_files, studio, texts_to, user_id,
 };
-use crate::support::{PATIENCE, TestApp, last_text, tap};
 
 const COST: u32 = 150;
 
@@ -61,9 +59,13 @@ async fn finished(app: &TestApp, owner: UserId, id: AvatarId) -> avatars::Avatar
     }
 }
 
-async fn start(s: &Studio, user: i64, avatar: AvatarId) {
+/// Review and start the training, as the person does from the upload screen.
+async fn start(s: &Studio, user: i64) {
     s.app
-        .send(&tap(9_000_000 + user, user, &format!("1:a:train:{avatar}")))
+        .send(&press(&s.telegram, user, "Review and train"))
+        .await;
+    s.app
+        .send(&press(&s.telegram, user, "Start training"))
         .await;
     assert!(
         last_text(&s.telegram).contains("has started"),
@@ -78,13 +80,13 @@ async fn a_training_completes_through_upload_submit_and_webhook(db: TestDb) {
     let s = studio(db, |_| {}).await;
     let user = 7501;
     let (owner, avatar) = ready_draft(&s, user).await;
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let submitted = s.fal.wait_for_submissions(1, PATIENCE).await;
     let done = finished(&s.app, owner, avatar).await;
 
     assert_eq!(done.status(), AvatarStatus::Completed);
     assert!(done.is_main, "the first trained avatar becomes main");
-    let trigger = done.trigger_phrase.clone().unwrap();
+    let trigger = done.lora.clone().unwrap().trigger_phrase;
     let request = &submitted[0];
     assert_eq!(request.model, "fal-ai/flux-lora-portrait-trainer");
     assert_eq!(request.input["trigger_phrase"], trigger.as_str());
@@ -98,7 +100,7 @@ async fn a_training_completes_through_upload_submit_and_webhook(db: TestDb) {
     s.fal.advance_clock(std::time::Duration::from_secs(3600));
     assert!(!s.fal.serves(&zip.url));
     assert_eq!(
-        done.lora_url.as_deref(),
+        done.lora.as_ref().map(|l| l.lora_url.as_str()),
         Some(format!("{}/files/{}.safetensors", s.fal.url, request.request_id).as_str())
     );
     // The weights the person paid for are ours, byte for byte.
@@ -135,13 +137,13 @@ async fn the_fast_trainer_gets_its_own_input() {
     .await;
     let user = 7509;
     let (owner, avatar) = ready_draft(&s, user).await;
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let submitted = s.fal.wait_for_submissions(1, PATIENCE).await;
     let done = finished(&s.app, owner, avatar).await;
     assert_eq!(done.status(), AvatarStatus::Completed);
     let request = &submitted[0];
     assert_eq!(request.model, "fal-ai/flux-lora-fast-training");
-    let trigger = done.trigger_phrase.unwrap();
+    let trigger = done.lora.clone().unwrap().trigger_phrase;
     assert_eq!(request.input["trigger_word"], trigger.as_str());
     assert!(request.input.get("learning_rate").is_none());
     s.app.stop().await;
@@ -153,7 +155,7 @@ async fn expired_weights_on_fal_are_uploaded_again_from_ours() {
     let s = studio(TestDb::sqlite(), |_| {}).await;
     let user = 7510;
     let (owner, avatar) = ready_draft(&s, user).await;
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let trained = s.fal.wait_for_submissions(1, PATIENCE).await[0].clone();
     assert_eq!(
         finished(&s.app, owner, avatar).await.status(),
@@ -161,7 +163,7 @@ async fn expired_weights_on_fal_are_uploaded_again_from_ours() {
     );
     s.fal.expire_all_files();
 
-    generate(&s.app, user, "a portrait in a park", AspectRatio::Square).await;
+    generate(&s, user, "a portrait in a park", AspectRatio::Square).await;
     settle_jobs(&s.app).await;
     assert_eq!(
         s.telegram.count("sendPhoto"),
@@ -175,7 +177,10 @@ async fn expired_weights_on_fal_are_uploaded_again_from_ours() {
     let image = &s.fal.submissions()[1];
     assert_eq!(image.input["loras"][0]["path"], again.url.as_str());
     let row = avatar_row(&s.app, owner, avatar).await;
-    assert_eq!(row.lora_url.as_deref(), Some(again.url.as_str()));
+    assert_eq!(
+        row.lora.as_ref().map(|l| l.lora_url.as_str()),
+        Some(again.url.as_str())
+    );
     s.app.stop().await;
 }
 
@@ -185,10 +190,10 @@ async fn a_provider_error_fails_the_training_and_refunds_once() {
     let user = 7502;
     let (owner, avatar) = ready_draft(&s, user).await;
     s.fal.push_outcome(FalOutcome::Error(500));
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let done = finished(&s.app, owner, avatar).await;
     assert_eq!(done.status(), AvatarStatus::Error);
-    assert!(done.lora_url.is_none(), "no fake success");
+    assert!(done.lora.is_none(), "no fake success");
     assert!(
         texts_to(&s.telegram, user)
             .iter()
@@ -205,7 +210,7 @@ async fn without_a_webhook_polling_completes_the_training() {
     s.fal.route_webhooks_to(None);
     let user = 7503;
     let (owner, avatar) = ready_draft(&s, user).await;
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let done = finished(&s.app, owner, avatar).await;
     assert_eq!(done.status(), AvatarStatus::Completed);
     assert!(s.fal.counters().0 >= 1, "found by a status poll");
@@ -219,7 +224,7 @@ async fn a_training_past_its_deadline_fails_and_refunds() {
     s.fal.push_outcome(FalOutcome::Pending);
     let user = 7504;
     let (owner, avatar) = ready_draft(&s, user).await;
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let done = finished(&s.app, owner, avatar).await;
     assert_eq!(done.status(), AvatarStatus::Error);
     assert!(
@@ -241,16 +246,16 @@ async fn a_cancelled_training_stays_cancelled_after_a_late_result(db: TestDb) {
     s.fal.set_latency(std::time::Duration::from_secs(3600));
     let user = 7505;
     let (owner, avatar) = ready_draft(&s, user).await;
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
         .clone();
     s.app
-        .send(&tap(9_100_000, user, &format!("1:a:stop:{avatar}")))
+        .send(&press(&s.telegram, user, "Cancel training"))
         .await;
     assert!(last_text(&s.telegram).contains("Cancel the training"));
     s.app
-        .send(&tap(9_100_001, user, &format!("1:a:stopok:{avatar}")))
+        .send(&press(&s.telegram, user, "Yes, cancel it"))
         .await;
     assert!(
         last_text(&s.telegram).contains("Training cancelled"),
@@ -275,7 +280,7 @@ async fn a_cancelled_training_stays_cancelled_after_a_late_result(db: TestDb) {
     s.app.settle().await;
     let row = avatar_row(&s.app, owner, avatar).await;
     assert_eq!(row.status(), AvatarStatus::Cancelled);
-    assert!(row.lora_url.is_none());
+    assert!(row.lora.is_none());
     assert_eq!(s.fal.counters().2, 1, "FAL was asked to cancel");
     assert_eq!(entries(&s.app, owner, LedgerKind::TrainingDebit).await, 1);
     assert_eq!(entries(&s.app, owner, LedgerKind::TrainingRefund).await, 1);
@@ -290,7 +295,7 @@ async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
     s.fal.set_latency(std::time::Duration::from_secs(3600));
     let user = 7506;
     let (owner, avatar) = ready_draft(&s, user).await;
-    start(&s, user, avatar).await;
+    start(&s, user).await;
     let request = s.fal.wait_for_submissions(1, PATIENCE).await[0]
         .request_id
         .clone();
@@ -298,7 +303,7 @@ async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
     s.app.stop().await;
 
     let mut config = config;
-    config.fal_key = Some(secrecy::SecretString::from(crate::generation::FAL_KEY));
+    config.fal_key = Some(secrecy::SecretString::from(crate::support::FAL_KEY));
     config.fal_queue_url = s.fal.url.clone();
     config.fal_rest_url = s.fal.url.clone();
     let again = TestApp::spawn_with(config, Workers::All).await;
@@ -315,7 +320,10 @@ async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
     );
     let done = finished(&again, owner, avatar).await;
     assert_eq!(done.status(), AvatarStatus::Completed);
-    assert_eq!(done.lora_url.as_deref(), Some(weights.as_str()));
+    assert_eq!(
+        done.lora.as_ref().map(|l| l.lora_url.as_str()),
+        Some(weights.as_str())
+    );
     assert_eq!(s.fal.submissions().len(), 1, "not submitted twice");
     again.stop().await;
 }

@@ -2,7 +2,7 @@
 //! generation: a trained main avatar, credits and quick mode per registered person.
 
 use sea_orm::{ActiveValue::Set, DatabaseConnection, EntityTrait};
-use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind, TelegramUserId, UserId};
+use studio_domain::{AspectRatio, AvatarStatus, Credits, LedgerKind, TelegramUserId};
 use studio_persistence::entities::avatars;
 use studio_persistence::repos::{ledger, settings, users};
 
@@ -18,12 +18,12 @@ pub async fn ready_to_generate(
             .await
             .expect("users readable")
             .expect("registered by /start");
-        let owner = UserId(owner.id);
+        let owner = owner.id;
         let now = chrono::Utc::now();
         let row = avatars::ActiveModel {
             user_id: Set(owner.0),
             name: Set("Kim".into()),
-            gender: Set("male".into()),
+            gender: Set(studio_domain::Gender::Male.into()),
             status: Set(AvatarStatus::Completed.into()),
             is_main: Set(true),
             trigger_phrase: Set(Some(format!("tok{telegram_id}"))),

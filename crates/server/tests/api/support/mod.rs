@@ -1,4 +1,8 @@
+mod photos;
+mod studio;
+
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use clap::Parser;
@@ -236,31 +240,81 @@ pub fn person(user: i64, language: &str) -> Value {
     serde_json::json!({"id": user, "is_bot": false, "first_name": "Pay", "language_code": language})
 }
 
-/// A button press on a text message of the bot's.
-/// The callback data of the button whose label contains `label` in the last keyboard the fake
-/// Bot API received (sent or edited): what a person pressing that button sends.
-pub fn button(telegram: &FakeTelegram, label: &str) -> String {
+/// A button found in a keyboard the fake Bot API received.
+struct Found {
+    data: String,
+    /// The message it is on, when the call named one (an edit).
+    message_id: Option<i64>,
+    /// Whether that message is a photo.
+    photo: bool,
+}
+
+/// The button whose label contains `label` in the newest keyboard (sent or edited) for `chat`
+/// (any chat when `None`) that has one: a person presses the nearest such button in the chat,
+/// even when a message without it (an image that arrived meanwhile) came after.
+fn find_button(telegram: &FakeTelegram, chat: Option<i64>, label: &str) -> Found {
     let calls = telegram.calls();
-    let keyboard = calls
+    let to_chat = |c: &&studio_testkit::Call| {
+        chat.is_none_or(|chat| c.body["chat_id"].to_string().trim_matches('"') == chat.to_string())
+    };
+    calls
         .iter()
         .rev()
+        .filter(to_chat)
         .find_map(|c| {
             let markup = &c.body["reply_markup"];
-            let markup = match markup.as_str() {
+            let markup: Value = match markup.as_str() {
                 Some(text) => serde_json::from_str(text).ok()?,
                 None => markup.clone(),
             };
-            markup["inline_keyboard"].as_array().cloned()
+            let rows = markup["inline_keyboard"].as_array().cloned()?;
+            let data = rows
+                .iter()
+                .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+                .find(|b| b["text"].as_str().is_some_and(|t| t.contains(label)))
+                .and_then(|b| b["callback_data"].as_str().map(str::to_owned))?;
+            Some(Found {
+                data,
+                message_id: c.body["message_id"].as_i64(),
+                photo: matches!(c.method.as_str(), "sendPhoto" | "editMessageMedia"),
+            })
         })
-        .expect("a keyboard was sent");
-    keyboard
-        .iter()
-        .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-        .find(|b| b["text"].as_str().is_some_and(|t| t.contains(label)))
-        .and_then(|b| b["callback_data"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| panic!("no button {label:?} in {keyboard:?}"))
+        .unwrap_or_else(|| panic!("no button {label:?} was sent to {chat:?}"))
 }
 
+/// The callback data of the button whose label contains `label` in the newest keyboard that
+/// has one: what a person pressing that button sends.
+pub fn button(telegram: &FakeTelegram, label: &str) -> String {
+    find_button(telegram, None, label).data
+}
+
+static NEXT_PRESS: AtomicI64 = AtomicI64::new(800_000_000);
+
+/// `user` pressing the button labelled `label` (or containing it), the newest their chat
+/// received, as Telegram delivers the press. Tests press what a person sees, so they survive
+/// changes of the wire format (one codec test keeps that).
+pub fn press(telegram: &FakeTelegram, user: i64, label: &str) -> Value {
+    let found = find_button(telegram, Some(user), label);
+    let id = NEXT_PRESS.fetch_add(1, Ordering::Relaxed);
+    let mut update = tap(id, user, &found.data);
+    let message = &mut update["callback_query"]["message"];
+    message["message_id"] = found.message_id.unwrap_or(1).into();
+    if found.photo {
+        // Telegram edits a photo message photo into photo; the bot must know which it is.
+        message["photo"] = serde_json::json!([{"file_id": "shown", "file_unique_id": "s", "width": 90, "height": 90}]);
+    }
+    update
+}
+
+/// `/start` and the main menu's button `label`: how a person gets anywhere.
+pub async fn from_main_menu(app: &TestApp, telegram: &FakeTelegram, user: i64, label: &str) {
+    let id = NEXT_PRESS.fetch_add(1, Ordering::Relaxed);
+    app.send(&text(id, user, "en", "/start")).await;
+    app.send(&press(telegram, user, label)).await;
+}
+
+/// A button press on a text message of the bot's, with hand-written callback data: for
+/// buttons a person could not have (forged, stale, another person's).
 pub fn tap(id: i64, user: i64, data: &str) -> Value {
     serde_json::json!({"update_id": id, "callback_query": {"id": format!("q{id}"), "from": person(user, "en"),
         "message": {"message_id": 1, "date": 1_700_000_000, "chat": {"id": user, "type": "private"}, "text": "x"},
@@ -270,4 +324,19 @@ pub fn tap(id: i64, user: i64, data: &str) -> Value {
 pub fn text(id: i64, user: i64, language: &str, text: &str) -> Value {
     serde_json::json!({"update_id": id, "message": {"message_id": id, "date": 1_700_000_000, "text": text,
         "from": person(user, language), "chat": {"id": user, "type": "private"}}})
+}
+
+pub use photos::*;
+pub use studio::*;
+
+/// Our user id of the person with Telegram id `telegram_id`, registered by their first update.
+pub async fn user_id(app: &TestApp, telegram_id: i64) -> studio_domain::UserId {
+    studio_persistence::repos::users::find_by_telegram(
+        &app.db,
+        studio_domain::TelegramUserId(telegram_id),
+    )
+    .await
+    .unwrap()
+    .expect("user registered")
+    .id
 }
