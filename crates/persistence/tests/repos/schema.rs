@@ -24,6 +24,31 @@ async fn migrations_go_up_down_and_up_again(db: TestDb) {
     check_ready(&conn).await.expect("ready after up again");
 }
 
+/// A text enum column whose CHECK list drifted from the code's labels (here a label the code
+/// does not have) fails readiness, naming the column. PostgreSQL only: SQLite cannot change a
+/// CHECK in place.
+#[tokio::test]
+async fn a_drifted_check_list_is_not_ready() {
+    let db = TestDb::postgres().await;
+    let conn = migrated(&db).await;
+    for sql in [
+        "ALTER TABLE avatars DROP CONSTRAINT avatars_gender_check",
+        "ALTER TABLE avatars ADD CONSTRAINT avatars_gender_check \
+         CHECK (gender IN ('male', 'female', 'other'))",
+    ] {
+        conn.execute_unprepared(sql)
+            .await
+            .expect("constraint changed");
+    }
+    match check_ready(&conn).await {
+        Err(studio_persistence::NotReady::EnumDrift { name, database, .. }) => {
+            assert_eq!(name, "avatars.gender");
+            assert_eq!(database, ["male", "female", "other"]);
+        }
+        other => panic!("expected the drift, got {other:?}"),
+    }
+}
+
 /// Replicas (PostgreSQL only: SQLite is the one-process mode) starting at once.
 #[tokio::test]
 async fn replicas_migrating_at_once_take_turns() {
