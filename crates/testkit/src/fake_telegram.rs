@@ -22,6 +22,9 @@ pub struct Call {
     pub body: Value,
     /// When the call arrived, for end-to-end latency in benchmarks.
     pub at: std::time::Instant,
+    /// The message the call sent or edited, once Telegram accepted it: what a button on it
+    /// is pressed on.
+    pub message_id: Option<i64>,
 }
 
 #[derive(Default)]
@@ -125,7 +128,8 @@ impl Inner {
             body.get("chat_id").and_then(Value::as_i64).unwrap_or(0),
             body.get("message_id").and_then(Value::as_i64).unwrap_or(0),
         );
-        if self.deleted.contains(&target) {
+        // Telegram knows only the messages it sent in that chat, minus those deleted since.
+        if self.deleted.contains(&target) || !self.sent_at.contains_key(&target) {
             match method {
                 "editMessageText" | "editMessageMedia" | "editMessageReplyMarkup" => {
                     return Some(bad_request("message to edit not found"));
@@ -391,7 +395,9 @@ async fn answer(
             method: method.clone(),
             body: body.clone(),
             at: std::time::Instant::now(),
+            message_id: None,
         });
+        let call = inner.calls.len() - 1;
         if method == "getFile" {
             return get_file(&inner, &body);
         }
@@ -427,13 +433,27 @@ async fn answer(
                 (status, Json(body)).into_response()
             }
             None => {
-                inner.next_message_id += 1;
-                let message_id = inner.next_message_id;
+                // An edit answers with the message it edited; a send makes a new one.
+                let message_id = match body.get("message_id").and_then(Value::as_i64) {
+                    Some(edited) if method.starts_with("edit") => edited,
+                    _ => {
+                        inner.next_message_id += 1;
+                        inner.next_message_id
+                    }
+                };
                 if method.starts_with("send") {
                     let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
                     let now = inner.now();
                     inner.sent_at.insert((chat, message_id), now);
                     inner.last_sent = message_id;
+                }
+                if method.starts_with("send") || method.starts_with("edit") {
+                    inner.calls[call].message_id = Some(message_id);
+                }
+                if method == "deleteMessage" {
+                    let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
+                    let gone = body.get("message_id").and_then(Value::as_i64).unwrap_or(0);
+                    inner.deleted.insert((chat, gone));
                 }
                 Json(json!({"ok": true, "result": success(&method, &body, message_id)}))
                     .into_response()

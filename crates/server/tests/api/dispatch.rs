@@ -8,7 +8,7 @@ use studio_testkit::{Backend, FakeTelegram, TestDb, on_both_backends};
 
 use studio_bot_ui::{Callback, Menu};
 
-use crate::support::{PATIENCE, TestApp, config, fixture, fresh, text_update};
+use crate::support::{PATIENCE, TestApp, config, fixture, fresh, text, text_update};
 
 on_both_backends!(updates_stored_before_a_crash_are_processed_after_restart);
 
@@ -44,16 +44,23 @@ async fn updates_stored_before_a_crash_are_processed_after_restart(db: TestDb) {
 async fn menu_buttons_answer_the_query_then_edit_in_place() {
     let (db, telegram) = fresh(Backend::Sqlite).await;
     let app = TestApp::spawn(&db, &telegram, Workers::All).await;
+    // The menu the button is on: Telegram edits only messages it has.
+    app.send(&text(6, 42, "ru", "/start")).await;
+    let menu = telegram.last_sent_message_id();
+    let before = telegram.calls().len();
     let tap = json!({"update_id": 7, "callback_query": {"id": "q-1",
         "from": {"id": 42, "is_bot": false, "first_name": "Ann", "language_code": "ru"},
-        "message": {"message_id": 99, "date": 1_700_000_000, "chat": {"id": 42, "type": "private"}, "text": "menu"},
+        "message": {"message_id": menu, "date": 1_700_000_000, "chat": {"id": 42, "type": "private"}, "text": "menu"},
         "chat_instance": "1", "data": help()}});
     assert_eq!(app.post_update(&tap).await, 200);
     app.settle().await;
-    let methods: Vec<String> = telegram.calls().into_iter().map(|c| c.method).collect();
+    let methods: Vec<String> = telegram.calls()[before..]
+        .iter()
+        .map(|c| c.method.clone())
+        .collect();
     assert_eq!(methods, ["answerCallbackQuery", "editMessageText"]);
     let edit = &telegram.calls_to("editMessageText")[0].body;
-    assert_eq!(edit["message_id"], 99);
+    assert_eq!(edit["message_id"], menu);
     assert!(
         edit["text"].as_str().unwrap().contains("Как это работает"),
         "Russian for ru: {edit}"

@@ -243,7 +243,7 @@ pub fn person(user: i64, language: &str) -> Value {
 /// A button found in a keyboard the fake Bot API received.
 struct Found {
     data: String,
-    /// The message it is on, when the call named one (an edit).
+    /// The message it is on, as the fake Bot API numbered it.
     message_id: Option<i64>,
     /// Whether that message is a photo.
     photo: bool,
@@ -275,7 +275,7 @@ fn find_button(telegram: &FakeTelegram, chat: Option<i64>, label: &str) -> Found
                 .and_then(|b| b["callback_data"].as_str().map(str::to_owned))?;
             Some(Found {
                 data,
-                message_id: c.body["message_id"].as_i64(),
+                message_id: c.message_id,
                 photo: matches!(c.method.as_str(), "sendPhoto" | "editMessageMedia"),
             })
         })
