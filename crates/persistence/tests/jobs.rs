@@ -124,7 +124,7 @@ async fn claims_respect_the_per_user_limit_and_leases(db: TestDb) {
     assert!(
         claimed
             .iter()
-            .all(|j| j.status() == GenerationStatus::Running && j.attempts == 1)
+            .all(|j| j.status == GenerationStatus::Running && j.attempts == 1)
     );
     assert!(
         jobs::claim(&conn, 10, LEASE, 2).await.unwrap().is_empty(),
@@ -203,17 +203,17 @@ async fn settles_are_fenced_and_refund_once(db: TestDb) {
         ledger::balance(&conn, owner).await.unwrap(),
         Credits::new(5)
     );
-    let done = generations::find_owned(&conn, owner, completing_now.generation_id())
+    let done = generations::find_owned(&conn, owner, completing_now.id)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(done.status(), GenerationStatus::Completed);
+    assert_eq!(done.status, GenerationStatus::Completed);
     assert_eq!(done.fal_request_id.as_deref(), Some("req-1"));
-    let failed = generations::find_owned(&conn, owner, failing.generation_id())
+    let failed = generations::find_owned(&conn, owner, failing.id)
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(failed.failure(), Some(GenerationFailure::Nsfw));
+    assert_eq!(failed.failure, Some(GenerationFailure::Nsfw));
     let stats = generations::stats(&conn, owner).await.unwrap();
     assert_eq!((stats.images, stats.spent), (1, Credits::new(5)));
 }

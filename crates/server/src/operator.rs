@@ -119,7 +119,7 @@ pub async fn show_user(db: &DatabaseConnection, telegram_id: i64) -> anyhow::Res
             "avatar {}: {} [{}]{}",
             avatar.id,
             avatar.name,
-            avatar.status(),
+            avatar.status,
             if avatar.is_main { " main" } else { "" }
         );
     }

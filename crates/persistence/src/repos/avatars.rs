@@ -39,10 +39,6 @@ pub struct Trained {
 }
 
 impl Avatar {
-    pub fn status(&self) -> AvatarStatus {
-        self.status
-    }
-
     /// The one rule of whether an avatar can generate, asked by handlers and workers alike:
     /// its status allows it, and its training left weights and a trigger phrase. Completed
     /// without them (a damaged row) it is as unusable as a failed training.
@@ -181,7 +177,7 @@ pub async fn change_status(
     let avatar = find_owned(db, owner, id)
         .await?
         .ok_or(StatusChangeError::NotFound)?;
-    let current = avatar.status();
+    let current = avatar.status;
     current.transition(next)?;
     let result = Avatars::update_many()
         // `as_enum` casts the label to the native type; a bare value fails on PostgreSQL.
@@ -292,8 +288,8 @@ pub async fn sync_draft_status(
     let target = AvatarStatus::for_photo_count(photos, studio_domain::photo::MIN_PHOTOS);
     let mut current = avatar.clone();
     // One step at a time, so every move is a legal transition (draft ↔ uploading ↔ ready).
-    while current.status() != target {
-        let next = match (current.status(), target) {
+    while current.status != target {
+        let next = match (current.status, target) {
             (AvatarStatus::Draft, _) => AvatarStatus::PhotosUploading,
             (AvatarStatus::PhotosUploading, t) => t,
             (AvatarStatus::ReadyForTraining, _) => AvatarStatus::PhotosUploading,

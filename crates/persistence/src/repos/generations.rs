@@ -51,24 +51,6 @@ pub struct Generation {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-impl Generation {
-    pub fn status(&self) -> GenerationStatus {
-        self.status
-    }
-
-    pub fn ratio(&self) -> AspectRatio {
-        self.ratio
-    }
-
-    pub fn failure(&self) -> Option<GenerationFailure> {
-        self.failure
-    }
-
-    pub fn generation_id(&self) -> GenerationId {
-        self.id
-    }
-}
-
 impl TryFrom<generations::Model> for Generation {
     type Error = RepoError;
 
@@ -243,7 +225,7 @@ pub async fn delete_owned(
     let Some(found) = find_owned(db, owner, id).await? else {
         return Ok(None);
     };
-    if !found.status().is_final() {
+    if !found.status.is_final() {
         return Ok(None);
     }
     Generations::delete_by_id(id.0).exec(db).await?;

@@ -303,7 +303,7 @@ pub async fn abandon_for_avatar(
         }
         let cost = job.cost;
         if cost.get() > 0 {
-            let key = refund_key(job.generation_id());
+            let key = refund_key(job.id);
             let entry = ledger::Entry {
                 user: owner,
                 kind: LedgerKind::GenerationRefund,

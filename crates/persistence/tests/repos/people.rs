@@ -84,7 +84,7 @@ async fn avatar_status_changes_follow_the_domain(db: TestDb) {
         let avatar = avatars::change_status(&conn, owner, id, next)
             .await
             .expect("legal");
-        assert_eq!(avatar.status(), next);
+        assert_eq!(avatar.status, next);
     }
     let illegal = avatars::change_status(&conn, owner, id, AvatarStatus::Training).await;
     assert!(matches!(
@@ -174,7 +174,7 @@ async fn photos_count_refuse_duplicates_and_cap_at_twenty(db: TestDb) {
     let synced = avatars::sync_draft_status(&conn, &avatar, 20)
         .await
         .unwrap();
-    assert_eq!(synced.status(), AvatarStatus::ReadyForTraining);
+    assert_eq!(synced.status, AvatarStatus::ReadyForTraining);
     let first = photos::list(&conn, &synced).await.unwrap()[0].id;
     assert!(
         photos::delete(&conn, &synced, first)
@@ -189,9 +189,9 @@ async fn photos_count_refuse_duplicates_and_cap_at_twenty(db: TestDb) {
             .is_none()
     );
     let back = avatars::sync_draft_status(&conn, &synced, 9).await.unwrap();
-    assert_eq!(back.status(), AvatarStatus::PhotosUploading);
+    assert_eq!(back.status, AvatarStatus::PhotosUploading);
     let empty = avatars::sync_draft_status(&conn, &back, 0).await.unwrap();
-    assert_eq!(empty.status(), AvatarStatus::Draft);
+    assert_eq!(empty.status, AvatarStatus::Draft);
     // Another user's avatar row cannot be had, so neither can its photos.
     assert!(
         avatars::find_owned(&conn, user(&conn, 2).await, avatar.id)

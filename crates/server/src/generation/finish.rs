@@ -22,7 +22,7 @@ impl GenerationWorker {
             drop(txn);
             // Its avatar was deleted meanwhile (the job refunded with it): the file just
             // stored belongs to nothing. Otherwise another step owns the job and its file.
-            if !jobs::exists(&self.db, job.generation_id()).await? {
+            if !jobs::exists(&self.db, job.id).await? {
                 tracing::info!("the job's avatar was deleted; its image is not kept");
                 self.storage.delete(key).await?;
                 return Ok(());
@@ -36,10 +36,10 @@ impl GenerationWorker {
             .unwrap_or_default();
         let seconds = (chrono::Utc::now() - job.created_at).num_seconds().max(0);
         let view = ResultView {
-            generation: job.generation_id(),
+            generation: job.id,
             key: key.to_owned(),
             avatar,
-            ratio: job.ratio(),
+            ratio: job.ratio,
             seconds,
             prompt: job.prompt_original.clone(),
         };

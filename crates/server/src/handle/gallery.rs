@@ -142,7 +142,7 @@ async fn card(
     let view = CardView {
         id,
         avatar,
-        ratio: found.ratio(),
+        ratio: found.ratio,
         date: found.created_at.format("%Y-%m-%d").to_string(),
         favourite: found.is_favourite,
         photo,

@@ -27,7 +27,7 @@ pub async fn show(txn: &DatabaseTransaction, cx: &mut Context) -> Result<(), Rep
         balance: ledger::balance(txn, owner).await?,
         avatars_ready: all
             .iter()
-            .filter(|a| a.status() == AvatarStatus::Completed)
+            .filter(|a| a.status == AvatarStatus::Completed)
             .count(),
         avatars_total: all.len(),
         images: generations::count_completed(txn, owner).await?,

@@ -21,7 +21,7 @@ use super::{Services, steps, views};
 const PROGRESS: &str = "upload_progress";
 
 fn is_draft(avatar: &Avatar) -> bool {
-    match avatar.status() {
+    match avatar.status {
         AvatarStatus::Draft | AvatarStatus::PhotosUploading | AvatarStatus::ReadyForTraining => {
             true
         }

@@ -87,7 +87,7 @@ async fn the_wizard_takes_good_photos_and_refuses_bad_ones(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(draft.status(), AvatarStatus::ReadyForTraining);
+    assert_eq!(draft.status, AvatarStatus::ReadyForTraining);
     assert_eq!(photos::count(&app.db, &draft).await.unwrap(), 10);
     assert!(
         last_text(&telegram).contains("10/20 uploaded"),
@@ -333,7 +333,7 @@ async fn an_album_arriving_all_at_once_counts_each_photo_once() {
         .unwrap()
         .unwrap();
     assert_eq!(photos::count(&app.db, &draft).await.unwrap(), 5);
-    assert_eq!(draft.status(), AvatarStatus::PhotosUploading);
+    assert_eq!(draft.status, AvatarStatus::PhotosUploading);
     app.stop().await;
 }
 
@@ -459,7 +459,7 @@ async fn the_gallery_pages_by_id_and_renames() {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(draft.status(), AvatarStatus::Draft);
+    assert_eq!(draft.status, AvatarStatus::Draft);
     assert_eq!(stored_files(&app, avatar), 0);
     app.stop().await;
 }

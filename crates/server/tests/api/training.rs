@@ -47,7 +47,7 @@ async fn finished(app: &TestApp, owner: UserId, id: AvatarId) -> avatars::Avatar
     let deadline = tokio::time::Instant::now() + PATIENCE;
     loop {
         let row = avatar_row(app, owner, id).await;
-        if row.status() != AvatarStatus::Training {
+        if row.status != AvatarStatus::Training {
             app.settle().await;
             return row;
         }
@@ -84,7 +84,7 @@ async fn a_training_completes_through_upload_submit_and_webhook(db: TestDb) {
     let submitted = s.fal.wait_for_submissions(1, PATIENCE).await;
     let done = finished(&s.app, owner, avatar).await;
 
-    assert_eq!(done.status(), AvatarStatus::Completed);
+    assert_eq!(done.status, AvatarStatus::Completed);
     assert!(done.is_main, "the first trained avatar becomes main");
     let trigger = done.lora.clone().unwrap().trigger_phrase;
     let request = &submitted[0];
@@ -140,7 +140,7 @@ async fn the_fast_trainer_gets_its_own_input() {
     start(&s, user).await;
     let submitted = s.fal.wait_for_submissions(1, PATIENCE).await;
     let done = finished(&s.app, owner, avatar).await;
-    assert_eq!(done.status(), AvatarStatus::Completed);
+    assert_eq!(done.status, AvatarStatus::Completed);
     let request = &submitted[0];
     assert_eq!(request.model, "fal-ai/flux-lora-fast-training");
     let trigger = done.lora.clone().unwrap().trigger_phrase;
@@ -158,7 +158,7 @@ async fn expired_weights_on_fal_are_uploaded_again_from_ours() {
     start(&s, user).await;
     let trained = s.fal.wait_for_submissions(1, PATIENCE).await[0].clone();
     assert_eq!(
-        finished(&s.app, owner, avatar).await.status(),
+        finished(&s.app, owner, avatar).await.status,
         AvatarStatus::Completed
     );
     s.fal.expire_all_files();
@@ -192,7 +192,7 @@ async fn a_provider_error_fails_the_training_and_refunds_once() {
     s.fal.push_outcome(FalOutcome::Error(500));
     start(&s, user).await;
     let done = finished(&s.app, owner, avatar).await;
-    assert_eq!(done.status(), AvatarStatus::Error);
+    assert_eq!(done.status, AvatarStatus::Error);
     assert!(done.lora.is_none(), "no fake success");
     assert!(
         texts_to(&s.telegram, user)
@@ -212,7 +212,7 @@ async fn without_a_webhook_polling_completes_the_training() {
     let (owner, avatar) = ready_draft(&s, user).await;
     start(&s, user).await;
     let done = finished(&s.app, owner, avatar).await;
-    assert_eq!(done.status(), AvatarStatus::Completed);
+    assert_eq!(done.status, AvatarStatus::Completed);
     assert!(s.fal.counters().0 >= 1, "found by a status poll");
     assert_eq!(balance(&s.app, owner).await, Credits::new(200 - COST));
     s.app.stop().await;
@@ -226,7 +226,7 @@ async fn a_training_past_its_deadline_fails_and_refunds() {
     let (owner, avatar) = ready_draft(&s, user).await;
     start(&s, user).await;
     let done = finished(&s.app, owner, avatar).await;
-    assert_eq!(done.status(), AvatarStatus::Error);
+    assert_eq!(done.status, AvatarStatus::Error);
     assert!(
         texts_to(&s.telegram, user)
             .iter()
@@ -263,7 +263,7 @@ async fn a_cancelled_training_stays_cancelled_after_a_late_result(db: TestDb) {
         last_text(&s.telegram)
     );
     assert_eq!(
-        avatar_row(&s.app, owner, avatar).await.status(),
+        avatar_row(&s.app, owner, avatar).await.status,
         AvatarStatus::Cancelled
     );
 
@@ -279,7 +279,7 @@ async fn a_cancelled_training_stays_cancelled_after_a_late_result(db: TestDb) {
     );
     s.app.settle().await;
     let row = avatar_row(&s.app, owner, avatar).await;
-    assert_eq!(row.status(), AvatarStatus::Cancelled);
+    assert_eq!(row.status, AvatarStatus::Cancelled);
     assert!(row.lora.is_none());
     assert_eq!(s.fal.counters().2, 1, "FAL was asked to cancel");
     assert_eq!(entries(&s.app, owner, LedgerKind::TrainingDebit).await, 1);
@@ -319,7 +319,7 @@ async fn a_restart_between_submit_and_webhook_still_completes_the_avatar() {
         200
     );
     let done = finished(&again, owner, avatar).await;
-    assert_eq!(done.status(), AvatarStatus::Completed);
+    assert_eq!(done.status, AvatarStatus::Completed);
     assert_eq!(
         done.lora.as_ref().map(|l| l.lora_url.as_str()),
         Some(weights.as_str())
