@@ -18,6 +18,7 @@ mod ledger_kind;
 pub mod photo;
 mod prompt;
 mod prompt_failure;
+pub mod styles;
 mod top_up;
 mod transition;
 
