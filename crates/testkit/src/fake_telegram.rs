@@ -103,7 +103,12 @@ pub struct Limits {
 fn is_message(method: &str) -> bool {
     matches!(
         method,
-        "sendMessage" | "sendPhoto" | "editMessageText" | "editMessageMedia" | "sendInvoice"
+        "sendMessage"
+            | "sendPhoto"
+            | "sendMediaGroup"
+            | "editMessageText"
+            | "editMessageMedia"
+            | "sendInvoice"
     )
 }
 
@@ -122,6 +127,11 @@ impl Inner {
             return Some(bad_request("can't use file of type Document as Photo"));
         }
         if let Some(refusal) = too_long(method, body) {
+            return Some(bad_request(refusal));
+        }
+        if method == "sendMediaGroup"
+            && let Err(refusal) = album_items(body, &self.documents)
+        {
             return Some(bad_request(refusal));
         }
         let target = (
@@ -433,19 +443,26 @@ async fn answer(
                 (status, Json(body)).into_response()
             }
             None => {
-                // An edit answers with the message it edited; a send makes a new one.
+                // An edit answers with the message it edited; a send makes a new one (an
+                // album, one per item).
+                let sent = match method.as_str() {
+                    "sendMediaGroup" => album_items(&body, &inner.documents).unwrap_or(0),
+                    _ => 1,
+                };
                 let message_id = match body.get("message_id").and_then(Value::as_i64) {
                     Some(edited) if method.starts_with("edit") => edited,
                     _ => {
-                        inner.next_message_id += 1;
-                        inner.next_message_id
+                        inner.next_message_id += sent as i64;
+                        inner.next_message_id - sent as i64 + 1
                     }
                 };
                 if method.starts_with("send") {
                     let chat = body.get("chat_id").and_then(Value::as_i64).unwrap_or(0);
                     let now = inner.now();
-                    inner.sent_at.insert((chat, message_id), now);
-                    inner.last_sent = message_id;
+                    for id in message_id..message_id + sent as i64 {
+                        inner.sent_at.insert((chat, id), now);
+                        inner.last_sent = id;
+                    }
                 }
                 if method.starts_with("send") || method.starts_with("edit") {
                     inner.calls[call].message_id = Some(message_id);
@@ -548,8 +565,82 @@ fn get_file(inner: &Inner, body: &Value) -> Response {
     }
 }
 
+/// Checks an album as Telegram does: 2–10 photos, each an uploaded part named by
+/// `attach://<part>` or a photo's file id, captions within 1024 units. Returns its size.
+fn album_items(
+    body: &Value,
+    documents: &std::collections::HashSet<String>,
+) -> Result<usize, &'static str> {
+    let media = body
+        .get("media")
+        .and_then(Value::as_array)
+        .ok_or("parameter \"media\" is required")?;
+    if !(2..=10).contains(&media.len()) {
+        return Err("wrong number of media in the group: 2 to 10 expected");
+    }
+    for item in media {
+        if item.get("type").and_then(Value::as_str) != Some("photo") {
+            return Err("unsupported media type in the group");
+        }
+        let reference = item
+            .get("media")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        match reference.strip_prefix("attach://") {
+            Some(part) => {
+                let uploaded = body.get(part).and_then(Value::as_str);
+                if !uploaded.is_some_and(|v| v.starts_with("upload:")) {
+                    return Err("can't find attached file");
+                }
+            }
+            None if documents.contains(reference) => {
+                return Err("can't use file of type Document as Photo");
+            }
+            None if reference.is_empty() => return Err("wrong file identifier specified"),
+            None => {}
+        }
+        if let Some(caption) = item.get("caption").and_then(Value::as_str) {
+            let html = item.get("parse_mode").and_then(Value::as_str) == Some("HTML");
+            let length = if html {
+                shown_length(caption)
+            } else {
+                caption.encode_utf16().count()
+            };
+            if length > 1024 {
+                return Err("message caption is too long");
+            }
+        }
+    }
+    Ok(media.len())
+}
+
+/// One sent photo message, as Telegram answers with it.
+fn photo_message(body: &Value, message_id: i64, caption: Option<&Value>) -> Value {
+    json!({
+        "message_id": message_id,
+        "date": 1_700_000_000,
+        "chat": {"id": body.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"},
+        "caption": caption.cloned().unwrap_or(Value::Null),
+        "photo": [
+            {"file_id": format!("photo-{message_id}-small"), "file_unique_id": format!("u{message_id}s"), "width": 90, "height": 90},
+            {"file_id": format!("photo-{message_id}"), "file_unique_id": format!("u{message_id}"), "width": 1024, "height": 1024},
+        ],
+    })
+}
+
 fn success(method: &str, body: &Value, message_id: i64) -> Value {
     match method {
+        "sendMediaGroup" => {
+            let media = body.get("media").and_then(Value::as_array);
+            let items = media.map(Vec::as_slice).unwrap_or_default();
+            Value::Array(
+                items
+                    .iter()
+                    .zip(message_id..)
+                    .map(|(item, id)| photo_message(body, id, item.get("caption")))
+                    .collect(),
+            )
+        }
         "getMe" => {
             json!({"id": 1, "is_bot": true, "first_name": "Avatar Studio", "username": "AvatarStudioBot"})
         }
@@ -561,16 +652,8 @@ fn success(method: &str, body: &Value, message_id: i64) -> Value {
             "text": body.get("text").cloned().unwrap_or(Value::Null),
         }),
         // `editMessageMedia` answers with the edited message, its new photo's ids included.
-        "sendPhoto" | "editMessageMedia" => json!({
-            "message_id": message_id,
-            "date": 1_700_000_000,
-            "chat": {"id": body.get("chat_id").cloned().unwrap_or(Value::Null), "type": "private"},
-            "caption": body.get("caption").cloned().unwrap_or(Value::Null),
-            "photo": [
-                {"file_id": format!("photo-{message_id}-small"), "file_unique_id": format!("u{message_id}s"), "width": 90, "height": 90},
-                {"file_id": format!("photo-{message_id}"), "file_unique_id": format!("u{message_id}"), "width": 1024, "height": 1024},
-            ],
-        }),
+        "sendPhoto" => photo_message(body, message_id, body.get("caption")),
+        "editMessageMedia" => photo_message(body, message_id, body.pointer("/media/caption")),
         _ => json!(true),
     }
 }

@@ -163,17 +163,32 @@ impl TelegramClient {
         photo: bytes::Bytes,
         file_name: &str,
     ) -> Result<Value, TelegramError> {
+        let files = vec![("photo".to_owned(), photo, file_name.to_owned())];
+        self.upload_files(method, fields, files).await
+    }
+
+    /// A call with several files as `multipart/form-data` parts, each `(part name, bytes,
+    /// file name)`: `sendMediaGroup` names them `attach://<part name>` in its `media`.
+    /// Returns the call's result (for an album, the array of sent messages).
+    pub async fn upload_files(
+        &self,
+        method: &str,
+        fields: Vec<(String, String)>,
+        files: Vec<(String, bytes::Bytes, String)>,
+    ) -> Result<Value, TelegramError> {
         let url = format!("{}{method}", self.base.expose_secret());
-        let part = reqwest::multipart::Part::bytes(photo.to_vec())
-            .file_name(file_name.to_owned())
-            .mime_str("image/jpeg")
-            .map_err(TelegramError::from)?;
-        let form = fields
+        let mut form = fields
             .into_iter()
             .fold(reqwest::multipart::Form::new(), |form, (k, v)| {
                 form.text(k, v)
-            })
-            .part("photo", part);
+            });
+        for (name, bytes, file_name) in files {
+            let part = reqwest::multipart::Part::bytes(bytes.to_vec())
+                .file_name(file_name)
+                .mime_str("image/jpeg")
+                .map_err(TelegramError::from)?;
+            form = form.part(name, part);
+        }
         let response = self.http.post(url).multipart(form).send().await?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await?;
