@@ -16,6 +16,7 @@ mod m20261130_000006_photo_file_ids;
 mod m20261130_000007_outbox_failures;
 mod m20261201_000008_lease_owners;
 mod m20261201_000009_abuse_limits;
+mod m20261201_000010_style_library;
 mod sql_files;
 
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000007_outbox_failures::Migration),
             Box::new(m20261201_000008_lease_owners::Migration),
             Box::new(m20261201_000009_abuse_limits::Migration),
+            Box::new(m20261201_000010_style_library::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 //! older version or of another bot, is `None`, which the caller treats as a stale button.
 //! Buttons carry ids, never positions, so a list that changed meanwhile cannot mislead them.
 
+use studio_domain::styles::{CategoryKey, PackKey, StyleKey};
 use studio_domain::{AspectRatio, AvatarId, GalleryFilter, Gender, GenerationId, Language};
 
 /// Bumped when the encoding changes; older buttons then decode to `None`.
@@ -16,6 +17,25 @@ pub enum Callback {
     Generate(GenerateAction),
     PhotoPrompt(PhotoPromptAction),
     Gallery(GalleryAction),
+    Style(StyleAction),
+}
+
+/// The style library, for the avatar its menu was opened for (`None`: the main one). Styles,
+/// categories and packs travel as their keys: a button for one removed since is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StyleAction {
+    Menu(Option<AvatarId>),
+    Category(CategoryKey, Option<AvatarId>),
+    Card(StyleKey, Option<AvatarId>),
+    Generate(StyleKey, Option<AvatarId>),
+    /// Star the style, or un-star it.
+    Star(StyleKey, Option<AvatarId>),
+    /// The starred styles ("My styles").
+    Mine(Option<AvatarId>),
+    Packs(Option<AvatarId>),
+    Pack(PackKey, Option<AvatarId>),
+    /// Order the pack: one debit, every image queued.
+    Order(PackKey, Option<AvatarId>),
 }
 
 /// The generation menu and a result's buttons.
@@ -143,6 +163,50 @@ impl PhotoPromptAction {
             ["x"] => Self::Cancel,
             _ => return None,
         })
+    }
+}
+
+impl StyleAction {
+    fn encode(self) -> String {
+        match self {
+            Self::Menu(a) => with_avatar("m", a),
+            Self::Category(c, a) => with_avatar(&format!("c:{c}"), a),
+            Self::Card(s, a) => with_avatar(&format!("v:{s}"), a),
+            Self::Generate(s, a) => with_avatar(&format!("go:{s}"), a),
+            Self::Star(s, a) => with_avatar(&format!("fav:{s}"), a),
+            Self::Mine(a) => with_avatar("my", a),
+            Self::Packs(a) => with_avatar("pk", a),
+            Self::Pack(p, a) => with_avatar(&format!("p:{p}"), a),
+            Self::Order(p, a) => with_avatar(&format!("buy:{p}"), a),
+        }
+    }
+
+    fn decode(parts: &[&str]) -> Option<Self> {
+        let (head, avatar) = match parts {
+            [code, key, a] => ([*code, *key], Some(AvatarId(a.parse().ok()?))),
+            [code, key] if StyleAction::takes_key(code) => ([*code, *key], None),
+            [code, a] => ([*code, ""], Some(AvatarId(a.parse().ok()?))),
+            [code] => ([*code, ""], None),
+            _ => return None,
+        };
+        let style = || StyleKey::parse(head[1]);
+        let pack = || PackKey::parse(head[1]);
+        Some(match head {
+            ["m", ""] => Self::Menu(avatar),
+            ["my", ""] => Self::Mine(avatar),
+            ["pk", ""] => Self::Packs(avatar),
+            ["c", key] => Self::Category(CategoryKey::parse(key)?, avatar),
+            ["v", _] => Self::Card(style()?, avatar),
+            ["go", _] => Self::Generate(style()?, avatar),
+            ["fav", _] => Self::Star(style()?, avatar),
+            ["p", _] => Self::Pack(pack()?, avatar),
+            ["buy", _] => Self::Order(pack()?, avatar),
+            _ => return None,
+        })
+    }
+
+    fn takes_key(code: &str) -> bool {
+        matches!(code, "c" | "v" | "go" | "fav" | "p" | "buy")
     }
 }
 
@@ -401,6 +465,7 @@ impl Callback {
             Self::Generate(action) => format!("{VERSION}:g:{}", action.encode()),
             Self::PhotoPrompt(action) => format!("{VERSION}:g:{}", action.encode()),
             Self::Gallery(action) => format!("{VERSION}:r:{}", action.encode()),
+            Self::Style(action) => format!("{VERSION}:s:{}", action.encode()),
         }
     }
 
@@ -416,6 +481,7 @@ impl Callback {
                 .map(Self::Generate)
                 .or_else(|| PhotoPromptAction::decode(rest).map(Self::PhotoPrompt)),
             [VERSION, "r", rest @ ..] => GalleryAction::decode(rest).map(Self::Gallery),
+            [VERSION, "s", rest @ ..] => StyleAction::decode(rest).map(Self::Style),
             _ => None,
         }
     }
@@ -487,6 +553,29 @@ impl Callback {
             .map(Self::PhotoPrompt),
         );
         all.extend([GalleryAction::Filters, GalleryAction::Stats].map(Self::Gallery));
+        // Keys are at most 30 bytes (`styles::Key::MAX`).
+        let longest = "x".repeat(30);
+        let style = StyleKey::parse(&longest).expect("a key of the longest length");
+        let (category, pack) = (
+            CategoryKey::parse(&longest).expect("category key"),
+            PackKey::parse(&longest).expect("pack key"),
+        );
+        for a in [None, Some(AvatarId(i64::MIN)), Some(AvatarId(i64::MAX))] {
+            all.extend(
+                [
+                    StyleAction::Menu(a),
+                    StyleAction::Category(category, a),
+                    StyleAction::Card(style, a),
+                    StyleAction::Generate(style, a),
+                    StyleAction::Star(style, a),
+                    StyleAction::Mine(a),
+                    StyleAction::Packs(a),
+                    StyleAction::Pack(pack, a),
+                    StyleAction::Order(pack, a),
+                ]
+                .map(Self::Style),
+            );
+        }
         all.extend(
             [
                 AvatarAction::Create,

@@ -17,12 +17,15 @@ pub mod update;
 
 pub use callback::{
     AvatarAction, Callback, CardAction, DraftAction, GalleryAction, GenerateAction, Menu,
-    PhotoPromptAction, ProfileAction,
+    PhotoPromptAction, ProfileAction, StyleAction,
 };
 pub use dialog::Dialog;
 pub use i18n::{Texts, fill, texts};
 pub use intent::{Intent, ReferenceRejection, UploadedFile, intent};
 pub use keyboard::{Button, InlineKeyboard};
-pub use outgoing::{Outgoing, Photo, Remember, Screen, UPLOAD_FIELD, Upload, as_new_message};
+pub use outgoing::{
+    ALBUM_FIELD, AlbumPhoto, Outgoing, Photo, Remember, Screen, UPLOAD_FIELD, Upload,
+    as_new_message,
+};
 pub use text::escape;
 pub use update::Update;

@@ -39,6 +39,17 @@ pub enum Remember {
 /// sender reads it.
 pub const UPLOAD_FIELD: &str = "upload";
 
+/// The field of a `sendMediaGroup` payload listing the stored files to upload, in the order
+/// of `media` (whose items name them `attach://p0`, `attach://p1`, …).
+pub const ALBUM_FIELD: &str = "album";
+
+/// An image of an album: a stored file, whose `file_id` is kept on its generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlbumPhoto {
+    pub key: String,
+    pub generation: GenerationId,
+}
+
 /// What `UPLOAD_FIELD` holds: where the file is, and which row keeps the id Telegram gives it
 /// (at most one is set; flat, so calls queued by an earlier release still read).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,8 +112,14 @@ pub enum Outgoing {
     /// A text message the sender edits in place on the next call with the same tag.
     SendTagged {
         chat: i64,
-        tag: &'static str,
+        tag: String,
         screen: Screen,
+    },
+    /// 2–10 stored photos as one album (`sendMediaGroup`); the caption shows under the first.
+    Album {
+        chat: i64,
+        caption: String,
+        photos: Vec<AlbumPhoto>,
     },
     /// Replaces a message the bot sent before (navigation edits in place). A photo screen
     /// replaces a photo message's media and caption.
@@ -143,6 +160,7 @@ impl Outgoing {
         match self {
             Self::Send { chat, .. }
             | Self::SendTagged { chat, .. }
+            | Self::Album { chat, .. }
             | Self::Edit { chat, .. }
             | Self::Delete { chat, .. }
             | Self::AnswerCallback { chat, .. }
@@ -151,10 +169,11 @@ impl Outgoing {
         }
     }
 
-    pub fn tag(&self) -> Option<&'static str> {
+    pub fn tag(&self) -> Option<&str> {
         match self {
             Self::SendTagged { tag, .. } => Some(tag),
             Self::Send { .. }
+            | Self::Album { .. }
             | Self::Edit { .. }
             | Self::Delete { .. }
             | Self::AnswerCallback { .. }
@@ -171,6 +190,7 @@ impl Outgoing {
             Self::AnswerCallback { .. } | Self::AnswerPreCheckout { .. } => true,
             Self::Send { .. }
             | Self::SendTagged { .. }
+            | Self::Album { .. }
             | Self::Edit { .. }
             | Self::Delete { .. }
             | Self::Invoice { .. } => false,
@@ -184,6 +204,7 @@ impl Outgoing {
             Self::Edit { message_id, .. } => Some(*message_id),
             Self::Send { .. }
             | Self::SendTagged { .. }
+            | Self::Album { .. }
             | Self::Delete { .. }
             | Self::AnswerCallback { .. }
             | Self::Invoice { .. }
@@ -195,6 +216,7 @@ impl Outgoing {
         match self {
             Self::Send { screen, .. } if screen.photo.is_some() => "sendPhoto",
             Self::Send { .. } | Self::SendTagged { .. } => "sendMessage",
+            Self::Album { .. } => "sendMediaGroup",
             Self::Edit { screen, .. } if screen.photo.is_some() => "editMessageMedia",
             Self::Edit { .. } => "editMessageText",
             Self::Delete { .. } => "deleteMessage",
@@ -242,6 +264,11 @@ impl Outgoing {
                 };
                 with_keyboard(body, screen)
             }
+            Self::Album {
+                chat,
+                caption,
+                photos,
+            } => album_payload(*chat, caption, photos),
             Self::Delete { chat, message_id } => json!({"chat_id": chat, "message_id": message_id}),
             Self::AnswerCallback { query_id, text, .. } => match text {
                 Some(text) => json!({"callback_query_id": query_id, "text": text}),
@@ -294,6 +321,27 @@ pub fn as_new_message(method: &str, payload: &Value) -> Option<(&'static str, Va
         }
         _ => None,
     }
+}
+
+fn album_payload(chat: i64, caption: &str, photos: &[AlbumPhoto]) -> Value {
+    let media: Vec<Value> = photos
+        .iter()
+        .enumerate()
+        .map(|(i, _)| match i {
+            0 => json!({"type": "photo", "media": "attach://p0", "caption": caption,
+                "parse_mode": "HTML"}),
+            _ => json!({"type": "photo", "media": format!("attach://p{i}")}),
+        })
+        .collect();
+    let uploads: Vec<Upload> = photos
+        .iter()
+        .map(|photo| Upload {
+            key: photo.key.clone(),
+            generation: Some(photo.generation),
+            avatar_photo: None,
+        })
+        .collect();
+    json!({"chat_id": chat, "media": media, ALBUM_FIELD: uploads})
 }
 
 fn with_keyboard(mut payload: Value, screen: &Screen) -> Value {
@@ -369,6 +417,25 @@ mod tests {
         assert!(send.get("message_id").is_none() && send.get("media").is_none());
         assert!(send["reply_markup"].is_object());
         assert!(super::as_new_message("sendMessage", &send).is_none());
+    }
+
+    #[test]
+    fn an_album_names_its_uploads_in_order_with_one_caption() {
+        let photos = [3, 4, 5].map(|g| super::AlbumPhoto {
+            key: format!("generations/{g}.jpg"),
+            generation: studio_domain::GenerationId(g),
+        });
+        let album = Outgoing::Album {
+            chat: 5,
+            caption: "pack".into(),
+            photos: photos.to_vec(),
+        };
+        let payload = album.payload();
+        assert_eq!(album.method(), "sendMediaGroup");
+        assert_eq!(payload["media"][0]["caption"], "pack");
+        assert_eq!(payload["media"][2]["media"], "attach://p2");
+        assert!(payload["media"][1].get("caption").is_none());
+        assert_eq!(payload[super::ALBUM_FIELD][1]["generation"], 4);
     }
 
     #[test]

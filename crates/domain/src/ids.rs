@@ -38,6 +38,10 @@ id_type!(
 id_type!(AvatarId);
 id_type!(GenerationId);
 id_type!(
+    /// A style pack a person ordered.
+    PackOrderId
+);
+id_type!(
     /// A queued vision or translation request.
     PromptJobId
 );

@@ -30,7 +30,9 @@ pub use gallery_filter::GalleryFilter;
 pub use gender::Gender;
 pub use generation_failure::GenerationFailure;
 pub use generation_status::GenerationStatus;
-pub use ids::{AvatarId, ChatId, GenerationId, PromptJobId, TelegramUserId, UpdateId, UserId};
+pub use ids::{
+    AvatarId, ChatId, GenerationId, PackOrderId, PromptJobId, TelegramUserId, UpdateId, UserId,
+};
 pub use language::Language;
 pub use ledger_kind::LedgerKind;
 pub use prompt::{Prompt, PromptError, shorten};

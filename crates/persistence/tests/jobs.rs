@@ -73,6 +73,7 @@ async fn queue(conn: &DatabaseConnection, owner: UserId, avatar: AvatarId) -> Qu
         ratio: AspectRatio::Square,
         cost: Credits::new(5),
         deadline: Duration::from_secs(600),
+        style: None,
     };
     generations::queue(conn, new).await.unwrap()
 }

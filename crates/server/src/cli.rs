@@ -52,6 +52,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::operator::PromoCommand,
     },
+    /// The style library: `styles list`, `styles disable KEY`, `styles enable KEY`.
+    Styles {
+        #[command(subcommand)]
+        command: crate::style_admin::StylesCommand,
+    },
     /// Refund a Telegram Stars payment by its charge id.
     Refund { charge_id: String },
     /// Credit Stars payments Telegram lists (getStarTransactions) that we never booked, once.
@@ -111,6 +116,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => crate::operator::show_user(&database(cli.config).await?, telegram_id).await,
         Command::Promo { command } => {
             crate::operator::promo(&database(cli.config).await?, command).await
+        }
+        Command::Styles { command } => {
+            let library = cli.config.style_library()?;
+            crate::style_admin::run(&database(cli.config).await?, &library, command).await
         }
         Command::Refund { charge_id } => {
             let telegram = telegram(&cli.config)?;

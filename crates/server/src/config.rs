@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
+use studio_domain::styles::Library;
 
 use secrecy::{ExposeSecret, SecretString};
 use studio_providers::fal::{ImageModel, Trainer};
@@ -126,6 +127,10 @@ pub struct Config {
         default_value = "100:50,300:135,1000:400"
     )]
     pub topup_packages: studio_domain::TopUpPackages,
+    /// Prices of style packs, as pack:credits pairs; a pack not listed costs its images at
+    /// GENERATION_COST less a fifth.
+    #[arg(long, env = "STYLE_PACK_PRICES", default_value = "")]
+    pub style_pack_prices: studio_domain::styles::PackPrices,
     /// Credits a new user gets once, at their first /start.
     #[arg(long, env = "WELCOME_BONUS", default_value_t = 0)]
     pub welcome_bonus: u32,
@@ -247,6 +252,12 @@ pub enum Mode {
 }
 
 impl Config {
+    /// The style library shipped in the binary, checked (every template has the trigger
+    /// slot, every name both languages): a broken one stops start-up with its file named.
+    pub fn style_library(&self) -> Result<Library, ConfigError> {
+        Library::builtin().map_err(|err| invalid("styles", err.to_string()))
+    }
+
     /// Checks rules across fields; `serve`, `set-webhook` and `check` call it.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let token = self.bot_token()?;
@@ -288,6 +299,10 @@ impl Config {
                 return Err(invalid(variable, "must be at least 1"));
             }
         }
+        let library = self.style_library()?;
+        self.style_pack_prices
+            .check(&library)
+            .map_err(|err| invalid("STYLE_PACK_PRICES", err.to_string()))?;
         if !(self.lora_scale.is_finite() && (0.0..=4.0).contains(&self.lora_scale)) {
             return Err(invalid("LORA_SCALE", "must be between 0 and 4"));
         }

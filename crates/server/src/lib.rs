@@ -25,12 +25,14 @@ mod metrics;
 mod notify;
 mod operator;
 mod outbound;
+mod packs;
 mod polling;
 mod prompt_jobs;
 mod reconcile;
 mod routes;
 mod shutdown;
 mod state;
+mod style_admin;
 pub mod telemetry;
 mod training;
 

@@ -13,19 +13,34 @@ pub async fn person(
     user: UserId,
     screen: impl FnOnce(Language) -> Screen,
 ) -> Result<bool, RepoError> {
+    calls(db, user, |language, chat| {
+        vec![Outgoing::Send {
+            chat,
+            screen: screen(language),
+        }]
+    })
+    .await
+}
+
+/// Queues the calls `make` builds for the user's language and private chat, in order;
+/// `false` if there is no one to tell.
+pub async fn calls(
+    db: &impl ConnectionTrait,
+    user: UserId,
+    make: impl FnOnce(Language, i64) -> Vec<Outgoing>,
+) -> Result<bool, RepoError> {
     let Some(user) = users::find(db, user).await? else {
         return Ok(false);
     };
     if user.is_blocked {
         return Ok(false);
     }
-    let language = user.language();
     // A person's private chat has their user id.
-    let call = Outgoing::Send {
-        chat: user.telegram_id.0,
-        screen: screen(language),
-    };
-    let payload = call.payload().to_string();
-    outbox::enqueue(db, ChatId(call.chat()), call.method(), &payload).await?;
+    let chat = user.telegram_id.0;
+    for call in make(user.language(), chat) {
+        let payload = call.payload().to_string();
+        let chat = ChatId(call.chat());
+        outbox::enqueue_tagged(db, chat, call.method(), &payload, call.tag()).await?;
+    }
     Ok(true)
 }

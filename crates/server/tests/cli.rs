@@ -155,3 +155,52 @@ fn a_missing_token_stops_start_up_with_one_line_naming_it() {
         .expect("an error line");
     assert!(line.contains("TELEGRAM_BOT_TOKEN"), "{stderr}");
 }
+
+#[tokio::test]
+async fn styles_are_listed_switched_off_and_on_by_key() {
+    let db = TestDb::postgres().await;
+    let telegram = FakeTelegram::start().await;
+    let ok = |output: &Output| {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    ok(&run(&db.url, &telegram.url, &["migrate"]).await);
+    let off = ok(&run(
+        &db.url,
+        &telegram.url,
+        &["styles", "disable", "business.headshot"],
+    )
+    .await);
+    assert!(off.contains("business.headshot disabled"), "{off}");
+    let list = ok(&run(&db.url, &telegram.url, &["styles", "list"]).await);
+    let line = |prefix: &str| {
+        list.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} in {list}"))
+            .to_owned()
+    };
+    assert!(line("business.headshot ").contains("disabled"), "{list}");
+    assert!(line("business.office ").contains(" on "), "{list}");
+    assert!(line("pack business ").contains("hidden"), "{list}");
+    assert!(line("pack travel ").contains(" on "), "{list}");
+    assert!(list.lines().count() >= 40, "every style listed");
+    let on = ok(&run(
+        &db.url,
+        &telegram.url,
+        &["styles", "enable", "business.headshot"],
+    )
+    .await);
+    assert!(on.contains("business.headshot enabled"), "{on}");
+    let unknown = run(
+        &db.url,
+        &telegram.url,
+        &["styles", "disable", "business.nope"],
+    )
+    .await;
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no style \"business.nope\""));
+}

@@ -20,6 +20,8 @@ pub struct CardView {
     pub date: String,
     pub favourite: bool,
     pub photo: Photo,
+    /// The library style's name, shown instead of the prompt.
+    pub style: Option<String>,
 }
 
 /// The card's place under its filter, and its neighbours (the list wraps around).
@@ -46,7 +48,12 @@ pub fn card(t: &Texts, view: &CardView, place: Place) -> Screen {
             ("date", &view.date),
         ],
     )
-    .replace("{favourite}", badge);
+    .replace("{favourite}", badge)
+        + &view
+            .style
+            .as_ref()
+            .map(|style| fill(&t.gallery_style, &[("style", style)]))
+            .unwrap_or_default();
     let f = place.filter;
     let mut keyboard = InlineKeyboard::default();
     if place.total > 1 {
@@ -64,14 +71,18 @@ pub fn card(t: &Texts, view: &CardView, place: Place) -> Screen {
     } else {
         &t.button_favourite
     };
-    let keyboard = keyboard
-        .row([
-            button(favourite, GalleryAction::Favourite(view.id, f)),
+    let favourite = button(favourite, GalleryAction::Favourite(view.id, f));
+    let first = match view.style {
+        Some(_) => keyboard.row([favourite]),
+        None => keyboard.row([
+            favourite,
             Button::new(
                 &t.button_full_prompt,
                 Callback::Generate(GenerateAction::ShowPrompt(view.id)),
             ),
-        ])
+        ]),
+    };
+    let keyboard = first
         .row([
             Button::new(
                 &t.button_regenerate,
@@ -186,6 +197,7 @@ mod tests {
             date: "2026-11-25".into(),
             favourite: true,
             photo: Photo::Telegram("f".into()),
+            style: None,
         };
         let place = Place {
             index: 2,

@@ -4,7 +4,7 @@ use studio_domain::{AspectRatio, AvatarId, Credits, GenerationFailure, Generatio
 
 use crate::callback::{
     AvatarAction, Callback, CardAction, DraftAction, GalleryAction, GenerateAction, Menu,
-    PhotoPromptAction, ProfileAction,
+    PhotoPromptAction, ProfileAction, StyleAction,
 };
 use crate::i18n::fill;
 use crate::keyboard::{Button, InlineKeyboard};
@@ -59,6 +59,10 @@ pub fn menu(t: &Texts, view: &MenuView) -> Screen {
         )]);
     }
     let keyboard = keyboard
+        .row([Button::new(
+            &t.button_styles,
+            Callback::Style(StyleAction::Menu(Some(view.avatar_id))),
+        )])
         .row([
             Button::new(&t.button_change_avatar, Callback::Menu(Menu::MyAvatars)),
             Button::new(&t.button_gallery, Callback::Menu(Menu::MyGallery)),
@@ -218,36 +222,54 @@ pub struct ResultView {
     pub ratio: AspectRatio,
     pub seconds: i64,
     pub prompt: String,
+    /// The library style's name, shown instead of the prompt.
+    pub style: Option<String>,
 }
 
 pub fn result(t: &Texts, view: &ResultView) -> Screen {
-    let html = fill(
-        &t.result_caption,
-        &[
-            ("avatar", &view.avatar),
-            ("ratio", view.ratio.label()),
-            ("seconds", &view.seconds.to_string()),
-            (
-                "prompt",
-                &crate::text::shorten(&view.prompt, CAPTION_PROMPT_CHARS),
-            ),
-        ],
-    );
-    let keyboard = InlineKeyboard::default()
-        .row([
-            button(&t.button_again, GenerateAction::Again(view.generation)),
+    let seconds = view.seconds.to_string();
+    let html = match &view.style {
+        Some(style) => fill(
+            &t.style_caption,
+            &[
+                ("style", style),
+                ("avatar", &view.avatar),
+                ("ratio", view.ratio.label()),
+                ("seconds", &seconds),
+            ],
+        ),
+        None => fill(
+            &t.result_caption,
+            &[
+                ("avatar", &view.avatar),
+                ("ratio", view.ratio.label()),
+                ("seconds", &seconds),
+                (
+                    "prompt",
+                    &crate::text::shorten(&view.prompt, CAPTION_PROMPT_CHARS),
+                ),
+            ],
+        ),
+    };
+    let again = button(&t.button_again, GenerateAction::Again(view.generation));
+    // A style's prompt is the library's, not the person's: its name says it all.
+    let first = match view.style {
+        Some(_) => vec![again],
+        None => vec![
+            again,
             button(
                 &t.button_show_prompt,
                 GenerateAction::ShowPrompt(view.generation),
             ),
-        ])
-        .row([
-            Button::new(
-                &t.button_gallery,
-                Callback::Gallery(GalleryAction::Card(view.generation, Default::default())),
-            ),
-            Button::new(&t.button_main_menu, Callback::Menu(Menu::Main)),
-        ]);
+        ],
+    };
+    let keyboard = InlineKeyboard::default().row(first).row([
+        Button::new(
+            &t.button_gallery,
+            Callback::Gallery(GalleryAction::Card(view.generation, Default::default())),
+        ),
+        Button::new(&t.button_main_menu, Callback::Menu(Menu::Main)),
+    ]);
     Screen {
         photo: Some(Photo::Stored {
             key: view.key.clone(),

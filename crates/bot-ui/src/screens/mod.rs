@@ -7,6 +7,7 @@ mod main_menu;
 mod notices;
 pub mod photo_prompt;
 pub mod profile;
+pub mod styles;
 pub mod wizard;
 
 pub use main_menu::{greeting, main_menu};

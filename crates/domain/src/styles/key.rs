@@ -14,7 +14,8 @@ impl Key {
     pub const MAX: usize = 30;
 
     pub fn parse(text: &str) -> Option<Self> {
-        let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.';
+        let allowed =
+            |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.';
         if text.is_empty() || text.len() > Self::MAX || !text.bytes().all(allowed) {
             return None;
         }

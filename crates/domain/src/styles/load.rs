@@ -211,7 +211,9 @@ fn names(file: NameFile) -> Result<Localized, String> {
     for (language, name) in [("en", &file.en), ("ru", &file.ru)] {
         let chars = name.trim().chars().count();
         if !NAME_CHARS.contains(&chars) {
-            return Err(format!("name.{language} {name:?} is not {NAME_CHARS:?} characters"));
+            return Err(format!(
+                "name.{language} {name:?} is not {NAME_CHARS:?} characters"
+            ));
         }
     }
     Ok(Localized {
@@ -267,7 +269,9 @@ mod tests {
     }
 
     fn problem(text: &str) -> String {
-        parse(&[("test.toml", text)], PACKS).unwrap_err().to_string()
+        parse(&[("test.toml", text)], PACKS)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]

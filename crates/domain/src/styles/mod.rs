@@ -3,11 +3,13 @@
 
 mod key;
 mod load;
+mod prices;
 
 use std::collections::HashMap;
 
 pub use key::{CategoryKey, PackKey, StyleKey};
 pub use load::LibraryError;
+pub use prices::{PackPrices, PricesError};
 
 use crate::{AspectRatio, Credits, Gender, Language};
 

@@ -24,7 +24,10 @@ fn prompts_fill_trigger_and_person_in_one_pass() {
     let library = Library::builtin().unwrap();
     let style = library.styles().next().unwrap();
     let prompt = style.prompt("{person}", Gender::Male);
-    assert!(prompt.contains("{person}"), "a trigger is inserted as written");
+    assert!(
+        prompt.contains("{person}"),
+        "a trigger is inserted as written"
+    );
 }
 
 #[test]

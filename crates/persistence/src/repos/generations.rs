@@ -9,9 +9,10 @@ use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+use studio_domain::styles::StyleKey;
 use studio_domain::{
     AspectRatio, AvatarId, Credits, GalleryFilter, GenerationFailure, GenerationId,
-    GenerationStatus, LedgerKind, UserId,
+    GenerationStatus, LedgerKind, PackOrderId, UserId,
 };
 
 use crate::RepoError;
@@ -49,6 +50,10 @@ pub struct Generation {
     pub failure: Option<GenerationFailure>,
     pub created_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The library style it was made in; the gallery shows its name instead of the prompt.
+    pub style: Option<StyleKey>,
+    /// The pack it belongs to: delivered in the pack's albums, refunded its share.
+    pub pack: Option<PackOrderId>,
 }
 
 impl TryFrom<generations::Model> for Generation {
@@ -57,6 +62,12 @@ impl TryFrom<generations::Model> for Generation {
     fn try_from(row: generations::Model) -> Result<Self, RepoError> {
         let cost = u32::try_from(row.cost)
             .map_err(|_| RepoError::Corrupt(format!("generation {} costs {}", row.id, row.cost)))?;
+        let style = match row.style_key.as_deref() {
+            None => None,
+            Some(key) => Some(StyleKey::parse(key).ok_or_else(|| {
+                RepoError::Corrupt(format!("generation {} has style {key:?}", row.id))
+            })?),
+        };
         Ok(Self {
             id: GenerationId(row.id),
             user_id: UserId(row.user_id),
@@ -79,6 +90,8 @@ impl TryFrom<generations::Model> for Generation {
             failure: row.failure.map(GenerationFailure::from),
             created_at: row.created_at,
             finished_at: row.finished_at,
+            style,
+            pack: row.pack_id.map(PackOrderId),
         })
     }
 }
@@ -99,6 +112,7 @@ pub struct NewGeneration<'a> {
     pub cost: Credits,
     /// How long the job may take from now before it fails and is refunded.
     pub deadline: Duration,
+    pub style: Option<StyleKey>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,23 +137,7 @@ pub async fn queue(db: &impl ConnectionTrait, new: NewGeneration<'_>) -> Result<
     if let Err(missing) = ledger::ensure_covers(db, new.user, new.cost).await? {
         return Ok(Queued::Missing(missing));
     }
-    let now = now_ms();
-    let row = generations::ActiveModel {
-        user_id: Set(new.user.0),
-        avatar_id: Set(new.avatar.0),
-        status: Set(GenerationStatus::Queued.into()),
-        prompt_original: Set(new.prompt_original.to_owned()),
-        prompt_english: Set(new.prompt_english.to_owned()),
-        aspect_ratio: Set(new.ratio.into()),
-        cost: Set(i32::try_from(new.cost.get()).unwrap_or(i32::MAX)),
-        is_favourite: Set(false),
-        attempts: Set(0),
-        deadline_ms: Set(now + millis(new.deadline)),
-        next_attempt_ms: Set(now),
-        created_at: Set(Utc::now()),
-        ..Default::default()
-    };
-    let id = GenerationId(Generations::insert(row).exec(db).await?.last_insert_id);
+    let id = insert(db, &new, None).await?;
     if new.cost.get() > 0 {
         let key = debit_key(id);
         let entry = ledger::Entry {
@@ -157,6 +155,36 @@ pub async fn queue(db: &impl ConnectionTrait, new: NewGeneration<'_>) -> Result<
         .count(db)
         .await?;
     Ok(Queued::Queued { id, position })
+}
+
+/// The job's row, queued; its debit is the caller's (one per job, or one per pack).
+pub(crate) async fn insert(
+    db: &impl ConnectionTrait,
+    new: &NewGeneration<'_>,
+    pack: Option<PackOrderId>,
+) -> Result<GenerationId, RepoError> {
+    let now = now_ms();
+    let row = generations::ActiveModel {
+        user_id: Set(new.user.0),
+        avatar_id: Set(new.avatar.0),
+        status: Set(GenerationStatus::Queued.into()),
+        prompt_original: Set(new.prompt_original.to_owned()),
+        prompt_english: Set(new.prompt_english.to_owned()),
+        aspect_ratio: Set(new.ratio.into()),
+        cost: Set(i32::try_from(new.cost.get()).unwrap_or(i32::MAX)),
+        is_favourite: Set(false),
+        attempts: Set(0),
+        deadline_ms: Set(now + millis(new.deadline)),
+        next_attempt_ms: Set(now),
+        created_at: Set(Utc::now()),
+        style_key: Set(new.style.map(|k| k.to_string())),
+        pack_id: Set(pack.map(|p| p.0)),
+        album_sent: Set(false),
+        ..Default::default()
+    };
+    Ok(GenerationId(
+        Generations::insert(row).exec(db).await?.last_insert_id,
+    ))
 }
 
 /// The generation if it exists **and** belongs to `owner`.

@@ -6,6 +6,7 @@ use studio_bot_ui::texts;
 use studio_domain::GenerationFailure;
 use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::{avatars, jobs};
+use studio_persistence::{DatabaseTransaction, RepoError};
 
 use super::GenerationWorker;
 use crate::metrics::{JOB_DURATION, JOBS_FINISHED};
@@ -30,24 +31,13 @@ impl GenerationWorker {
             tracing::warn!("claim lost before completing; another step owns the job");
             return Ok(());
         }
-        let avatar = avatars::find_owned(&txn, job.user_id, job.avatar_id)
-            .await?
-            .map(|a| a.name)
-            .unwrap_or_default();
         let seconds = (chrono::Utc::now() - job.created_at).num_seconds().max(0);
-        let view = ResultView {
-            generation: job.id,
-            key: key.to_owned(),
-            avatar,
-            ratio: job.ratio,
-            seconds,
-            prompt: job.prompt_original.clone(),
+        let notified = match job.pack {
+            Some(pack) => {
+                crate::packs::image_finished(&txn, &self.styles, job.user_id, pack).await?
+            }
+            None => self.tell_result(&txn, job, key, seconds).await?,
         };
-        let owner = job.user_id;
-        let notified = crate::notify::person(&txn, owner, |language| {
-            screen::result(texts(language), &view)
-        })
-        .await?;
         txn.commit().await?;
         tracing::info!(seconds, notified, "generation completed");
         metrics::counter!(JOBS_FINISHED, "outcome" => "completed").increment(1);
@@ -68,10 +58,17 @@ impl GenerationWorker {
             return Ok(());
         }
         let refunded = job.cost;
-        crate::notify::person(&txn, job.user_id, |language| {
-            screen::failed(texts(language), failure, refunded, job.avatar_id)
-        })
-        .await?;
+        match job.pack {
+            Some(pack) => {
+                crate::packs::image_finished(&txn, &self.styles, job.user_id, pack).await?;
+            }
+            None => {
+                crate::notify::person(&txn, job.user_id, |language| {
+                    screen::failed(texts(language), failure, refunded, job.avatar_id)
+                })
+                .await?;
+            }
+        }
         txn.commit().await?;
         tracing::warn!(
             failure = failure.label(),
@@ -81,5 +78,33 @@ impl GenerationWorker {
         metrics::counter!(JOBS_FINISHED, "outcome" => failure.label()).increment(1);
         self.outbox_stored.notify_one();
         Ok(())
+    }
+
+    /// The image, with its buttons, in a message of its own.
+    async fn tell_result(
+        &self,
+        txn: &DatabaseTransaction,
+        job: &Generation,
+        key: &str,
+        seconds: i64,
+    ) -> Result<bool, RepoError> {
+        let avatar = avatars::find_owned(txn, job.user_id, job.avatar_id)
+            .await?
+            .map(|a| a.name)
+            .unwrap_or_default();
+        let style = job.style.and_then(|key| self.styles.style(key));
+        crate::notify::person(txn, job.user_id, |language| {
+            let view = ResultView {
+                generation: job.id,
+                key: key.to_owned(),
+                avatar,
+                ratio: job.ratio,
+                seconds,
+                prompt: job.prompt_original.clone(),
+                style: style.map(|s| s.name.get(language).to_owned()),
+            };
+            screen::result(texts(language), &view)
+        })
+        .await
     }
 }

@@ -9,6 +9,7 @@ mod step;
 use std::sync::Arc;
 use std::time::Duration;
 
+use studio_domain::styles::Library;
 use studio_persistence::DatabaseConnection;
 use studio_persistence::repos::generations::Generation;
 use studio_persistence::repos::jobs;
@@ -37,6 +38,8 @@ pub struct GenerationWorker {
     pub fal: FalClient,
     pub storage: BlobStore,
     pub settings: Arc<JobSettings>,
+    /// Styled jobs read their style's settings and name here.
+    pub styles: Arc<Library>,
     /// Notified when a job is queued or a webhook arrives.
     pub wake: Arc<Notify>,
     pub outbox_stored: Arc<Notify>,

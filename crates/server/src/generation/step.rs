@@ -100,9 +100,15 @@ impl GenerationWorker {
             path: lora,
             scale: self.settings.lora_scale,
         };
+        let guidance = job
+            .style
+            .and_then(|key| self.styles.style(key))
+            .and_then(|style| style.guidance);
         let input = match self.settings.model {
             ImageModel::FluxLora => {
-                FluxLoraInput::portrait(prompt, weight, job.ratio.fal_image_size())
+                let mut input = FluxLoraInput::portrait(prompt, weight, job.ratio.fal_image_size());
+                input.guidance_scale = guidance.unwrap_or(input.guidance_scale);
+                input
             }
         };
         let webhook = self.settings.webhook_url.as_deref();

@@ -117,10 +117,10 @@ impl Context {
     }
 
     /// A text message edited in place by later calls with the same tag.
-    pub fn send_tagged(&mut self, tag: &'static str, screen: Screen) {
+    pub fn send_tagged(&mut self, tag: &str, screen: Screen) {
         self.outgoing.push(Outgoing::SendTagged {
             chat: self.chat,
-            tag,
+            tag: tag.to_owned(),
             screen,
         });
     }

@@ -8,11 +8,13 @@ use studio_persistence::DatabaseTransaction;
 use studio_persistence::RepoError;
 use studio_persistence::repos::{avatars, generations};
 
+use super::Services;
 use super::context::Context;
 use super::views;
 
 pub async fn act(
     txn: &DatabaseTransaction,
+    services: &Services,
     cx: &mut Context,
     action: GalleryAction,
 ) -> Result<(), RepoError> {
@@ -21,8 +23,8 @@ pub async fn act(
     };
     cx.answer_callback(None);
     match action {
-        GalleryAction::Open(filter) => open(txn, cx, owner, filter).await,
-        GalleryAction::Card(id, filter) => card(txn, cx, owner, id, filter).await,
+        GalleryAction::Open(filter) => open(txn, services, cx, owner, filter).await,
+        GalleryAction::Card(id, filter) => card(txn, services, cx, owner, id, filter).await,
         GalleryAction::Favourite(id, filter) => {
             let Some(found) = generations::find_owned(txn, owner, id).await? else {
                 views::gallery_not_found(cx);
@@ -33,8 +35,8 @@ pub async fn act(
             // list's newest instead.
             let ids = generations::gallery_ids(txn, owner, filter).await?;
             match ids.contains(&id) {
-                true => card(txn, cx, owner, id, filter).await,
-                false => open(txn, cx, owner, filter).await,
+                true => card(txn, services, cx, owner, id, filter).await,
+                false => open(txn, services, cx, owner, filter).await,
             }
         }
         GalleryAction::Delete(id, filter) => {
@@ -86,12 +88,13 @@ pub async fn act(
 /// The newest image under `filter`, or the empty gallery.
 pub async fn open(
     txn: &DatabaseTransaction,
+    services: &Services,
     cx: &mut Context,
     owner: UserId,
     filter: GalleryFilter,
 ) -> Result<(), RepoError> {
     match generations::gallery_ids(txn, owner, filter).await?.first() {
-        Some(newest) => card(txn, cx, owner, *newest, filter).await,
+        Some(newest) => card(txn, services, cx, owner, *newest, filter).await,
         None => {
             let screen = screen::empty(cx.texts());
             cx.show(screen);
@@ -102,6 +105,7 @@ pub async fn open(
 
 async fn card(
     txn: &DatabaseTransaction,
+    services: &Services,
     cx: &mut Context,
     owner: UserId,
     id: GenerationId,
@@ -146,6 +150,10 @@ async fn card(
         date: found.created_at.format("%Y-%m-%d").to_string(),
         favourite: found.is_favourite,
         photo,
+        style: found
+            .style
+            .and_then(|key| services.styles.style(key))
+            .map(|style| style.name.get(cx.language).to_owned()),
     };
     let screen = screen::card(cx.texts(), &view, place);
     cx.show(screen);

@@ -135,6 +135,7 @@ async fn chosen_ratio(
         original: &prompt,
         english: english.as_deref().unwrap_or(&prompt),
         ratio,
+        style: None,
     };
     steps::queue(txn, services, cx, owner, avatar, job).await
 }
@@ -155,6 +156,7 @@ async fn again(
         original: &previous.prompt_original,
         english: &previous.prompt_english,
         ratio: previous.ratio,
+        style: previous.style,
     };
     steps::queue(txn, services, cx, owner, avatar, job).await
 }

@@ -14,6 +14,7 @@ mod prepare;
 mod profile;
 mod services;
 mod steps;
+mod styles;
 mod views;
 mod wizard;
 
@@ -149,7 +150,8 @@ async fn tap(
         Callback::Profile(action) => profile::act(txn, services, cx, action).await,
         Callback::Generate(action) => generation::act(txn, services, cx, action).await,
         Callback::PhotoPrompt(action) => photo_prompt::act(txn, services, cx, action).await,
-        Callback::Gallery(action) => gallery::act(txn, cx, action).await,
+        Callback::Gallery(action) => gallery::act(txn, services, cx, action).await,
+        Callback::Style(action) => styles::act(txn, services, cx, action).await,
     }
 }
 
@@ -179,7 +181,7 @@ async fn open(
             let Some(owner) = cx.user_id() else {
                 return Ok(());
             };
-            gallery::open(txn, cx, owner, Default::default()).await?
+            gallery::open(txn, services, cx, owner, Default::default()).await?
         }
     }
     Ok(())

@@ -1,4 +1,7 @@
+use std::sync::Arc;
 use std::time::Duration;
+
+use studio_domain::styles::{Library, PackPrices};
 
 use studio_domain::{Credits, TopUpPackages};
 use studio_providers::fal::FalClient;
@@ -25,6 +28,9 @@ pub struct Services {
     /// How long a prompt from a photo or a translation may take, retries included.
     pub prompt_deadline: Duration,
     pub limits: PersonLimits,
+    /// The style library, validated at start-up.
+    pub styles: Arc<Library>,
+    pub pack_prices: PackPrices,
 }
 
 /// What one person may do that costs us and not them.

@@ -5,6 +5,7 @@
 use studio_bot_ui::Dialog;
 use studio_bot_ui::screens::generation as generation_screen;
 use studio_bot_ui::screens::wizard as wizard_screen;
+use studio_domain::styles::StyleKey;
 use studio_domain::{AspectRatio, AvatarId, AvatarName, ChatId, Credits, UserId};
 use studio_persistence::repos::avatars::{self, Avatar};
 use studio_persistence::repos::generations::{self, NewGeneration, Queued};
@@ -86,6 +87,7 @@ pub async fn accept_prompt(
             original,
             english: english.unwrap_or(original),
             ratio: current.default_ratio,
+            style: None,
         };
         return queue(txn, services, cx, owner, avatar, job).await;
     }
@@ -104,6 +106,8 @@ pub struct Job<'a> {
     pub original: &'a str,
     pub english: &'a str,
     pub ratio: AspectRatio,
+    /// The library style it is made in, if any.
+    pub style: Option<StyleKey>,
 }
 
 /// Debits and queues the job in this transaction, or explains why not. A new message, not an
@@ -139,6 +143,7 @@ pub async fn queue(
         ratio: job.ratio,
         cost: services.generation_cost,
         deadline: services.generation_deadline,
+        style: job.style,
     };
     match generations::queue(txn, new).await? {
         Queued::Queued { id, position } => {

@@ -10,5 +10,6 @@ mod generation;
 mod ingress;
 mod outbound;
 mod photo_prompt;
+mod styles;
 mod support;
 mod training;

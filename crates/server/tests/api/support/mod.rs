@@ -253,33 +253,38 @@ struct Found {
 /// (any chat when `None`) that has one: a person presses the nearest such button in the chat,
 /// even when a message without it (an image that arrived meanwhile) came after.
 fn find_button(telegram: &FakeTelegram, chat: Option<i64>, label: &str) -> Found {
+    try_find_button(telegram, chat, label)
+        .unwrap_or_else(|| panic!("no button {label:?} was sent to {chat:?}"))
+}
+
+/// Whether any keyboard sent so far had a button whose label contains `label`.
+pub fn ever_had_button(telegram: &FakeTelegram, label: &str) -> bool {
+    try_find_button(telegram, None, label).is_some()
+}
+
+fn try_find_button(telegram: &FakeTelegram, chat: Option<i64>, label: &str) -> Option<Found> {
     let calls = telegram.calls();
     let to_chat = |c: &&studio_testkit::Call| {
         chat.is_none_or(|chat| c.body["chat_id"].to_string().trim_matches('"') == chat.to_string())
     };
-    calls
-        .iter()
-        .rev()
-        .filter(to_chat)
-        .find_map(|c| {
-            let markup = &c.body["reply_markup"];
-            let markup: Value = match markup.as_str() {
-                Some(text) => serde_json::from_str(text).ok()?,
-                None => markup.clone(),
-            };
-            let rows = markup["inline_keyboard"].as_array().cloned()?;
-            let data = rows
-                .iter()
-                .flat_map(|row| row.as_array().cloned().unwrap_or_default())
-                .find(|b| b["text"].as_str().is_some_and(|t| t.contains(label)))
-                .and_then(|b| b["callback_data"].as_str().map(str::to_owned))?;
-            Some(Found {
-                data,
-                message_id: c.message_id,
-                photo: matches!(c.method.as_str(), "sendPhoto" | "editMessageMedia"),
-            })
+    calls.iter().rev().filter(to_chat).find_map(|c| {
+        let markup = &c.body["reply_markup"];
+        let markup: Value = match markup.as_str() {
+            Some(text) => serde_json::from_str(text).ok()?,
+            None => markup.clone(),
+        };
+        let rows = markup["inline_keyboard"].as_array().cloned()?;
+        let data = rows
+            .iter()
+            .flat_map(|row| row.as_array().cloned().unwrap_or_default())
+            .find(|b| b["text"].as_str().is_some_and(|t| t.contains(label)))
+            .and_then(|b| b["callback_data"].as_str().map(str::to_owned))?;
+        Some(Found {
+            data,
+            message_id: c.message_id,
+            photo: matches!(c.method.as_str(), "sendPhoto" | "editMessageMedia"),
         })
-        .unwrap_or_else(|| panic!("no button {label:?} was sent to {chat:?}"))
+    })
 }
 
 /// The callback data of the button whose label contains `label` in the newest keyboard that
