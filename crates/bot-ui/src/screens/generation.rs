@@ -204,6 +204,11 @@ pub fn not_enough_credits(t: &Texts, cost: Credits, balance: Credits) -> Screen 
             ("balance", &balance.to_string()),
         ],
     );
+    top_up_needed(t, html)
+}
+
+/// What is missing, in `html`, with the way to top up.
+pub fn top_up_needed(t: &Texts, html: String) -> Screen {
     let keyboard = InlineKeyboard::default()
         .row([Button::new(
             &t.button_top_up,

@@ -223,13 +223,7 @@ pub fn pack_not_enough_credits(t: &Texts, price: Credits, balance: Credits) -> S
             ("balance", &balance.to_string()),
         ],
     );
-    let keyboard = InlineKeyboard::default()
-        .row([Button::new(
-            &t.button_top_up,
-            Callback::Profile(ProfileAction::TopUp),
-        )])
-        .row(super::back_row(t));
-    Screen::text(html, keyboard)
+    super::generation::top_up_needed(t, html)
 }
 
 pub fn pack_ordered(t: &Texts, name: &str, images: usize, price: Credits) -> Screen {

@@ -8,8 +8,8 @@ use studio_bot_ui::StyleAction;
 use studio_bot_ui::screens::styles::{
     self as screen, CardView, LibraryView, ListView, Named, PackView,
 };
-use studio_domain::styles::{Library, Pack, PackKey, StyleKey, popular_first, shares};
-use studio_domain::{AvatarId, UserId};
+use studio_domain::UserId;
+use studio_domain::styles::{CategoryKey, Library, Pack, PackKey, StyleKey, popular_first, shares};
 use studio_persistence::repos::avatars::Avatar;
 use studio_persistence::repos::packs::{self, NewPack, Ordered, PackItem};
 use studio_persistence::repos::{ledger, limits, styles};
@@ -56,48 +56,22 @@ pub async fn act(
         library: &services.styles,
         disabled: styles::disabled(txn).await?,
     };
-    let at = Place {
+    let at = Visit {
+        services,
+        shelf: &shelf,
         owner,
         avatar: &avatar,
     };
     match action {
-        StyleAction::Menu(_) => library(txn, services, cx, &shelf, at).await,
-        StyleAction::Category(category, _) => {
-            let Some(category) = shelf.library.category(category) else {
-                views::stale(cx);
-                return Ok(());
-            };
-            let mut keys = shelf.enabled(&category.styles);
-            popular_first(&mut keys, &popular(txn).await?);
-            let title = (
-                category.emoji.clone(),
-                category.name.get(cx.language).to_owned(),
-            );
-            show_list(cx, &shelf, avatar.id, Some(title), keys);
-            Ok(())
-        }
+        StyleAction::Menu(_) => library(txn, cx, at).await,
+        StyleAction::Category(category, _) => category_list(txn, cx, at, category).await,
         StyleAction::Mine(_) => {
-            let mut keys = shelf.enabled(&styles::favourites(txn, owner).await?);
-            popular_first(&mut keys, &popular(txn).await?);
-            show_list(cx, &shelf, avatar.id, None, keys);
-            Ok(())
+            let starred = styles::favourites(txn, owner).await?;
+            show_list(txn, cx, at, None, &starred).await
         }
-        StyleAction::Card(style, _) => card(txn, services, cx, &shelf, at, style).await,
-        StyleAction::Star(style, _) => {
-            if shelf.usable(style).is_none() {
-                views::stale(cx);
-                return Ok(());
-            }
-            let starred = styles::toggle_favourite(txn, owner, style).await?;
-            let t = cx.texts();
-            cx.answer_callback(Some(if starred {
-                &t.style_starred
-            } else {
-                &t.style_unstarred
-            }));
-            card(txn, services, cx, &shelf, at, style).await
-        }
-        StyleAction::Generate(style, _) => generate(txn, services, cx, &shelf, at, style).await,
+        StyleAction::Card(style, _) => card(txn, cx, at, style).await,
+        StyleAction::Star(style, _) => star(txn, cx, at, style).await,
+        StyleAction::Generate(style, _) => generate(txn, cx, at, style).await,
         StyleAction::Packs(_) => {
             let views: Vec<PackView> = shelf
                 .packs()
@@ -106,26 +80,64 @@ pub async fn act(
             cx.show(screen::packs(cx.texts(), avatar.id, &views));
             Ok(())
         }
-        StyleAction::Pack(key, _) => {
-            let Some(pack) = shelf.pack(key) else {
-                views::stale(cx);
-                return Ok(());
-            };
-            let view = pack_view(services, cx, pack);
-            let balance = ledger::balance(txn, owner).await?;
-            let t = cx.texts();
-            let avatar = (avatar.id, avatar.name.as_str());
-            cx.show(screen::pack(
-                t,
-                avatar,
-                &view,
-                services.generation_cost,
-                balance,
-            ));
-            Ok(())
-        }
-        StyleAction::Order(key, _) => order(txn, services, cx, &shelf, at, key).await,
+        StyleAction::Pack(key, _) => pack(txn, cx, at, key).await,
+        StyleAction::Order(key, _) => order(txn, cx, at, key).await,
     }
+}
+
+async fn category_list(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    at: Visit<'_>,
+    key: CategoryKey,
+) -> Result<(), RepoError> {
+    let Some(category) = at.shelf.library.category(key) else {
+        views::stale(cx);
+        return Ok(());
+    };
+    let title = (
+        category.emoji.clone(),
+        category.name.get(cx.language).to_owned(),
+    );
+    show_list(txn, cx, at, Some(title), &category.styles).await
+}
+
+async fn star(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    at: Visit<'_>,
+    style: StyleKey,
+) -> Result<(), RepoError> {
+    if at.shelf.usable(style).is_none() {
+        views::stale(cx);
+        return Ok(());
+    }
+    let starred = styles::toggle_favourite(txn, at.owner, style).await?;
+    let t = cx.texts();
+    cx.answer_callback(Some(if starred {
+        &t.style_starred
+    } else {
+        &t.style_unstarred
+    }));
+    card(txn, cx, at, style).await
+}
+
+async fn pack(
+    txn: &DatabaseTransaction,
+    cx: &mut Context,
+    at: Visit<'_>,
+    key: PackKey,
+) -> Result<(), RepoError> {
+    let Some(pack) = at.shelf.pack(key) else {
+        views::stale(cx);
+        return Ok(());
+    };
+    let view = pack_view(at.services, cx, pack);
+    let balance = ledger::balance(txn, at.owner).await?;
+    let avatar = (at.avatar.id, at.avatar.name.as_str());
+    let cost = at.services.generation_cost;
+    cx.show(screen::pack(cx.texts(), avatar, &view, cost, balance));
+    Ok(())
 }
 
 /// The library as it is on sale now: the shipped styles minus those operators switched off.
@@ -161,9 +173,11 @@ impl Shelf<'_> {
     }
 }
 
-/// Whose library it is, and for which of their avatars.
+/// A visit to the library: whose it is, for which of their avatars, and what is on sale.
 #[derive(Clone, Copy)]
-struct Place<'a> {
+struct Visit<'a> {
+    services: &'a Services,
+    shelf: &'a Shelf<'a>,
     owner: UserId,
     avatar: &'a Avatar,
 }
@@ -176,17 +190,16 @@ async fn popular(
 
 async fn library(
     txn: &DatabaseTransaction,
-    services: &Services,
     cx: &mut Context,
-    shelf: &Shelf<'_>,
-    at: Place<'_>,
+    at: Visit<'_>,
 ) -> Result<(), RepoError> {
     let language = cx.language;
-    let categories = shelf
+    let categories = at
+        .shelf
         .library
         .categories()
         .iter()
-        .filter(|c| !shelf.enabled(&c.styles).is_empty())
+        .filter(|c| !at.shelf.enabled(&c.styles).is_empty())
         .map(|c| Named {
             key: c.key,
             name: format!("{} {}", c.emoji, c.name.get(language)),
@@ -195,7 +208,7 @@ async fn library(
     let view = LibraryView {
         avatar_id: at.avatar.id,
         avatar: at.avatar.name.clone(),
-        cost: services.generation_cost,
+        cost: at.services.generation_cost,
         balance: ledger::balance(txn, at.owner).await?,
         categories,
     };
@@ -203,43 +216,45 @@ async fn library(
     Ok(())
 }
 
-fn show_list(
+/// Styles on sale among `keys`, the most used this week first.
+async fn show_list(
+    txn: &DatabaseTransaction,
     cx: &mut Context,
-    shelf: &Shelf<'_>,
-    avatar: AvatarId,
+    at: Visit<'_>,
     category: Option<(String, String)>,
-    keys: Vec<StyleKey>,
-) {
+    keys: &[StyleKey],
+) -> Result<(), RepoError> {
+    let mut keys = at.shelf.enabled(keys);
+    popular_first(&mut keys, &popular(txn).await?);
     let language = cx.language;
     let styles = keys
         .into_iter()
-        .filter_map(|key| shelf.usable(key))
+        .filter_map(|key| at.shelf.usable(key))
         .map(|style| Named {
             key: style.key,
             name: style.name.get(language).to_owned(),
         })
         .collect();
     let view = ListView {
-        avatar,
+        avatar: at.avatar.id,
         category,
         styles,
     };
     cx.show(screen::list(cx.texts(), &view));
+    Ok(())
 }
 
 async fn card(
     txn: &DatabaseTransaction,
-    services: &Services,
     cx: &mut Context,
-    shelf: &Shelf<'_>,
-    at: Place<'_>,
+    at: Visit<'_>,
     key: StyleKey,
 ) -> Result<(), RepoError> {
-    let (Some(style), language) = (shelf.usable(key), cx.language) else {
+    let (Some(style), language) = (at.shelf.usable(key), cx.language) else {
         views::stale(cx);
         return Ok(());
     };
-    let category = shelf.library.category(style.category).map_or_else(
+    let category = at.shelf.library.category(style.category).map_or_else(
         || Named {
             key: style.category,
             name: style.category.to_string(),
@@ -256,7 +271,7 @@ async fn card(
         name: style.name.get(language).to_owned(),
         category,
         ratio: style.ratio,
-        cost: services.generation_cost,
+        cost: at.services.generation_cost,
         balance: ledger::balance(txn, at.owner).await?,
         starred: styles::is_favourite(txn, at.owner, key).await?,
     };
@@ -266,13 +281,11 @@ async fn card(
 
 async fn generate(
     txn: &DatabaseTransaction,
-    services: &Services,
     cx: &mut Context,
-    shelf: &Shelf<'_>,
-    at: Place<'_>,
+    at: Visit<'_>,
     key: StyleKey,
 ) -> Result<(), RepoError> {
-    let (Some(style), Ok(trained)) = (shelf.usable(key), at.avatar.trained()) else {
+    let (Some(style), Ok(trained)) = (at.shelf.usable(key), at.avatar.trained()) else {
         views::stale(cx);
         return Ok(());
     };
@@ -284,7 +297,7 @@ async fn generate(
         style: Some(key),
     };
     tracing::info!(style = %key, "style chosen");
-    steps::queue(txn, services, cx, at.owner, Some(at.avatar.clone()), job).await
+    steps::queue(txn, at.services, cx, at.owner, Some(at.avatar.clone()), job).await
 }
 
 fn pack_view(services: &Services, cx: &Context, pack: &Pack) -> PackView {
@@ -307,27 +320,28 @@ fn pack_view(services: &Services, cx: &Context, pack: &Pack) -> PackView {
 /// the debit, so a second press of the same button orders nothing.
 async fn order(
     txn: &DatabaseTransaction,
-    services: &Services,
     cx: &mut Context,
-    shelf: &Shelf<'_>,
-    at: Place<'_>,
+    at: Visit<'_>,
     key: PackKey,
 ) -> Result<(), RepoError> {
-    let (Some(pack), Ok(trained)) = (shelf.pack(key), at.avatar.trained()) else {
+    let (Some(pack), Ok(trained)) = (at.shelf.pack(key), at.avatar.trained()) else {
         views::stale(cx);
         return Ok(());
     };
-    let limit = services.limits.blocked_images_per_day;
+    let limit = at.services.limits.blocked_images_per_day;
     let blocked = limits::blocked_images_since(txn, at.owner, steps::day_ago()).await?;
     if blocked >= u64::from(limit) {
         views::refuse_over_limit(cx, &cx.texts().blocked_limit_reached, limit);
         return Ok(());
     }
-    let price = services.pack_prices.price(pack, services.generation_cost);
+    let price = at
+        .services
+        .pack_prices
+        .price(pack, at.services.generation_cost);
     let items: Vec<PackItem> = pack
         .styles
         .iter()
-        .filter_map(|key| shelf.usable(*key))
+        .filter_map(|key| at.shelf.usable(*key))
         .zip(shares(price, pack.styles.len()))
         .map(|(style, share)| PackItem {
             style: style.key,
@@ -342,7 +356,7 @@ async fn order(
         pack: key,
         price,
         items: &items,
-        deadline: services.generation_deadline,
+        deadline: at.services.generation_deadline,
         order_key: order_key(cx, at.owner),
     };
     match packs::order(txn, new).await? {

@@ -17,12 +17,7 @@ use crate::support::{
 };
 
 fn photos_to(telegram: &FakeTelegram, chat: i64) -> Vec<Value> {
-    telegram
-        .calls_to("sendPhoto")
-        .into_iter()
-        .filter(|c| c.body["chat_id"] == chat)
-        .map(|c| c.body)
-        .collect()
+    crate::support::calls_to(telegram, chat, "sendPhoto")
 }
 
 studio_testkit::on_both_backends!(each_ratio_is_generated_at_its_size_with_the_trigger_and_lora);

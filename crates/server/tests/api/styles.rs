@@ -7,22 +7,13 @@ use studio_bot_ui::{Callback, StyleAction};
 use studio_domain::styles::StyleKey;
 use studio_domain::{AspectRatio, AvatarStatus, Credits, GenerationStatus, LedgerKind};
 use studio_persistence::repos::{generations, styles};
-use studio_testkit::{FakeTelegram, FalOutcome, TestDb};
+use studio_testkit::{FalOutcome, TestDb};
 
 use crate::support::{
-    PATIENCE, TRIGGER, balance, entries, ever_had_button, from_generation_menu, from_main_menu,
-    generations_of, last_text, member, next_id, press, settle_jobs, studio, tap, user_id,
+    PATIENCE, TRIGGER, balance, calls_to, entries, ever_had_button, from_generation_menu,
+    from_main_menu, generations_of, last_text, member, next_id, press, settle_jobs, studio, tap,
+    user_id,
 };
-
-/// Every call to `chat` of `method`, oldest first.
-fn calls_to(telegram: &FakeTelegram, chat: i64, method: &str) -> Vec<Value> {
-    telegram
-        .calls_to(method)
-        .into_iter()
-        .filter(|c| c.body["chat_id"] == chat)
-        .map(|c| c.body)
-        .collect()
-}
 
 studio_testkit::on_both_backends!(a_style_generates_with_the_trigger_and_the_gallery_names_it);
 

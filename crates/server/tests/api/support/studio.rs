@@ -154,6 +154,16 @@ pub async fn generate(s: &Studio, user: i64, prompt: &str, ratio: AspectRatio) {
     s.app.send(&press(&s.telegram, user, ratio.label())).await;
 }
 
+/// Every call of `method` to `chat`, oldest first.
+pub fn calls_to(telegram: &FakeTelegram, chat: i64, method: &str) -> Vec<serde_json::Value> {
+    telegram
+        .calls_to(method)
+        .into_iter()
+        .filter(|c| c.body["chat_id"] == chat)
+        .map(|c| c.body)
+        .collect()
+}
+
 /// Texts of the messages sent to `chat`, in order.
 pub fn texts_to(telegram: &FakeTelegram, chat: i64) -> Vec<String> {
     telegram
