@@ -4,13 +4,15 @@
 
 use std::time::Duration;
 
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, Statement};
+use studio_domain::styles::{PackKey, StyleKey};
 use studio_domain::{
     AspectRatio, AvatarId, AvatarName, AvatarStatus, ChatId, Credits, Gender, GenerationFailure,
     GenerationStatus, LedgerKind, TelegramUserId, UserId,
 };
-use studio_persistence::repos::generations::{self, NewGeneration, Queued};
+use studio_persistence::repos::generations::{self, Generation, NewGeneration, Queued};
 use studio_persistence::repos::jobs::{self, Submission};
+use studio_persistence::repos::packs::{self, NewPack, Ordered, PackItem};
 use studio_persistence::repos::prompt_jobs::{self, NewPromptJob, PromptJobKind};
 use studio_persistence::repos::workers;
 use studio_persistence::repos::{avatars, fal_callbacks, ledger, users};
@@ -360,4 +362,136 @@ async fn prompt_jobs_run_in_order_per_chat_and_settle_once(db: TestDb) {
     assert!(!prompt_jobs::is_pending(&conn, theirs.id).await.unwrap());
     let later = chrono::Utc::now() + chrono::Duration::seconds(1);
     assert_eq!(prompt_jobs::purge(&conn, later).await.unwrap(), 3);
+}
+
+fn pack_items(n: usize, price: Credits) -> Vec<PackItem> {
+    let keys = ["a.one", "a.two", "a.three", "a.four", "a.five", "a.six"];
+    keys.iter()
+        .take(n)
+        .zip(studio_domain::styles::shares(price, n))
+        .map(|(key, share)| PackItem {
+            style: StyleKey::parse(key).unwrap(),
+            prompt: format!("{key} portrait of ohwx"),
+            ratio: AspectRatio::Portrait,
+            share,
+        })
+        .collect()
+}
+
+async fn order(
+    conn: &DatabaseConnection,
+    owner: UserId,
+    avatar: AvatarId,
+    items: &[PackItem],
+    key: &str,
+) -> Ordered {
+    let new = NewPack {
+        user: owner,
+        avatar,
+        pack: PackKey::parse("test").unwrap(),
+        price: Credits::new(18),
+        items,
+        deadline: Duration::from_secs(600),
+        order_key: key.to_owned(),
+    };
+    packs::order(conn, new).await.unwrap()
+}
+
+/// Claims every queued job and completes it with a stored file.
+async fn complete_all(conn: &DatabaseConnection, expected: usize) -> Vec<Generation> {
+    let claimed = jobs::claim(conn, 20, LEASE, 20).await.unwrap();
+    assert_eq!(claimed.len(), expected);
+    for job in &claimed {
+        let key = format!("generations/{}.jpg", job.id);
+        assert!(jobs::complete(conn, job, &key, None).await.unwrap());
+    }
+    claimed
+}
+
+on_both_backends!(a_pack_debits_once_and_sends_each_image_in_one_album);
+
+async fn a_pack_debits_once_and_sends_each_image_in_one_album(db: TestDb) {
+    let conn = migrated(&db).await;
+    let (owner, avatar) = member(&conn, 950, 100).await;
+    let items = pack_items(5, Credits::new(18));
+    let Ordered::Queued(id) = order(&conn, owner, avatar, &items, "press-1").await else {
+        panic!("not ordered");
+    };
+    assert_eq!(
+        order(&conn, owner, avatar, &items, "press-1").await,
+        Ordered::AlreadyOrdered,
+        "the same press orders once"
+    );
+    assert_eq!(
+        ledger::balance(&conn, owner).await.unwrap(),
+        Credits::new(82)
+    );
+
+    let mut claimed = jobs::claim(&conn, 20, LEASE, 20).await.unwrap();
+    assert_eq!(claimed.len(), 5, "one job per style");
+    let last = claimed.pop().unwrap();
+    let mut albums = Vec::new();
+    for job in &claimed {
+        assert!(
+            jobs::complete(&conn, job, "generations/x.jpg", None)
+                .await
+                .unwrap()
+        );
+        let progress = packs::settle(&conn, id).await.unwrap().unwrap();
+        albums.push(progress.album.len());
+    }
+    assert_eq!(albums, [0, 0, 0, 4], "an album once four wait");
+    assert!(
+        jobs::fail(&conn, &last, GenerationFailure::Provider, "x")
+            .await
+            .unwrap()
+    );
+    let done = packs::settle(&conn, id).await.unwrap().unwrap();
+    assert!(done.finished && done.album.is_empty());
+    assert_eq!((done.completed, done.failed), (4, 1));
+    assert_eq!(done.refunded, last.cost, "the failed image's share");
+    assert_eq!(
+        ledger::balance(&conn, owner).await.unwrap(),
+        Credits::new(82).credit(last.cost)
+    );
+}
+
+/// Two images of a pack finishing at once: the second settle waits for the first's lock, so
+/// the images go out in one album, not in two.
+#[tokio::test]
+async fn settles_of_one_pack_are_serialised() {
+    let db = TestDb::postgres().await;
+    let conn = migrated(&db).await;
+    let (owner, avatar) = member(&conn, 951, 100).await;
+    let items = pack_items(4, Credits::new(18));
+    let Ordered::Queued(id) = order(&conn, owner, avatar, &items, "press-2").await else {
+        panic!("not ordered");
+    };
+    complete_all(&conn, 4).await;
+    let first = studio_persistence::begin(&conn).await.unwrap();
+    let album = packs::settle(&first, id).await.unwrap().unwrap().album;
+    assert_eq!(album.len(), 4);
+    let other = conn.clone();
+    let second = tokio::spawn(async move {
+        let txn = studio_persistence::begin(&other).await.unwrap();
+        let progress = packs::settle(&txn, id).await.unwrap().unwrap();
+        txn.commit().await.unwrap();
+        progress.album.len()
+    });
+    // The second settle is waiting on the first's row lock before the first commits.
+    let waiting = "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                   WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    loop {
+        let row = conn
+            .query_one_raw(Statement::from_string(DbBackend::Postgres, waiting))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get::<i64>("", "n").unwrap() > 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), 0, "nothing sent twice");
 }
