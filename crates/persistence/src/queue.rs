@@ -95,6 +95,90 @@ impl Queue {
         self.settle_paced(db, id, attempts, how, None).await
     }
 
+    /// Settles claimed rows as done in one statement, each fenced by its claim's attempt
+    /// number; returns how many were still ours.
+    pub async fn settle_done_many(
+        &self,
+        db: &impl ConnectionTrait,
+        rows: &[(i64, i32)],
+    ) -> Result<u64, RepoError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let pairs: Vec<String> = (0..rows.len())
+            .map(|i| format!("(${}, ${})", 2 * i + 3, 2 * i + 4))
+            .collect();
+        let sql = format!(
+            "UPDATE {t} SET state = $1, lease_until_ms = NULL, {done_at} = $2 \
+             WHERE state = '{p}' AND (id, attempts) IN (VALUES {pairs})",
+            t = self.table,
+            p = self.pending,
+            done_at = self.done_at,
+            pairs = pairs.join(", "),
+        );
+        let mut values: Vec<Value> = vec![self.done.into(), chrono::Utc::now().into()];
+        for (id, attempts) in rows {
+            values.push((*id).into());
+            values.push((*attempts).into());
+        }
+        let backend = db.get_database_backend();
+        let result = db.execute_raw(statement(backend, &sql, values)).await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Settles claimed rows as done in one statement, each fenced by its attempt number and,
+    /// for a paced queue, holding its lane back until its own moment (unix ms, or `None`).
+    /// Returns the ids that were still ours.
+    pub async fn settle_done_paced_many(
+        &self,
+        db: &impl ConnectionTrait,
+        rows: &[(i64, i32, Option<i64>)],
+    ) -> Result<Vec<i64>, RepoError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let values_sql: Vec<String> = (0..rows.len())
+            .map(|i| {
+                let n = 3 * i + 3;
+                format!(
+                    "(CAST(${n} AS BIGINT), CAST(${} AS INTEGER), CAST(${} AS BIGINT))",
+                    n + 1,
+                    n + 2
+                )
+            })
+            .collect();
+        let pace = self.paced_until.map_or(String::new(), |column| {
+            format!(
+                ", {column} = COALESCE(v.held, {t}.{column})",
+                t = self.table
+            )
+        });
+        // `column1…` are the names SQLite and PostgreSQL both give a VALUES list's columns.
+        let sql = format!(
+            "UPDATE {t} SET state = $1, lease_until_ms = NULL, {done_at} = $2{pace} \
+             FROM (SELECT column1 AS id, column2 AS attempts, column3 AS held \
+                   FROM (VALUES {values}) AS given) AS v \
+             WHERE {t}.id = v.id AND {t}.attempts = v.attempts AND {t}.state = '{p}' \
+             RETURNING {t}.id",
+            t = self.table,
+            p = self.pending,
+            done_at = self.done_at,
+            values = values_sql.join(", "),
+        );
+        let mut values: Vec<Value> = vec![self.done.into(), chrono::Utc::now().into()];
+        for (id, attempts, held) in rows {
+            values.push((*id).into());
+            values.push((*attempts).into());
+            values.push((*held).into());
+        }
+        let backend = db.get_database_backend();
+        let settled = db.query_all_raw(statement(backend, &sql, values)).await?;
+        settled
+            .iter()
+            .map(|row| row.try_get::<i64>("", "id").map_err(RepoError::from))
+            .collect()
+    }
+
     /// Settles a claimed row and, for a paced queue, holds its lane back until `paced_until_ms`
     /// (in the same statement, so pacing costs no round trip of its own).
     pub async fn settle_paced(

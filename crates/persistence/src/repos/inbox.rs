@@ -171,6 +171,18 @@ pub async fn complete(db: &impl ConnectionTrait, claim: &ClaimedUpdate) -> Resul
         .await
 }
 
+/// Marks a batch's updates processed in one statement, in the transaction that applied their
+/// effects; `false` if any claim was lost (its lease ran out and another worker took it),
+/// and then nothing may commit.
+pub async fn complete_many(
+    db: &impl ConnectionTrait,
+    claims: &[&ClaimedUpdate],
+) -> Result<bool, RepoError> {
+    let rows: Vec<(i64, i32)> = claims.iter().map(|c| (c.id, c.attempts)).collect();
+    let done = QUEUE.settle_done_many(db, &rows).await?;
+    Ok(done == rows.len() as u64)
+}
+
 /// Puts the update back for a later attempt.
 pub async fn retry(
     db: &impl ConnectionTrait,

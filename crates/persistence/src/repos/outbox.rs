@@ -68,6 +68,29 @@ pub async fn enqueue_tagged(
     Ok(())
 }
 
+/// A call for `enqueue_many`.
+#[derive(Debug, Clone)]
+pub struct NewCall {
+    pub chat: ChatId,
+    pub method: &'static str,
+    pub payload: String,
+    pub tag: Option<String>,
+}
+
+/// Enqueues several calls in one statement, in the order given (their ids follow it, and a
+/// chat's calls are made in id order).
+pub async fn enqueue_many(db: &impl ConnectionTrait, calls: Vec<NewCall>) -> Result<(), RepoError> {
+    if calls.is_empty() {
+        return Ok(());
+    }
+    let rows = calls.into_iter().map(|call| outbox::ActiveModel {
+        tag: Set(call.tag),
+        ..pending(call.chat, call.method, &call.payload)
+    });
+    Outbox::insert_many(rows).exec_without_returning(db).await?;
+    Ok(())
+}
+
 /// Enqueues an edit of `message_id`, dropping the edits of the same message (same method)
 /// still waiting and not claimed: each replaces the message whole, so only the last matters,
 /// and a chat flooding a button keeps one pending edit per message instead of a backlog.
@@ -186,6 +209,28 @@ pub async fn mark_sent(
     QUEUE
         .settle_paced(db, call.id, call.attempts, Settle::Done, held_until(hold))
         .await
+}
+
+/// A call Telegram accepted, to settle with others (`mark_sent_many`).
+#[derive(Debug, Clone, Copy)]
+pub struct Sent {
+    pub id: i64,
+    pub attempts: i32,
+    /// How long the chat's next call must wait, counted from now.
+    pub hold: Option<Duration>,
+}
+
+/// Settles many sent calls in one statement, each as `mark_sent` would; returns the ids that
+/// were still ours (a call whose lease ran out and was claimed again is not).
+pub async fn mark_sent_many(
+    db: &impl ConnectionTrait,
+    sent: &[Sent],
+) -> Result<Vec<i64>, RepoError> {
+    let rows: Vec<(i64, i32, Option<i64>)> = sent
+        .iter()
+        .map(|s| (s.id, s.attempts, held_until(s.hold)))
+        .collect();
+    QUEUE.settle_done_paced_many(db, &rows).await
 }
 
 pub async fn retry(

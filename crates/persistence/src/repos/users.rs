@@ -1,3 +1,5 @@
+use std::collections::{BTreeMap, HashMap};
+
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -63,8 +65,43 @@ impl From<users::Model> for User {
 
 /// Registers the person or refreshes their profile; returns the stored row.
 pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<User, RepoError> {
+    // One round trip on both backends (SQLite ≥ 3.35 has RETURNING too).
+    Ok(Users::insert(row(p, Utc::now()))
+        .on_conflict(refresh())
+        .exec_with_returning(db)
+        .await?
+        .into())
+}
+
+/// Registers or refreshes several people in one statement (a batch of updates); returns
+/// their rows by Telegram id. Rows are written in Telegram-id order, so two batches sharing
+/// people lock them in the same order and cannot deadlock.
+pub async fn upsert_many(
+    db: &impl ConnectionTrait,
+    profiles: &[TelegramProfile],
+) -> Result<HashMap<TelegramUserId, User>, RepoError> {
+    // One row per person: an upsert may not touch a row twice in one statement.
+    let mut unique: BTreeMap<i64, &TelegramProfile> = BTreeMap::new();
+    for p in profiles {
+        unique.insert(p.telegram_id.0, p);
+    }
+    if unique.is_empty() {
+        return Ok(HashMap::new());
+    }
     let now = Utc::now();
-    let row = users::ActiveModel {
+    let rows = unique.values().map(|p| row(p, now));
+    let stored = Users::insert_many(rows)
+        .on_conflict(refresh())
+        .exec_with_returning(db)
+        .await?;
+    Ok(stored
+        .into_iter()
+        .map(|row| (TelegramUserId(row.telegram_id), User::from(row)))
+        .collect())
+}
+
+fn row(p: &TelegramProfile, now: chrono::DateTime<Utc>) -> users::ActiveModel {
+    users::ActiveModel {
         telegram_id: Set(p.telegram_id.0),
         first_name: Set(p.first_name.clone()),
         last_name: Set(p.last_name.clone()),
@@ -75,9 +112,12 @@ pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<Us
         created_at: Set(now),
         updated_at: Set(now),
         ..Default::default()
-    };
-    // A message from the person proves they have not blocked the bot, so `is_blocked` resets.
-    let on_conflict = OnConflict::column(users::Column::TelegramId)
+    }
+}
+
+/// A message from the person proves they have not blocked the bot, so `is_blocked` resets.
+fn refresh() -> OnConflict {
+    OnConflict::column(users::Column::TelegramId)
         .update_columns([
             users::Column::FirstName,
             users::Column::LastName,
@@ -87,13 +127,7 @@ pub async fn upsert(db: &impl ConnectionTrait, p: &TelegramProfile) -> Result<Us
             users::Column::IsBlocked,
             users::Column::UpdatedAt,
         ])
-        .to_owned();
-    // One round trip on both backends (SQLite ≥ 3.35 has RETURNING too).
-    Ok(Users::insert(row)
-        .on_conflict(on_conflict)
-        .exec_with_returning(db)
-        .await?
-        .into())
+        .to_owned()
 }
 
 pub async fn find(db: &impl ConnectionTrait, id: UserId) -> Result<Option<User>, RepoError> {

@@ -4,6 +4,7 @@ use super::*;
 
 on_both_backends!(
     users_upsert_and_block,
+    a_batch_of_people_is_upserted_at_once,
     avatars_are_found_only_through_their_owner,
     avatar_status_changes_follow_the_domain,
     one_main_avatar_per_user,
@@ -199,4 +200,27 @@ async fn photos_count_refuse_duplicates_and_cap_at_twenty(db: TestDb) {
             .unwrap()
             .is_none()
     );
+}
+
+async fn a_batch_of_people_is_upserted_at_once(db: TestDb) {
+    let conn = migrated(&db).await;
+    let known = users::upsert(&conn, &profile(7)).await.unwrap();
+    users::set_blocked(&conn, TelegramUserId(7), true)
+        .await
+        .unwrap();
+    let mut renamed = profile(7);
+    renamed.first_name = "Seven".into();
+    // The same person twice in a batch (two chats) is one row, the last profile winning.
+    let batch = [profile(9), profile(7), renamed, profile(8)];
+    let people = users::upsert_many(&conn, &batch).await.unwrap();
+    assert_eq!(people.len(), 3);
+    let seven = &people[&TelegramUserId(7)];
+    assert_eq!(seven.id, known.id, "an existing person keeps their row");
+    assert_eq!(seven.first_name, "Seven");
+    assert!(
+        !seven.is_blocked,
+        "a new message means the bot is not blocked"
+    );
+    assert_eq!(people[&TelegramUserId(9)].telegram_id, TelegramUserId(9));
+    assert!(users::upsert_many(&conn, &[]).await.unwrap().is_empty());
 }

@@ -12,6 +12,9 @@ on_both_backends!(
     chat_state_round_trips,
     tagged_messages_are_remembered_per_chat,
     settled_queue_rows_are_purged_but_dead_ones_kept,
+    a_batch_completes_together_or_not_at_all,
+    dialogs_load_and_save_in_batches,
+    sent_calls_settle_together_each_fenced_and_paced,
 );
 
 async fn inbox_dedupes_and_keeps_chat_order(db: TestDb) {
@@ -338,4 +341,108 @@ async fn edits_of_one_message_coalesce_while_they_wait(db: TestDb) {
         3,
         "the claimed edit is being sent: it stays"
     );
+}
+
+async fn a_batch_completes_together_or_not_at_all(db: TestDb) {
+    let conn = migrated(&db).await;
+    let holder = workers::register(&conn).await.unwrap();
+    for id in 1..=3 {
+        let new = inbox::NewUpdate {
+            update_id: UpdateId(id),
+            lane: id,
+            payload: "{}",
+        };
+        inbox::accept(&conn, new).await.unwrap();
+    }
+    let lease = Duration::from_secs(30);
+    let claims = inbox::claim(&conn, 10, lease, &holder).await.unwrap();
+    assert_eq!(claims.len(), 3);
+    // One claim goes stale: its lease ran out and it was claimed again elsewhere.
+    conn.execute_unprepared("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = 2")
+        .await
+        .unwrap();
+    let all: Vec<&inbox::ClaimedUpdate> = claims.iter().collect();
+    let txn = studio_persistence::begin(&conn).await.unwrap();
+    assert!(
+        !inbox::complete_many(&txn, &all).await.unwrap(),
+        "a lost claim fails the batch"
+    );
+    drop(txn);
+    let ours: Vec<&inbox::ClaimedUpdate> = claims.iter().filter(|c| c.update_id.0 != 2).collect();
+    assert!(inbox::complete_many(&conn, &ours).await.unwrap());
+    let again = inbox::claim(&conn, 10, Duration::ZERO, &holder)
+        .await
+        .unwrap();
+    assert!(
+        again.is_empty(),
+        "done rows are not offered, the taken one is leased"
+    );
+}
+
+async fn dialogs_load_and_save_in_batches(db: TestDb) {
+    let conn = migrated(&db).await;
+    chat_state::save(&conn, ChatId(1), "one").await.unwrap();
+    let writes = [
+        (ChatId(2), "two".to_owned()),
+        (ChatId(1), "first".to_owned()),
+        (ChatId(1), "uno".to_owned()),
+    ];
+    chat_state::save_many(&conn, &writes).await.unwrap();
+    let loaded = chat_state::load_many(&conn, &[ChatId(1), ChatId(2), ChatId(3)])
+        .await
+        .unwrap();
+    assert_eq!(loaded.len(), 2, "a chat without a dialog is absent");
+    assert_eq!(loaded[&ChatId(1)], "uno", "the last write for a chat wins");
+    assert_eq!(loaded[&ChatId(2)], "two");
+}
+
+async fn sent_calls_settle_together_each_fenced_and_paced(db: TestDb) {
+    let conn = migrated(&db).await;
+    let holder = workers::register(&conn).await.unwrap();
+    let lease = Duration::from_secs(30);
+    let calls = [(1, "a1"), (1, "a2"), (2, "b1"), (2, "b2"), (3, "c1")].map(|(chat, text)| {
+        outbox::NewCall {
+            chat: ChatId(chat),
+            method: "sendMessage",
+            payload: text.to_owned(),
+            tag: None,
+        }
+    });
+    outbox::enqueue_many(&conn, calls.to_vec()).await.unwrap();
+    let first = outbox::claim(&conn, 10, lease, &holder).await.unwrap();
+    let got: Vec<&str> = first.iter().map(|c| c.payload.as_str()).collect();
+    assert_eq!(got, ["a1", "b1", "c1"], "one call per chat, in order");
+    let sent = |call: &outbox::ClaimedCall, attempts: i32, hold: Option<Duration>| outbox::Sent {
+        id: call.id,
+        attempts,
+        hold,
+    };
+    let settled = outbox::mark_sent_many(
+        &conn,
+        &[
+            sent(
+                &first[0],
+                first[0].attempts,
+                Some(Duration::from_secs(3600)),
+            ),
+            sent(&first[1], first[1].attempts, None),
+            sent(&first[2], first[2].attempts + 1, None),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        settled.len(),
+        2,
+        "a stale claim is not settled: {settled:?}"
+    );
+    assert!(settled.contains(&first[0].id) && settled.contains(&first[1].id));
+    let next = outbox::claim(&conn, 10, lease, &holder).await.unwrap();
+    let got: Vec<&str> = next.iter().map(|c| c.payload.as_str()).collect();
+    assert_eq!(
+        got,
+        ["b2"],
+        "chat 1 is held for an hour, chat 3's call still leased"
+    );
+    assert!(outbox::mark_sent_many(&conn, &[]).await.unwrap().is_empty());
 }
