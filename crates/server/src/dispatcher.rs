@@ -187,15 +187,17 @@ impl Dispatcher {
         work: &[(ClaimedUpdate, Prepared)],
     ) -> Result<AfterCommit, BatchError> {
         let txn = studio_persistence::begin(&self.db).await?;
-        let mut after = AfterCommit::default();
-        for (claim, prepared) in work {
+        let spans = work.iter().map(|(claim, prepared)| {
             let span =
                 tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
-            let done = self
-                .handle_and_complete(&txn, claim, prepared.clone())
-                .instrument(span)
-                .await?;
-            after.merge(done);
+            (span, prepared.clone())
+        });
+        let after = handle::batch(&txn, &self.services, spans.collect())
+            .await
+            .map_err(BatchError::Failed)?;
+        let claims: Vec<&ClaimedUpdate> = work.iter().map(|(claim, _)| claim).collect();
+        if !inbox::complete_many(&txn, &claims).await? {
+            return Err(BatchError::LeaseLost);
         }
         txn.commit().await.map_err(RepoError::from)?;
         Ok(after)

@@ -41,6 +41,63 @@ impl Context {
         } else {
             Some(users::upsert(txn, &profile(from)).await?)
         };
+        let stored = chat_state::load(txn, ChatId(chat)).await?;
+        Ok(Some(Self::of(
+            update,
+            (chat, from),
+            user,
+            stored.as_deref(),
+        )))
+    }
+
+    /// The contexts of a batch of updates (each from its own chat), loaded together: their
+    /// senders registered or refreshed in one statement and their dialogs read in one.
+    pub async fn load_many(
+        txn: &DatabaseTransaction,
+        updates: &[Option<&Update>],
+    ) -> Result<Vec<Option<Self>>, RepoError> {
+        let concerned = |update: &Update| update.chat_id().is_some() && update.sender().is_some();
+        let present: Vec<&Update> = updates
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|u| concerned(u))
+            .collect();
+        let profiles: Vec<users::TelegramProfile> = present
+            .iter()
+            .filter_map(|u| u.sender())
+            .filter(|from| !from.is_bot)
+            .map(profile)
+            .collect();
+        let chats: Vec<ChatId> = present
+            .iter()
+            .filter_map(|u| u.chat_id())
+            .map(ChatId)
+            .collect();
+        let people = users::upsert_many(txn, &profiles).await?;
+        let dialogs = chat_state::load_many(txn, &chats).await?;
+        Ok(updates
+            .iter()
+            .map(|update| {
+                let update = update.filter(|u| concerned(u))?;
+                let (chat, from) = (update.chat_id()?, update.sender()?);
+                let user = (!from.is_bot)
+                    .then(|| people.get(&TelegramUserId(from.id)).cloned())
+                    .flatten();
+                let stored = dialogs.get(&ChatId(chat)).map(String::as_str);
+                Some(Self::of(update, (chat, from), user, stored))
+            })
+            .collect())
+    }
+
+    /// The context of an update from a chat and a sender, with the sender's row and the
+    /// chat's stored dialog.
+    fn of(
+        update: &Update,
+        (chat, from): (i64, &User),
+        user: Option<users::User>,
+        stored: Option<&str>,
+    ) -> Self {
         let is_private = update
             .message
             .as_ref()
@@ -50,13 +107,13 @@ impl Context {
                 .as_ref()
                 .and_then(|q| q.message.as_ref()))
             .map_or(chat == from.id, |m| m.chat.is_private());
-        let dialog = Dialog::from_stored(chat_state::load(txn, ChatId(chat)).await?.as_deref());
+        let dialog = Dialog::from_stored(stored);
         // The language chosen in settings wins over Telegram's.
         let language = user
             .as_ref()
             .and_then(|u| u.ui_language)
             .unwrap_or_else(|| Language::from_telegram(from.language_code.as_deref()));
-        Ok(Some(Self {
+        Self {
             chat,
             is_private,
             user,
@@ -69,7 +126,7 @@ impl Context {
             outgoing: Vec::new(),
             forget_tags: Vec::new(),
             after_commit: AfterCommit::default(),
-        }))
+        }
     }
 
     /// The context work outside an update answers in (a worker with a model's answer): the
@@ -176,7 +233,21 @@ impl Context {
 
     /// Writes the decided calls to the outbox and the dialog, if it changed; hands back what
     /// must wait for the commit.
-    pub async fn save(mut self, txn: &DatabaseTransaction) -> Result<AfterCommit, HandleError> {
+    pub async fn save(self, txn: &DatabaseTransaction) -> Result<AfterCommit, HandleError> {
+        let mut writes = Writes::default();
+        let after = self.save_into(txn, &mut writes).await?;
+        writes.flush(txn).await?;
+        Ok(after)
+    }
+
+    /// As `save`, but the plain calls and the dialog are left in `writes`, so a batch's are
+    /// written together; what cannot wait (answers, edits that drop earlier ones) is written
+    /// now, after the calls queued before it.
+    pub async fn save_into(
+        mut self,
+        txn: &DatabaseTransaction,
+        writes: &mut Writes,
+    ) -> Result<AfterCommit, HandleError> {
         for tag in &self.forget_tags {
             sent_messages::forget(txn, ChatId(self.chat), tag).await?;
         }
@@ -188,16 +259,16 @@ impl Context {
         });
         for call in answer.iter().chain(&self.outgoing) {
             let payload = call.payload().to_string();
+            let chat = ChatId(call.chat());
             if call.answers_a_query() {
-                let chat = ChatId(call.chat());
                 let claimed =
                     outbox::enqueue_claimed(txn, chat, call.method(), &payload, ANSWER_LEASE)
                         .await?;
                 self.after_commit.answers.push(claimed);
                 continue;
             }
-            let chat = ChatId(call.chat());
             if let Some(message_id) = call.edited_message() {
+                writes.flush_calls(txn).await?;
                 let dropped =
                     outbox::enqueue_edit(txn, chat, call.method(), &payload, message_id).await?;
                 if dropped > 0 {
@@ -205,7 +276,12 @@ impl Context {
                 }
                 continue;
             }
-            outbox::enqueue_tagged(txn, chat, call.method(), &payload, call.tag()).await?;
+            writes.calls.push(outbox::NewCall {
+                chat,
+                method: call.method(),
+                payload,
+                tag: call.tag().map(str::to_owned),
+            });
         }
         if self.dialog != self.stored_dialog {
             // A model request nobody waits for any more stops costing calls and holding
@@ -215,9 +291,30 @@ impl Context {
             {
                 tracing::info!(prompt_job_id = %job, "model request abandoned");
             }
-            chat_state::save(txn, ChatId(self.chat), &self.dialog.to_stored()).await?;
+            writes
+                .dialogs
+                .push((ChatId(self.chat), self.dialog.to_stored()));
         }
         Ok(self.after_commit)
+    }
+}
+
+/// Outgoing calls and dialogs decided by one or more contexts, written in one statement each.
+#[derive(Default)]
+pub struct Writes {
+    calls: Vec<outbox::NewCall>,
+    dialogs: Vec<(ChatId, String)>,
+}
+
+impl Writes {
+    /// Writes the calls queued so far (a chat's calls keep their order: ids follow it).
+    async fn flush_calls(&mut self, txn: &DatabaseTransaction) -> Result<(), RepoError> {
+        outbox::enqueue_many(txn, std::mem::take(&mut self.calls)).await
+    }
+
+    pub async fn flush(mut self, txn: &DatabaseTransaction) -> Result<(), RepoError> {
+        self.flush_calls(txn).await?;
+        chat_state::save_many(txn, &self.dialogs).await
     }
 }
 

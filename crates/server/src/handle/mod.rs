@@ -18,14 +18,15 @@ mod styles;
 mod views;
 mod wizard;
 
-use studio_bot_ui::{AvatarAction, Callback, Dialog, Intent, Menu, intent};
+use studio_bot_ui::{AvatarAction, Callback, Dialog, Intent, Menu, Update, intent};
 use studio_persistence::repos::avatars as avatar_repo;
 use studio_persistence::{DatabaseTransaction, RepoError};
 
-use context::Context;
+use context::{Context, Writes};
 pub use photo_prompt::model_answered;
 pub use prepare::{Download, Prepared, download, prepare};
 pub use services::{PersonLimits, Services};
+use tracing::Instrument;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
@@ -66,41 +67,76 @@ pub async fn update(
     services: &Services,
     prepared: Prepared,
 ) -> Result<AfterCommit, HandleError> {
-    let Some(update) = prepared.update else {
+    let Some(update) = prepared.update.as_ref() else {
         // A shape we cannot read is logged and acknowledged: retrying cannot fix it.
         tracing::warn!("update not understood; ignored");
         return Ok(AfterCommit::default());
     };
-    let Some(mut cx) = Context::load(txn, &update).await? else {
+    let Some(mut cx) = Context::load(txn, update).await? else {
         tracing::debug!("update without a person or chat; ignored");
         return Ok(AfterCommit::default());
     };
-    let intent = intent(&cx.dialog, &update);
+    act(txn, services, &mut cx, update, prepared.photo).await?;
+    cx.save(txn).await
+}
+
+/// Runs a batch of updates (each from its own chat, each in its span) in one transaction:
+/// their people and dialogs are read together, each update's use case runs in turn, and
+/// their plain messages and dialogs are written together.
+pub async fn batch(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    work: Vec<(tracing::Span, Prepared)>,
+) -> Result<AfterCommit, HandleError> {
+    let updates: Vec<Option<&Update>> = work.iter().map(|(_, p)| p.update.as_ref()).collect();
+    let contexts = Context::load_many(txn, &updates).await?;
+    let (mut writes, mut after) = (Writes::default(), AfterCommit::default());
+    for ((span, prepared), cx) in work.iter().zip(contexts) {
+        let (Some(update), Some(mut cx)) = (prepared.update.as_ref(), cx) else {
+            span.in_scope(|| tracing::debug!("update not understood, or without a chat; ignored"));
+            continue;
+        };
+        act(txn, services, &mut cx, update, prepared.photo.clone())
+            .instrument(span.clone())
+            .await?;
+        after.merge(cx.save_into(txn, &mut writes).await?);
+    }
+    writes.flush(txn).await?;
+    Ok(after)
+}
+
+/// The use case an update asks for, by its intent in the chat's dialog.
+async fn act(
+    txn: &DatabaseTransaction,
+    services: &Services,
+    cx: &mut Context,
+    update: &Update,
+    photo: Option<prepare::PhotoOutcome>,
+) -> Result<(), RepoError> {
+    let intent = intent(&cx.dialog, update);
     tracing::debug!(?intent, chat_id = cx.chat, "intent");
     match intent {
         Intent::Start => {
-            profile::welcome(txn, services, &cx).await?;
-            main_menu::start(&mut cx);
+            profile::welcome(txn, services, cx).await?;
+            main_menu::start(cx);
         }
-        Intent::Help => main_menu::help(&mut cx),
-        Intent::Tap(callback) => tap(txn, services, &mut cx, callback).await?,
-        Intent::PromoCode(code) => profile::promo_code(txn, services, &mut cx, &code).await?,
+        Intent::Help => main_menu::help(cx),
+        Intent::Tap(callback) => tap(txn, services, cx, callback).await?,
+        Intent::PromoCode(code) => profile::promo_code(txn, services, cx, &code).await?,
         Intent::PromptText { avatar, text } => {
-            generation::prompt_text(txn, services, &mut cx, avatar, &text).await?
+            generation::prompt_text(txn, services, cx, avatar, &text).await?
         }
-        Intent::NeedPromptText => generation::need_prompt_text(&mut cx),
-        Intent::ReferencePhoto(file) => {
-            photo_prompt::reference(txn, services, &mut cx, file).await?
-        }
-        Intent::ReferenceRejected(why) => photo_prompt::rejected(&mut cx, why),
-        Intent::ModelBusy => photo_prompt::busy(txn, &mut cx).await?,
+        Intent::NeedPromptText => generation::need_prompt_text(cx),
+        Intent::ReferencePhoto(file) => photo_prompt::reference(txn, services, cx, file).await?,
+        Intent::ReferenceRejected(why) => photo_prompt::rejected(cx, why),
+        Intent::ModelBusy => photo_prompt::busy(txn, cx).await?,
         Intent::PreCheckout {
             query_id,
             payload,
             currency,
             amount,
         } => {
-            profile::pre_checkout(services, &mut cx, query_id, &payload, &currency, amount);
+            profile::pre_checkout(services, cx, query_id, &payload, &currency, amount);
         }
         Intent::Paid {
             charge_id,
@@ -108,23 +144,21 @@ pub async fn update(
             currency,
             amount,
         } => {
-            profile::paid(txn, &mut cx, &charge_id, &payload, &currency, amount).await?;
+            profile::paid(txn, cx, &charge_id, &payload, &currency, amount).await?;
         }
-        Intent::Refunded { charge_id } => profile::refunded(txn, &mut cx, &charge_id).await?,
-        Intent::Stale => views::stale(&mut cx),
-        Intent::Unrecognised => views::unrecognised(&mut cx),
-        Intent::AvatarName { gender, text } => wizard::name(txn, &mut cx, gender, &text).await?,
-        Intent::RenameTo { avatar, text } => {
-            avatars::rename_to(txn, &mut cx, avatar, &text).await?
-        }
-        Intent::NeedNameText => wizard::need_name_text(&mut cx),
-        Intent::Photo(file) => wizard::photo(txn, &mut cx, file.avatar, prepared.photo).await?,
-        Intent::NeedPhoto { avatar } => wizard::need_photo(txn, &mut cx, avatar).await?,
-        Intent::Blocked => membership::blocked(txn, &cx).await?,
-        Intent::Unblocked => membership::unblocked(txn, &cx).await?,
+        Intent::Refunded { charge_id } => profile::refunded(txn, cx, &charge_id).await?,
+        Intent::Stale => views::stale(cx),
+        Intent::Unrecognised => views::unrecognised(cx),
+        Intent::AvatarName { gender, text } => wizard::name(txn, cx, gender, &text).await?,
+        Intent::RenameTo { avatar, text } => avatars::rename_to(txn, cx, avatar, &text).await?,
+        Intent::NeedNameText => wizard::need_name_text(cx),
+        Intent::Photo(file) => wizard::photo(txn, cx, file.avatar, photo).await?,
+        Intent::NeedPhoto { avatar } => wizard::need_photo(txn, cx, avatar).await?,
+        Intent::Blocked => membership::blocked(txn, cx).await?,
+        Intent::Unblocked => membership::unblocked(txn, cx).await?,
         Intent::Ignore => {}
     }
-    cx.save(txn).await
+    Ok(())
 }
 
 /// A button press, to the use case of its family.
