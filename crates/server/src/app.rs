@@ -259,6 +259,7 @@ impl Application {
             concurrency: usize::try_from(self.config.send_concurrency).unwrap_or(64),
             lease: self.config.lease() * 2,
             holder: self.holder.clone(),
+            settler: crate::outbound::Settler::start(self.state.db.clone()),
         };
         let dispatcher = Dispatcher {
             db: self.state.db.clone(),

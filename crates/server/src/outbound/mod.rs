@@ -28,7 +28,10 @@ use crate::dispatcher::backoff;
 use crate::metrics::{OUTBOUND_429, OUTBOUND_ERRORS, OUTBOUND_SENT};
 use upload::LoadedUpload;
 
+mod settle;
 mod upload;
+
+pub use settle::Settler;
 
 const POLL: Duration = Duration::from_millis(250);
 /// Real failures (5xx, network; not 429s, which only ask us to wait) before a call is
@@ -57,6 +60,8 @@ pub struct Sender {
     /// Longer than any wait for the pace plus a call's timeout.
     pub lease: Duration,
     pub holder: Holder,
+    /// Writes sent calls' rows, many in one statement.
+    pub settler: Settler,
 }
 
 enum Outcome {
@@ -228,7 +233,7 @@ impl Sender {
             Outcome::Sent => {
                 metrics::counter!(OUTBOUND_SENT, "method" => method, "outcome" => "ok")
                     .increment(1);
-                outbox::mark_sent(&self.db, &call, hold).await
+                self.settler.sent(&call, hold).await
             }
             Outcome::Later {
                 delay,
@@ -238,12 +243,16 @@ impl Sender {
                 if failed && let Err(err) = outbox::count_failure(&self.db, &call).await {
                     tracing::warn!(error = %err, "failure not counted");
                 }
-                outbox::retry(&self.db, &call, delay, &error, hold).await
+                outbox::retry(&self.db, &call, delay, &error, hold)
+                    .await
+                    .map_err(|err| err.to_string())
             }
             Outcome::GiveUp(error) => {
                 metrics::counter!(OUTBOUND_SENT, "method" => method, "outcome" => "dead")
                     .increment(1);
-                outbox::dead_letter(&self.db, &call, &error, hold).await
+                outbox::dead_letter(&self.db, &call, &error, hold)
+                    .await
+                    .map_err(|err| err.to_string())
             }
         };
         if let Err(err) = settled {
