@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::handle::{self, AfterCommit, HandleError, Prepared, Services};
+use crate::handle::{self, AfterCommit, HandleError, Prepared, Services, Writes};
 use crate::metrics::{UPDATES_DEAD, UPDATES_FAILED, UPDATES_PROCESSED};
 
 /// Attempts before an update is dead-lettered with its error.
@@ -192,7 +192,8 @@ impl Dispatcher {
                 tracing::info_span!("update", update_id = %claim.update_id, lane = claim.lane);
             (span, prepared.clone())
         });
-        let after = handle::batch(&txn, &self.services, spans.collect())
+        let writes = Writes::claiming(self.lease, self.holder.clone());
+        let after = handle::batch(&txn, &self.services, spans.collect(), writes)
             .await
             .map_err(BatchError::Failed)?;
         let claims: Vec<&ClaimedUpdate> = work.iter().map(|(claim, _)| claim).collect();
@@ -250,6 +251,7 @@ impl Dispatcher {
     /// row without its file, so it is logged and not retried.
     async fn after_commit(&self, after: AfterCommit) {
         self.sender.answer_now(after.answers).await;
+        self.sender.send_now(after.sends).await;
         if after.jobs_queued {
             self.jobs_queued.notify_one();
         }

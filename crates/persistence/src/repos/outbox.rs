@@ -91,6 +91,75 @@ pub async fn enqueue_many(db: &impl ConnectionTrait, calls: Vec<NewCall>) -> Res
     Ok(())
 }
 
+/// Enqueues several calls as `enqueue_many` and claims for `holder` those that lead their
+/// chat (no earlier call waiting, the chat not held back by its pace), to be sent the moment
+/// the transaction commits instead of waiting for a sender's claim. Only a chat's first call
+/// in `calls` can lead. If the holder dies first, the lease runs out and a sender sends them.
+pub async fn enqueue_and_claim_heads(
+    db: &impl ConnectionTrait,
+    calls: Vec<NewCall>,
+    lease: Duration,
+    holder: &Holder,
+) -> Result<Vec<ClaimedCall>, RepoError> {
+    if calls.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut firsts = std::collections::HashSet::new();
+    let heads: Vec<bool> = calls.iter().map(|call| firsts.insert(call.chat)).collect();
+    let rows = calls.into_iter().map(|call| outbox::ActiveModel {
+        tag: Set(call.tag),
+        ..pending(call.chat, call.method, &call.payload)
+    });
+    let ids: Vec<i64> = Outbox::insert_many(rows)
+        .exec_with_returning_keys(db)
+        .await?;
+    let candidates: Vec<i64> = ids
+        .into_iter()
+        .zip(heads)
+        .filter_map(|(id, head)| head.then_some(id))
+        .collect();
+    claim_ids(db, &candidates, lease, holder).await
+}
+
+/// Claims the given rows that lead their chat, as `claim` would have offered them.
+async fn claim_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+    lease: Duration,
+    holder: &Holder,
+) -> Result<Vec<ClaimedCall>, RepoError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_ms();
+    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 4)).collect();
+    let sql = format!(
+        "UPDATE outbox SET lease_until_ms = $1, lease_owner = $2, attempts = attempts + 1 \
+         WHERE id IN ({list}) AND state = 'pending' \
+           AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.chat_id = outbox.chat_id \
+                           AND e.state = 'pending' AND e.id < outbox.id) \
+           AND NOT EXISTS (SELECT 1 FROM outbox g WHERE g.chat_id = outbox.chat_id \
+                           AND g.paced_until_ms > $3) \
+         RETURNING id, attempts, chat_id, method, payload, tag, failures, created_at",
+        list = list.join(", "),
+    );
+    let mut values: Vec<sea_orm::Value> = vec![
+        (now + millis(lease)).into(),
+        holder.id().to_string().into(),
+        now.into(),
+    ];
+    values.extend(ids.iter().map(|id| sea_orm::Value::from(*id)));
+    let rows = db
+        .query_all_raw(statement(db.get_database_backend(), &sql, values))
+        .await?;
+    let mut claimed: Vec<ClaimedCall> = rows
+        .into_iter()
+        .map(claimed_call)
+        .collect::<Result<_, _>>()?;
+    claimed.sort_by_key(|call| call.id);
+    Ok(claimed)
+}
+
 /// Enqueues an edit of `message_id`, dropping the edits of the same message (same method)
 /// still waiting and not claimed: each replaces the message whole, so only the last matters,
 /// and a chat flooding a button keeps one pending edit per message instead of a backlog.
@@ -180,22 +249,22 @@ pub async fn claim(
             "chat_id, method, payload, tag, failures, created_at",
         )
         .await?;
-    rows.into_iter()
-        .map(|row| {
-            Ok(ClaimedCall {
-                id: row.try_get("", "id")?,
-                attempts: row.try_get("", "attempts")?,
-                failures: row.try_get("", "failures")?,
-                chat_id: ChatId(row.try_get("", "chat_id")?),
-                method: row.try_get("", "method")?,
-                payload: row.try_get("", "payload")?,
-                tag: row.try_get("", "tag")?,
-                created_ms: row
-                    .try_get::<chrono::DateTime<Utc>>("", "created_at")?
-                    .timestamp_millis(),
-            })
-        })
-        .collect()
+    rows.into_iter().map(claimed_call).collect()
+}
+
+fn claimed_call(row: sea_orm::QueryResult) -> Result<ClaimedCall, RepoError> {
+    Ok(ClaimedCall {
+        id: row.try_get("", "id")?,
+        attempts: row.try_get("", "attempts")?,
+        failures: row.try_get("", "failures")?,
+        chat_id: ChatId(row.try_get("", "chat_id")?),
+        method: row.try_get("", "method")?,
+        payload: row.try_get("", "payload")?,
+        tag: row.try_get("", "tag")?,
+        created_ms: row
+            .try_get::<chrono::DateTime<Utc>>("", "created_at")?
+            .timestamp_millis(),
+    })
 }
 
 /// Settling a call made to Telegram takes `hold`: how long the chat's next call must wait

@@ -15,6 +15,7 @@ on_both_backends!(
     a_batch_completes_together_or_not_at_all,
     dialogs_load_and_save_in_batches,
     sent_calls_settle_together_each_fenced_and_paced,
+    calls_that_lead_their_chat_are_claimed_as_they_are_written,
 );
 
 async fn inbox_dedupes_and_keeps_chat_order(db: TestDb) {
@@ -445,4 +446,53 @@ async fn sent_calls_settle_together_each_fenced_and_paced(db: TestDb) {
         "chat 1 is held for an hour, chat 3's call still leased"
     );
     assert!(outbox::mark_sent_many(&conn, &[]).await.unwrap().is_empty());
+}
+
+async fn calls_that_lead_their_chat_are_claimed_as_they_are_written(db: TestDb) {
+    let conn = migrated(&db).await;
+    let holder = workers::register(&conn).await.unwrap();
+    let lease = Duration::from_secs(30);
+    let call = |chat: i64, text: &str| outbox::NewCall {
+        chat: ChatId(chat),
+        method: "sendMessage",
+        payload: text.to_owned(),
+        tag: None,
+    };
+    // Chat 1 has a call waiting; chat 3 was just sent to and is held back.
+    outbox::enqueue(&conn, ChatId(1), "sendMessage", "earlier")
+        .await
+        .unwrap();
+    outbox::enqueue(&conn, ChatId(3), "sendMessage", "sent")
+        .await
+        .unwrap();
+    let claimed = outbox::claim(&conn, 10, lease, &holder).await.unwrap();
+    let held = claimed.iter().find(|c| c.chat_id == ChatId(3)).unwrap();
+    let sent = outbox::Sent {
+        id: held.id,
+        attempts: held.attempts,
+        hold: Some(Duration::from_secs(3600)),
+    };
+    outbox::mark_sent_many(&conn, &[sent]).await.unwrap();
+    let first = claimed
+        .iter()
+        .find(|c| c.chat_id == ChatId(1))
+        .unwrap()
+        .clone();
+    outbox::retry(&conn, &first, Duration::ZERO, "later", None)
+        .await
+        .unwrap();
+
+    let batch = vec![call(1, "x"), call(2, "y1"), call(2, "y2"), call(3, "z")];
+    let heads = outbox::enqueue_and_claim_heads(&conn, batch, lease, &holder)
+        .await
+        .unwrap();
+    let got: Vec<&str> = heads.iter().map(|c| c.payload.as_str()).collect();
+    assert_eq!(
+        got,
+        ["y1"],
+        "behind an earlier call, second in its chat, or held: not claimed"
+    );
+    let rest = outbox::claim(&conn, 10, lease, &holder).await.unwrap();
+    let got: Vec<&str> = rest.iter().map(|c| c.payload.as_str()).collect();
+    assert_eq!(got, ["earlier"], "the rest wait for the sender, in order");
 }

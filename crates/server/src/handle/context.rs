@@ -3,6 +3,7 @@ use studio_bot_ui::{Dialog, Outgoing, Screen, Texts, Update, texts};
 use studio_domain::{ChatId, Language, TelegramUserId, UserId};
 use studio_persistence::DatabaseTransaction;
 use studio_persistence::RepoError;
+use studio_persistence::repos::workers::Holder;
 use studio_persistence::repos::{chat_state, outbox, prompt_jobs, sent_messages, users};
 
 use super::{AfterCommit, HandleError};
@@ -304,17 +305,41 @@ impl Context {
 pub struct Writes {
     calls: Vec<outbox::NewCall>,
     dialogs: Vec<(ChatId, String)>,
+    /// Claim the calls that lead their chat for this holder, to send after the commit.
+    claim: Option<(std::time::Duration, Holder)>,
 }
 
 impl Writes {
+    /// Writes whose leading calls are claimed for `holder` as they are written.
+    pub fn claiming(lease: std::time::Duration, holder: Holder) -> Self {
+        Self {
+            claim: Some((lease, holder)),
+            ..Self::default()
+        }
+    }
+
     /// Writes the calls queued so far (a chat's calls keep their order: ids follow it).
     async fn flush_calls(&mut self, txn: &DatabaseTransaction) -> Result<(), RepoError> {
         outbox::enqueue_many(txn, std::mem::take(&mut self.calls)).await
     }
 
-    pub async fn flush(mut self, txn: &DatabaseTransaction) -> Result<(), RepoError> {
-        self.flush_calls(txn).await?;
-        chat_state::save_many(txn, &self.dialogs).await
+    /// Writes everything; returns the calls claimed to send once the transaction commits.
+    pub async fn flush(
+        mut self,
+        txn: &DatabaseTransaction,
+    ) -> Result<Vec<outbox::ClaimedCall>, RepoError> {
+        let sends = match self.claim.take() {
+            Some((lease, holder)) => {
+                let calls = std::mem::take(&mut self.calls);
+                outbox::enqueue_and_claim_heads(txn, calls, lease, &holder).await?
+            }
+            None => {
+                self.flush_calls(txn).await?;
+                Vec::new()
+            }
+        };
+        chat_state::save_many(txn, &self.dialogs).await?;
+        Ok(sends)
     }
 }
 

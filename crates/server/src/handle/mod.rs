@@ -22,7 +22,8 @@ use studio_bot_ui::{AvatarAction, Callback, Dialog, Intent, Menu, Update, intent
 use studio_persistence::repos::avatars as avatar_repo;
 use studio_persistence::{DatabaseTransaction, RepoError};
 
-use context::{Context, Writes};
+use context::Context;
+pub use context::Writes;
 pub use photo_prompt::model_answered;
 pub use prepare::{Download, Prepared, download, prepare};
 pub use services::{PersonLimits, Services};
@@ -49,6 +50,9 @@ pub struct AfterCommit {
     pub prompts_queued: bool,
     /// Answers to button presses and pre-checkout queries, stored and claimed, to send now.
     pub answers: Vec<studio_persistence::repos::outbox::ClaimedCall>,
+    /// Messages that lead their chat, stored and claimed, to send now rather than wait for a
+    /// sender's claim.
+    pub sends: Vec<studio_persistence::repos::outbox::ClaimedCall>,
 }
 
 impl AfterCommit {
@@ -59,6 +63,7 @@ impl AfterCommit {
         self.fal_cancels.extend(other.fal_cancels);
         self.prompts_queued |= other.prompts_queued;
         self.answers.extend(other.answers);
+        self.sends.extend(other.sends);
     }
 }
 
@@ -87,10 +92,11 @@ pub async fn batch(
     txn: &DatabaseTransaction,
     services: &Services,
     work: Vec<(tracing::Span, Prepared)>,
+    mut writes: Writes,
 ) -> Result<AfterCommit, HandleError> {
     let updates: Vec<Option<&Update>> = work.iter().map(|(_, p)| p.update.as_ref()).collect();
     let contexts = Context::load_many(txn, &updates).await?;
-    let (mut writes, mut after) = (Writes::default(), AfterCommit::default());
+    let mut after = AfterCommit::default();
     for ((span, prepared), cx) in work.iter().zip(contexts) {
         let (Some(update), Some(mut cx)) = (prepared.update.as_ref(), cx) else {
             span.in_scope(|| tracing::debug!("update not understood, or without a chat; ignored"));
@@ -101,7 +107,7 @@ pub async fn batch(
             .await?;
         after.merge(cx.save_into(txn, &mut writes).await?);
     }
-    writes.flush(txn).await?;
+    after.sends = writes.flush(txn).await?;
     Ok(after)
 }
 

@@ -150,6 +150,21 @@ impl Sender {
         while sends.join_next().await.is_some() {}
     }
 
+    /// Sends messages that were stored already claimed (`outbox::enqueue_and_claim_heads`) at
+    /// the moments the bot's pace gives them, as if this sender had claimed them.
+    pub async fn send_now(&self, calls: Vec<ClaimedCall>) {
+        if calls.is_empty() {
+            return;
+        }
+        let mut sends = JoinSet::new();
+        for (call, not_before) in self.schedule(calls).await {
+            let sender = self.clone();
+            let span = tracing::info_span!("send", chat_id = %call.chat_id, method = %call.method, outbox_id = call.id);
+            sends.spawn(async move { sender.deliver(call, not_before).await }.instrument(span));
+        }
+        while sends.join_next().await.is_some() {}
+    }
+
     /// When each claimed call may leave: messages at the moments reserved for them from the
     /// bot's pace (one statement for the batch), other calls at once. If the pace cannot be
     /// read, the batch is put back to be claimed again shortly.
