@@ -17,19 +17,7 @@ pub async fn load(db: &impl ConnectionTrait, chat: ChatId) -> Result<Option<Stri
 }
 
 pub async fn save(db: &impl ConnectionTrait, chat: ChatId, dialog: &str) -> Result<(), RepoError> {
-    let row = chat_state::ActiveModel {
-        chat_id: Set(chat.0),
-        dialog: Set(dialog.to_owned()),
-        updated_at: Set(Utc::now()),
-    };
-    let on_conflict = OnConflict::column(chat_state::Column::ChatId)
-        .update_columns([chat_state::Column::Dialog, chat_state::Column::UpdatedAt])
-        .to_owned();
-    ChatState::insert(row)
-        .on_conflict(on_conflict)
-        .exec(db)
-        .await?;
-    Ok(())
+    save_many(db, &[(chat, dialog.to_owned())]).await
 }
 
 /// The stored dialogs of several chats (a batch of updates), by chat; chats without one are

@@ -215,14 +215,7 @@ async fn settled_queue_rows_are_purged_but_dead_ones_kept(db: TestDb) {
     let conn = migrated(&db).await;
     let holder = workers::register(&conn).await.unwrap();
     let lease = Duration::from_secs(30);
-    for id in 1..=3 {
-        let new = inbox::NewUpdate {
-            update_id: UpdateId(id),
-            lane: id,
-            payload: "{}",
-        };
-        inbox::accept(&conn, new).await.unwrap();
-    }
+    accept_three(&conn).await;
     let claimed = inbox::claim(&conn, 10, lease, &holder).await.unwrap();
     assert!(inbox::complete(&conn, &claimed[0]).await.unwrap());
     assert!(
@@ -347,14 +340,7 @@ async fn edits_of_one_message_coalesce_while_they_wait(db: TestDb) {
 async fn a_batch_completes_together_or_not_at_all(db: TestDb) {
     let conn = migrated(&db).await;
     let holder = workers::register(&conn).await.unwrap();
-    for id in 1..=3 {
-        let new = inbox::NewUpdate {
-            update_id: UpdateId(id),
-            lane: id,
-            payload: "{}",
-        };
-        inbox::accept(&conn, new).await.unwrap();
-    }
+    accept_three(&conn).await;
     let lease = Duration::from_secs(30);
     let claims = inbox::claim(&conn, 10, lease, &holder).await.unwrap();
     assert_eq!(claims.len(), 3);
@@ -495,4 +481,16 @@ async fn calls_that_lead_their_chat_are_claimed_as_they_are_written(db: TestDb) 
     let rest = outbox::claim(&conn, 10, lease, &holder).await.unwrap();
     let got: Vec<&str> = rest.iter().map(|c| c.payload.as_str()).collect();
     assert_eq!(got, ["earlier"], "the rest wait for the sender, in order");
+}
+
+/// Updates 1, 2 and 3, each in its own lane.
+async fn accept_three(conn: &DatabaseConnection) {
+    for id in 1..=3 {
+        let new = inbox::NewUpdate {
+            update_id: UpdateId(id),
+            lane: id,
+            payload: "{}",
+        };
+        inbox::accept(conn, new).await.unwrap();
+    }
 }
