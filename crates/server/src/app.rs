@@ -122,7 +122,7 @@ impl Application {
                 blocked_images_per_day: config.blocked_images_per_day,
                 promo_attempts_per_hour: config.promo_attempts_per_hour,
             },
-            styles: Arc::new(config.style_library()?),
+            styles: config.style_library()?,
             pack_prices: config.style_pack_prices.clone(),
         });
 
@@ -298,7 +298,7 @@ impl Application {
                 webhook_url: self.config.fal_webhook_url(),
                 first_poll: Duration::from_secs(self.config.fal_poll_secs.max(1)),
             }),
-            styles: Arc::clone(&self.services.styles),
+            styles: self.services.styles,
             wake: Arc::clone(&self.jobs_wake),
             outbox_stored: Arc::clone(&self.outbox_stored),
         };

@@ -119,7 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Styles { command } => {
             let library = cli.config.style_library()?;
-            crate::style_admin::run(&database(cli.config).await?, &library, command).await
+            crate::style_admin::run(&database(cli.config).await?, library, command).await
         }
         Command::Refund { charge_id } => {
             let telegram = telegram(&cli.config)?;

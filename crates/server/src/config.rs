@@ -254,7 +254,7 @@ pub enum Mode {
 impl Config {
     /// The style library shipped in the binary, checked (every template has the trigger
     /// slot, every name both languages): a broken one stops start-up with its file named.
-    pub fn style_library(&self) -> Result<Library, ConfigError> {
+    pub fn style_library(&self) -> Result<&'static Library, ConfigError> {
         Library::builtin().map_err(|err| invalid("styles", err.to_string()))
     }
 
@@ -301,7 +301,7 @@ impl Config {
         }
         let library = self.style_library()?;
         self.style_pack_prices
-            .check(&library)
+            .check(library)
             .map_err(|err| invalid("STYLE_PACK_PRICES", err.to_string()))?;
         if !(self.lora_scale.is_finite() && (0.0..=4.0).contains(&self.lora_scale)) {
             return Err(invalid("LORA_SCALE", "must be between 0 and 4"));

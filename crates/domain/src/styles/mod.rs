@@ -6,6 +6,7 @@ mod load;
 mod prices;
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 pub use key::{CategoryKey, PackKey, StyleKey};
 pub use load::LibraryError;
@@ -98,9 +99,11 @@ pub struct Library {
 }
 
 impl Library {
-    /// The library shipped in `styles/`, validated.
-    pub fn builtin() -> Result<Self, LibraryError> {
-        load::builtin()
+    /// The library shipped in `styles/`, read and validated once per process: it is
+    /// compiled in, so every later call would find the same.
+    pub fn builtin() -> Result<&'static Self, LibraryError> {
+        static BUILTIN: LazyLock<Result<Library, LibraryError>> = LazyLock::new(load::builtin);
+        BUILTIN.as_ref().map_err(Clone::clone)
     }
 
     /// Categories in menu order.

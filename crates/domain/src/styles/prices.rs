@@ -66,7 +66,7 @@ mod tests {
     fn configured_prices_win_and_others_are_a_fifth_off() {
         let library = Library::builtin().unwrap();
         let prices: PackPrices = "business:7".parse().unwrap();
-        prices.check(&library).unwrap();
+        prices.check(library).unwrap();
         let business = library
             .packs()
             .iter()
@@ -90,7 +90,7 @@ mod tests {
         let library = Library::builtin().unwrap();
         let typo: PackPrices = "bussiness:7".parse().unwrap();
         assert!(matches!(
-            typo.check(&library),
+            typo.check(library),
             Err(PricesError::UnknownPack(_))
         ));
         assert!("business=7".parse::<PackPrices>().is_err());

@@ -34,7 +34,7 @@ impl GenerationWorker {
         let seconds = (chrono::Utc::now() - job.created_at).num_seconds().max(0);
         let notified = match job.pack {
             Some(pack) => {
-                crate::packs::image_finished(&txn, &self.styles, job.user_id, pack).await?
+                crate::packs::image_finished(&txn, self.styles, job.user_id, pack).await?
             }
             None => self.tell_result(&txn, job, key, seconds).await?,
         };
@@ -60,7 +60,7 @@ impl GenerationWorker {
         let refunded = job.cost;
         match job.pack {
             Some(pack) => {
-                crate::packs::image_finished(&txn, &self.styles, job.user_id, pack).await?;
+                crate::packs::image_finished(&txn, self.styles, job.user_id, pack).await?;
             }
             None => {
                 crate::notify::person(&txn, job.user_id, |language| {

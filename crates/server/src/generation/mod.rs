@@ -39,7 +39,7 @@ pub struct GenerationWorker {
     pub storage: BlobStore,
     pub settings: Arc<JobSettings>,
     /// Styled jobs read their style's settings and name here.
-    pub styles: Arc<Library>,
+    pub styles: &'static Library,
     /// Notified when a job is queued or a webhook arrives.
     pub wake: Arc<Notify>,
     pub outbox_stored: Arc<Notify>,

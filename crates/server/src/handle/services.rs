@@ -1,8 +1,6 @@
-use std::sync::Arc;
 use std::time::Duration;
 
 use studio_domain::styles::{Library, PackPrices};
-
 use studio_domain::{Credits, TopUpPackages};
 use studio_providers::fal::FalClient;
 use studio_providers::openai::OpenAiClient;
@@ -29,7 +27,7 @@ pub struct Services {
     pub prompt_deadline: Duration,
     pub limits: PersonLimits,
     /// The style library, validated at start-up.
-    pub styles: Arc<Library>,
+    pub styles: &'static Library,
     pub pack_prices: PackPrices,
 }
 

@@ -53,7 +53,7 @@ pub async fn act(
         }
     };
     let shelf = Shelf {
-        library: &services.styles,
+        library: services.styles,
         disabled: styles::disabled(txn).await?,
     };
     let at = Visit {
