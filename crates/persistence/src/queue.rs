@@ -95,41 +95,10 @@ impl Queue {
         self.settle_paced(db, id, attempts, how, None).await
     }
 
-    /// Settles claimed rows as done in one statement, each fenced by its claim's attempt
-    /// number; returns how many were still ours.
-    pub async fn settle_done_many(
-        &self,
-        db: &impl ConnectionTrait,
-        rows: &[(i64, i32)],
-    ) -> Result<u64, RepoError> {
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let pairs: Vec<String> = (0..rows.len())
-            .map(|i| format!("(${}, ${})", 2 * i + 3, 2 * i + 4))
-            .collect();
-        let sql = format!(
-            "UPDATE {t} SET state = $1, lease_until_ms = NULL, {done_at} = $2 \
-             WHERE state = '{p}' AND (id, attempts) IN (VALUES {pairs})",
-            t = self.table,
-            p = self.pending,
-            done_at = self.done_at,
-            pairs = pairs.join(", "),
-        );
-        let mut values: Vec<Value> = vec![self.done.into(), chrono::Utc::now().into()];
-        for (id, attempts) in rows {
-            values.push((*id).into());
-            values.push((*attempts).into());
-        }
-        let backend = db.get_database_backend();
-        let result = db.execute_raw(statement(backend, &sql, values)).await?;
-        Ok(result.rows_affected())
-    }
-
     /// Settles claimed rows as done in one statement, each fenced by its attempt number and,
     /// for a paced queue, holding its lane back until its own moment (unix ms, or `None`).
     /// Returns the ids that were still ours.
-    pub async fn settle_done_paced_many(
+    pub async fn settle_done_many(
         &self,
         db: &impl ConnectionTrait,
         rows: &[(i64, i32, Option<i64>)],

@@ -178,9 +178,10 @@ pub async fn complete_many(
     db: &impl ConnectionTrait,
     claims: &[&ClaimedUpdate],
 ) -> Result<bool, RepoError> {
-    let rows: Vec<(i64, i32)> = claims.iter().map(|c| (c.id, c.attempts)).collect();
+    let rows: Vec<(i64, i32, Option<i64>)> =
+        claims.iter().map(|c| (c.id, c.attempts, None)).collect();
     let done = QUEUE.settle_done_many(db, &rows).await?;
-    Ok(done == rows.len() as u64)
+    Ok(done.len() == rows.len())
 }
 
 /// Puts the update back for a later attempt.

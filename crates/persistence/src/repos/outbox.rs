@@ -77,17 +77,24 @@ pub struct NewCall {
     pub tag: Option<String>,
 }
 
+impl NewCall {
+    fn into_row(self) -> outbox::ActiveModel {
+        outbox::ActiveModel {
+            tag: Set(self.tag),
+            ..pending(self.chat, self.method, &self.payload)
+        }
+    }
+}
+
 /// Enqueues several calls in one statement, in the order given (their ids follow it, and a
 /// chat's calls are made in id order).
 pub async fn enqueue_many(db: &impl ConnectionTrait, calls: Vec<NewCall>) -> Result<(), RepoError> {
     if calls.is_empty() {
         return Ok(());
     }
-    let rows = calls.into_iter().map(|call| outbox::ActiveModel {
-        tag: Set(call.tag),
-        ..pending(call.chat, call.method, &call.payload)
-    });
-    Outbox::insert_many(rows).exec_without_returning(db).await?;
+    Outbox::insert_many(calls.into_iter().map(NewCall::into_row))
+        .exec_without_returning(db)
+        .await?;
     Ok(())
 }
 
@@ -106,11 +113,7 @@ pub async fn enqueue_and_claim_heads(
     }
     let mut firsts = std::collections::HashSet::new();
     let heads: Vec<bool> = calls.iter().map(|call| firsts.insert(call.chat)).collect();
-    let rows = calls.into_iter().map(|call| outbox::ActiveModel {
-        tag: Set(call.tag),
-        ..pending(call.chat, call.method, &call.payload)
-    });
-    let ids: Vec<i64> = Outbox::insert_many(rows)
+    let ids: Vec<i64> = Outbox::insert_many(calls.into_iter().map(NewCall::into_row))
         .exec_with_returning_keys(db)
         .await?;
     let candidates: Vec<i64> = ids
@@ -299,7 +302,7 @@ pub async fn mark_sent_many(
         .iter()
         .map(|s| (s.id, s.attempts, held_until(s.hold)))
         .collect();
-    QUEUE.settle_done_paced_many(db, &rows).await
+    QUEUE.settle_done_many(db, &rows).await
 }
 
 pub async fn retry(
