@@ -12,6 +12,7 @@ mod queue;
 mod readiness;
 pub mod repos;
 mod sql;
+pub mod upkeep;
 
 pub use connect::{connect, migrate_down, migrate_up};
 pub use entities::active_enums::{DbAvatarStatus, DbGenerationStatus, InboxState, OutboxState};

@@ -328,6 +328,10 @@ impl Application {
             retention: Duration::from_secs(self.config.queue_retention_days.max(1) * 86_400),
         };
         workers.spawn(janitor.run(cancel.clone()));
+        let vacuum = crate::vacuum::Vacuum {
+            db: self.state.db.clone(),
+        };
+        workers.spawn(vacuum.run(cancel.clone()));
         if self.config.mode() == Mode::Polling {
             let poller = Poller {
                 db: self.state.db.clone(),

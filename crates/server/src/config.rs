@@ -67,7 +67,7 @@ pub struct Config {
     #[arg(long, env = "DISPATCH_CONCURRENCY", default_value_t = 4)]
     pub dispatch_concurrency: u32,
     /// Updates per batch; a batch shares one transaction (each update from another chat).
-    #[arg(long, env = "DISPATCH_BATCH", default_value_t = 32)]
+    #[arg(long, env = "DISPATCH_BATCH", default_value_t = 64)]
     pub dispatch_batch: u32,
     /// Bot API calls in flight at once.
     #[arg(long, env = "SEND_CONCURRENCY", default_value_t = 64)]

@@ -126,7 +126,6 @@ impl Dispatcher {
             match self.try_batch(&work).await {
                 Ok(after) => {
                     metrics::counter!(UPDATES_PROCESSED).increment(work.len() as u64);
-                    self.outbox_stored.notify_one();
                     self.after_commit(after).await;
                     return;
                 }
@@ -208,7 +207,6 @@ impl Dispatcher {
         match self.try_process(&claim, prepared).await {
             Ok(after) => {
                 metrics::counter!(UPDATES_PROCESSED).increment(1);
-                self.outbox_stored.notify_one();
                 self.after_commit(after).await;
             }
             Err(BatchError::LeaseLost) => {
@@ -247,11 +245,21 @@ impl Dispatcher {
         }
     }
 
-    /// Removes stored files whose rows are gone. A failure leaves an orphaned file, never a
-    /// row without its file, so it is logged and not retried.
+    /// Does what the commit decided: wakes the senders for the calls left to them, sends the
+    /// calls claimed for now, wakes the workers, cancels FAL requests and removes stored files
+    /// whose rows are gone. A failed removal leaves an orphaned file, never a row without its
+    /// file, so it is logged and not retried.
     async fn after_commit(&self, after: AfterCommit) {
+        if after.queued {
+            self.outbox_stored.notify_one();
+        }
+        let sent_first = !(after.answers.is_empty() && after.sends.is_empty());
         self.sender.answer_now(after.answers).await;
         self.sender.send_now(after.sends).await;
+        if after.queued && sent_first {
+            // The calls left behind may have waited for the ones just sent.
+            self.outbox_stored.notify_one();
+        }
         if after.jobs_queued {
             self.jobs_queued.notify_one();
         }

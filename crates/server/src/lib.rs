@@ -35,6 +35,7 @@ mod state;
 mod style_admin;
 pub mod telemetry;
 mod training;
+mod vacuum;
 
 pub use app::Application;
 pub use config::Config;

@@ -113,55 +113,90 @@ pub async fn enqueue_and_claim_heads(
     }
     let mut firsts = std::collections::HashSet::new();
     let heads: Vec<bool> = calls.iter().map(|call| firsts.insert(call.chat)).collect();
-    let ids: Vec<i64> = Outbox::insert_many(calls.into_iter().map(NewCall::into_row))
-        .exec_with_returning_keys(db)
-        .await?;
-    let candidates: Vec<i64> = ids
-        .into_iter()
-        .zip(heads)
-        .filter_map(|(id, head)| head.then_some(id))
-        .collect();
-    claim_ids(db, &candidates, lease, holder).await
-}
-
-/// Claims the given rows that lead their chat, as `claim` would have offered them.
-async fn claim_ids(
-    db: &impl ConnectionTrait,
-    ids: &[i64],
-    lease: Duration,
-    holder: &Holder,
-) -> Result<Vec<ClaimedCall>, RepoError> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let now = now_ms();
-    let list: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 4)).collect();
-    let sql = format!(
-        "UPDATE outbox SET lease_until_ms = $1, lease_owner = $2, attempts = attempts + 1 \
-         WHERE id IN ({list}) AND state = 'pending' \
-           AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.chat_id = outbox.chat_id \
-                           AND e.state = 'pending' AND e.id < outbox.id) \
-           AND NOT EXISTS (SELECT 1 FROM outbox g WHERE g.chat_id = outbox.chat_id \
-                           AND g.paced_until_ms > $3) \
-         RETURNING id, attempts, chat_id, method, payload, tag, failures, created_at",
-        list = list.join(", "),
-    );
+    let (now, created) = (now_ms(), Utc::now());
     let mut values: Vec<sea_orm::Value> = vec![
+        now.into(),
+        created.into(),
         (now + millis(lease)).into(),
         holder.id().to_string().into(),
-        now.into(),
     ];
-    values.extend(ids.iter().map(|id| sea_orm::Value::from(*id)));
-    let rows = db
+    let mut rows = Vec::with_capacity(calls.len());
+    for (n, (call, head)) in calls.iter().zip(&heads).enumerate() {
+        let at = values.len() + 1;
+        rows.push(format!(
+            "(CAST(${at} AS INTEGER), CAST(${} AS BIGINT), CAST(${} AS TEXT), \
+             CAST(${} AS TEXT), CAST(${} AS TEXT), CAST(${} AS INTEGER))",
+            at + 1,
+            at + 2,
+            at + 3,
+            at + 4,
+            at + 5,
+        ));
+        values.extend([
+            i32::try_from(n).unwrap_or(i32::MAX).into(),
+            call.chat.0.into(),
+            call.method.into(),
+            call.payload.as_str().into(),
+            call.tag.clone().into(),
+            i32::from(*head).into(),
+        ]);
+    }
+    let sql = HEADS_CLAIMED_AS_STORED.replace("{given}", &rows.join(", "));
+    let stored = db
         .query_all_raw(statement(db.get_database_backend(), &sql, values))
         .await?;
-    let mut claimed: Vec<ClaimedCall> = rows
+    let mut led: std::collections::HashMap<i64, (i64, i32)> = std::collections::HashMap::new();
+    for row in stored {
+        let attempts: i32 = row.try_get("", "attempts")?;
+        if attempts > 0 {
+            led.insert(
+                row.try_get("", "chat_id")?,
+                (row.try_get("", "id")?, attempts),
+            );
+        }
+    }
+    let mut claimed: Vec<ClaimedCall> = calls
         .into_iter()
-        .map(claimed_call)
-        .collect::<Result<_, _>>()?;
+        .zip(heads)
+        .filter(|(_, head)| *head)
+        .filter_map(|(call, _)| {
+            let (id, attempts) = led.get(&call.chat.0).copied()?;
+            Some(ClaimedCall {
+                id,
+                attempts,
+                failures: 0,
+                chat_id: call.chat,
+                method: call.method.to_owned(),
+                payload: call.payload,
+                tag: call.tag,
+                created_ms: created.timestamp_millis(),
+            })
+        })
+        .collect();
     claimed.sort_by_key(|call| call.id);
     Ok(claimed)
 }
+
+/// Stores `{given}` (`(n, chat, method, payload, tag, first of its chat)` rows) in order, each
+/// chat's first call born claimed (attempt 1, leased to `$4` until `$3`) when no earlier call
+/// of its chat waits and its pace does not hold it: one statement and one row version, where
+/// an insert and then a claim cost two of each. Only a chat's first call can lead, so the check
+/// needs no sight of the rows stored alongside it.
+const HEADS_CLAIMED_AS_STORED: &str = "\
+    INSERT INTO outbox (chat_id, method, payload, tag, state, attempts, next_attempt_ms, \
+                        created_at, lease_until_ms, lease_owner) \
+    SELECT v.chat, v.method, v.payload, v.tag, 'pending', CASE WHEN v.leads THEN 1 ELSE 0 END, \
+           $1, $2, CASE WHEN v.leads THEN $3 END, CASE WHEN v.leads THEN $4 END \
+    FROM (SELECT g.column1 AS n, g.column2 AS chat, g.column3 AS method, g.column4 AS payload, \
+                 g.column5 AS tag, \
+                 (g.column6 = 1 \
+                  AND NOT EXISTS (SELECT 1 FROM outbox e \
+                                  WHERE e.chat_id = g.column2 AND e.state = 'pending') \
+                  AND NOT EXISTS (SELECT 1 FROM outbox p \
+                                  WHERE p.chat_id = g.column2 AND p.paced_until_ms > $1)) AS leads \
+          FROM (VALUES {given}) AS g) AS v \
+    ORDER BY v.n \
+    RETURNING id, chat_id, attempts";
 
 /// Enqueues an edit of `message_id`, dropping the edits of the same message (same method)
 /// still waiting and not claimed: each replaces the message whole, so only the last matters,

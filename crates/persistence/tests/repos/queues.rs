@@ -481,6 +481,16 @@ async fn calls_that_lead_their_chat_are_claimed_as_they_are_written(db: TestDb) 
     let rest = outbox::claim(&conn, 10, lease, &holder).await.unwrap();
     let got: Vec<&str> = rest.iter().map(|c| c.payload.as_str()).collect();
     assert_eq!(got, ["earlier"], "the rest wait for the sender, in order");
+    let sent = outbox::Sent {
+        id: heads[0].id,
+        attempts: heads[0].attempts,
+        hold: None,
+    };
+    assert_eq!(
+        outbox::mark_sent_many(&conn, &[sent]).await.unwrap(),
+        [heads[0].id],
+        "a call born claimed settles like a claimed one"
+    );
 }
 
 /// Updates 1, 2 and 3, each in its own lane.

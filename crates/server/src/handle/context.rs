@@ -236,8 +236,8 @@ impl Context {
     /// must wait for the commit.
     pub async fn save(self, txn: &DatabaseTransaction) -> Result<AfterCommit, HandleError> {
         let mut writes = Writes::default();
-        let after = self.save_into(txn, &mut writes).await?;
-        writes.flush(txn).await?;
+        let mut after = self.save_into(txn, &mut writes).await?;
+        writes.flush(txn, &mut after).await?;
         Ok(after)
     }
 
@@ -269,6 +269,7 @@ impl Context {
                 continue;
             }
             if let Some(message_id) = call.edited_message() {
+                self.after_commit.queued = true;
                 writes.flush_calls(txn).await?;
                 let dropped =
                     outbox::enqueue_edit(txn, chat, call.method(), &payload, message_id).await?;
@@ -323,11 +324,14 @@ impl Writes {
         outbox::enqueue_many(txn, std::mem::take(&mut self.calls)).await
     }
 
-    /// Writes everything; returns the calls claimed to send once the transaction commits.
+    /// Writes everything; hands `after` the calls claimed to send once the transaction
+    /// commits, and whether others were left for the senders.
     pub async fn flush(
         mut self,
         txn: &DatabaseTransaction,
-    ) -> Result<Vec<outbox::ClaimedCall>, RepoError> {
+        after: &mut AfterCommit,
+    ) -> Result<(), RepoError> {
+        let written = self.calls.len();
         let sends = match self.claim.take() {
             Some((lease, holder)) => {
                 let calls = std::mem::take(&mut self.calls);
@@ -338,8 +342,10 @@ impl Writes {
                 Vec::new()
             }
         };
+        after.queued |= sends.len() < written;
+        after.sends.extend(sends);
         chat_state::save_many(txn, &self.dialogs).await?;
-        Ok(sends)
+        Ok(())
     }
 }
 

@@ -53,6 +53,8 @@ pub struct AfterCommit {
     /// Messages that lead their chat, stored and claimed, to send now rather than wait for a
     /// sender's claim.
     pub sends: Vec<studio_persistence::repos::outbox::ClaimedCall>,
+    /// Whether calls were left in the outbox for the senders to claim.
+    pub queued: bool,
 }
 
 impl AfterCommit {
@@ -64,6 +66,7 @@ impl AfterCommit {
         self.prompts_queued |= other.prompts_queued;
         self.answers.extend(other.answers);
         self.sends.extend(other.sends);
+        self.queued |= other.queued;
     }
 }
 
@@ -107,7 +110,7 @@ pub async fn batch(
             .await?;
         after.merge(cx.save_into(txn, &mut writes).await?);
     }
-    after.sends = writes.flush(txn).await?;
+    writes.flush(txn, &mut after).await?;
     Ok(after)
 }
 
