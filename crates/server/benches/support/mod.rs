@@ -1,6 +1,8 @@
 //! What both benchmarks need: the release server's lifecycle and its memory.
 #![allow(dead_code)] // each benchmark uses its own subset
 
+pub mod cpu;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
